@@ -21,9 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "edit": ("torch2ms.tracker_cli:edit", "append an edit record to a file's Edits subsection"),
     "convert": ("torch2ms.convert.cli", "AST pre-conversion of torch code into outputs/"),
     "check": ("torch2ms.check.cli", "verdict per output file: parses, no torch left, APIs exist"),
-    "report": ("torch2ms.report", "write conversion_report.md and report.md"),
-    "probe": ("torch2ms.runtime.probe", "record which mint APIs run natively on CPU"),
-    "parity": ("torch2ms.runtime.parity_cli", "compare a torch module with its MindSpore port"),
+    "report": ("torch2ms.report.cli", "write conversion_report.md and report.md"),
+    "probe": ("torch2ms.probe", "record which mint APIs run natively on CPU"),
+    "parity": ("torch2ms.parity.cli", "compare a torch module with its MindSpore port"),
 }
 
 

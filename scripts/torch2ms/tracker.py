@@ -1,0 +1,468 @@
+"""files_to_convert.md: the conversion tracker, read and written as markdown a person can read.
+
+Layout (everything below the header is generated; a person may tick a box by hand, nothing else)::
+
+    # Files to convert
+
+    Input folder: `/abs/path/of/the/project`
+    Outputs: `outputs/` next to this file, each file at the same relative path
+    Without torch-ecosystem code (not listed): 1 file: `textutil.py`
+
+    ## Files
+
+    - [ ] `model.py` · Modeling · torch · status: torch · check: pass
+      - evidence: defines 3 nn.Module subclasses (GPT, Block, MLP)
+      - imports: `textutil.py`
+      - warning: ...
+
+    ## Edits
+
+    ### `model.py`
+    - nn.Module -> nn.Cell
+
+API (the contract other helpers build on)::
+
+    from torch2ms.tracker import Tracker, TrackerError
+    t = Tracker.load(path)          # TrackerError when missing or not a tracker
+    t.input_dir                     # Path of the scanned folder (from the header)
+    t.entries                       # list[Entry], sorted by path
+    t.entry("model.py")             # Entry (TrackerError if not listed)
+    t.mark_done("model.py")
+    t.add_edits("model.py", ["renamed forward -> construct"])
+    t.set_check("model.py", "pass")
+    t.next_entry()                  # next unticked queued Entry in dependency order, or None
+    t.save()                        # atomic (temp file + os.replace)
+
+    with Tracker.locked(path) as t:  # load, change, save under a file lock
+        t.mark_done("model.py")
+
+`torch2ms scan` builds and re-merges the tracker through `merge_scan`: ticks, edit records and
+check verdicts survive a re-scan; files that disappeared are kept and marked `vanished`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator
+
+# Statuses a file can have. The queued ones are converted, the others are only listed.
+QUEUED_STATUSES = ("torch", "partial", "in-outputs", "unparseable")
+LISTED_STATUSES = ("mindspore", "notebook")
+STATUSES = QUEUED_STATUSES + LISTED_STATUSES
+CATEGORIES = ("Modeling", "Data", "Training", "Inference")
+
+HEADER_TITLE = "# Files to convert"
+FILES_HEADING = "## Files"
+EDITS_HEADING = "## Edits"
+SEP = " · "
+NONE_MARK = "—"
+SHOWN_OTHER_FILES = 20
+
+_ENTRY_RE = re.compile(r"^- \[(?P<tick>[ xX])\] `(?P<path>[^`]+)`(?P<rest>.*)$")
+_SUB_RE = re.compile(r"^\s{2,}- (?P<text>.*)$")
+_EDIT_HEADING_RE = re.compile(r"^### `(?P<path>[^`]+)`\s*$")
+_INPUT_RE = re.compile(r"^Input folder: `(?P<dir>.+)`\s*$")
+_OTHER_RE = re.compile(r"^Without torch-ecosystem code \(not listed\): (?P<n>\d+) files?(?P<rest>.*)$")
+
+
+class TrackerError(Exception):
+    """A tracker that cannot be read, or a file the tracker does not list."""
+
+
+@dataclass
+class Entry:
+    """One listed file. `path` is posix, relative to the input folder."""
+
+    path: str
+    category: str
+    libraries: list[str] = field(default_factory=list)
+    status: str = "torch"
+    evidence: list[str] = field(default_factory=list)
+    done: bool = False
+    vanished: bool = False
+    check: str | None = None
+    imports_local: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # Sub-bullets a person added under the entry: kept as they are.
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def queued(self) -> bool:
+        """True when this file is to be converted (whether or not it is done already)."""
+        return self.status in QUEUED_STATUSES and not self.vanished
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path,
+            "category": self.category,
+            "libraries": list(self.libraries),
+            "status": self.status,
+            "queued": self.queued,
+            "evidence": list(self.evidence),
+            "done": self.done,
+            "vanished": self.vanished,
+            "check": self.check,
+            "imports_local": list(self.imports_local),
+            "warnings": list(self.warnings),
+        }
+
+
+def _clean(text: str) -> str:
+    """One-line text that cannot break the entry line's structure."""
+    return " ".join(str(text).split()).replace("·", ",").replace("`", "'")
+
+
+class Tracker:
+    def __init__(self, path: str | os.PathLike, input_dir: str | os.PathLike):
+        self.path = Path(path)
+        self.input_dir = Path(input_dir)
+        self.entries: list[Entry] = []
+        # path -> the lines of its Edits subsection (markdown, kept verbatim)
+        self.edits: dict[str, list[str]] = {}
+        # files of the input folder without torch-ecosystem code (shown in the header)
+        self.other_files: list[str] = []
+        self.other_files_total = 0
+        # notes from the last next_entry() call (e.g. an import cycle that was broken)
+        self.order_notes: list[str] = []
+
+    # ---------------------------------------------------------------- reading
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Tracker":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise TrackerError(f"no tracker at {path}: run `torch2ms scan <input_dir>` first") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TrackerError(f"cannot read the tracker {path}: {exc}") from None
+        return cls.parse(text, path)
+
+    @classmethod
+    def parse(cls, text: str, path: str | os.PathLike) -> "Tracker":
+        lines = text.splitlines()
+        if not lines or lines[0].strip() != HEADER_TITLE:
+            raise TrackerError(f"{path} is not a torch2ms tracker (its first line is not '{HEADER_TITLE}')")
+        input_dir = None
+        for line in lines:
+            m = _INPUT_RE.match(line)
+            if m:
+                input_dir = m.group("dir")
+                break
+            if line.startswith("## "):
+                break
+        if input_dir is None:
+            raise TrackerError(f"{path}: the header has no 'Input folder:' line")
+        tracker = cls(path, input_dir)
+        section = None
+        current: Entry | None = None
+        edit_path: str | None = None
+        for line in lines[1:]:
+            if line.startswith("## "):
+                section = line.strip()
+                current = None
+                edit_path = None
+                continue
+            if section is None:
+                m = _OTHER_RE.match(line)
+                if m:
+                    tracker.other_files_total = int(m.group("n"))
+                    tracker.other_files = re.findall(r"`([^`]+)`", m.group("rest"))
+            elif section == FILES_HEADING:
+                m = _ENTRY_RE.match(line)
+                if m:
+                    current = cls._parse_entry(m, path)
+                    tracker.entries.append(current)
+                    continue
+                m = _SUB_RE.match(line)
+                if m and current is not None:
+                    cls._parse_sub(current, m.group("text"))
+            elif section == EDITS_HEADING:
+                m = _EDIT_HEADING_RE.match(line)
+                if m:
+                    edit_path = m.group("path")
+                    tracker.edits.setdefault(edit_path, [])
+                elif edit_path is not None:
+                    tracker.edits[edit_path].append(line)
+        for key, body in tracker.edits.items():
+            tracker.edits[key] = _trim_blank(body)
+        return tracker
+
+    @staticmethod
+    def _parse_entry(m: re.Match, path) -> Entry:
+        pieces = [p.strip() for p in m.group("rest").split(SEP.strip())]
+        pieces = [p for p in pieces if p]
+        if len(pieces) < 2:
+            raise TrackerError(f"{path}: cannot read the entry line for `{m.group('path')}`")
+        entry = Entry(path=m.group("path"), category=pieces[0], done=m.group("tick") != " ")
+        libs = pieces[1]
+        entry.libraries = [] if libs == NONE_MARK else [x.strip() for x in libs.split(",") if x.strip()]
+        for piece in pieces[2:]:
+            key, _, value = piece.partition(": ")
+            if key == "status":
+                entry.status = value
+            elif key == "check":
+                entry.check = value
+            elif piece == "vanished":
+                entry.vanished = True
+        return entry
+
+    @staticmethod
+    def _parse_sub(entry: Entry, text: str) -> None:
+        key, _, value = text.partition(": ")
+        if key == "evidence":
+            entry.evidence.append(value)
+        elif key == "imports":
+            entry.imports_local.extend(re.findall(r"`([^`]+)`", value))
+        elif key == "warning":
+            entry.warnings.append(value)
+        else:
+            entry.notes.append(text)
+
+    # ---------------------------------------------------------------- writing
+    def render(self) -> str:
+        out = [HEADER_TITLE, "", f"Input folder: `{self.input_dir}`",
+               "Outputs: `outputs/` next to this file, each file at the same relative path"]
+        if self.other_files_total:
+            shown = ", ".join(f"`{p}`" for p in self.other_files[:SHOWN_OTHER_FILES])
+            more = self.other_files_total - min(len(self.other_files), SHOWN_OTHER_FILES)
+            tail = f" and {more} more (see .torch2ms/scan.json)" if more > 0 else ""
+            plural = "file" if self.other_files_total == 1 else "files"
+            out.append(f"Without torch-ecosystem code (not listed): {self.other_files_total} {plural}: {shown}{tail}")
+        out += ["", self.summary(), "",
+                "<!-- Kept up to date by `torch2ms scan` (re-run it any time: ticks, edits and check "
+                "verdicts are kept), `torch2ms done FILE`, `torch2ms edit FILE -m TEXT` and "
+                "`torch2ms check`. Ticking a box by hand is fine; change nothing else by hand. -->",
+                "", FILES_HEADING, ""]
+        for e in self.entries:
+            pieces = [f"- [{'x' if e.done else ' '}] `{e.path}`", _clean(e.category),
+                      ", ".join(_clean(x) for x in e.libraries) or NONE_MARK, f"status: {_clean(e.status)}"]
+            if e.check is not None:
+                pieces.append(f"check: {_clean(e.check)}")
+            if e.vanished:
+                pieces.append("vanished")
+            out.append(SEP.join(pieces))
+            out += [f"  - evidence: {_clean(x)}" for x in e.evidence]
+            if e.imports_local:
+                out.append("  - imports: " + ", ".join(f"`{p}`" for p in e.imports_local))
+            out += [f"  - warning: {_clean(x)}" for x in e.warnings]
+            out += [f"  - {x}" for x in e.notes]
+        if not self.entries:
+            out.append("_No file with torch-ecosystem code was found._")
+        out += ["", EDITS_HEADING, ""]
+        listed = [e.path for e in self.entries]
+        for p in listed + sorted(set(self.edits) - set(listed)):
+            out.append(f"### `{p}`")
+            body = self.edits.get(p, [])
+            out += body
+            out.append("")
+        return "\n".join(out).rstrip("\n") + "\n"
+
+    def summary(self) -> str:
+        queued = [e for e in self.entries if e.queued]
+        done = sum(e.done for e in queued)
+        counts = {}
+        for e in self.entries:
+            if not e.queued and not e.vanished:
+                counts[e.status] = counts.get(e.status, 0) + 1
+        parts = [f"{len(self.entries)} files listed", f"{len(queued)} to convert ({done} done)"]
+        if counts.get("mindspore"):
+            parts.append(f"{counts['mindspore']} already MindSpore")
+        if counts.get("notebook"):
+            parts.append(f"{counts['notebook']} notebooks (not converted)")
+        vanished = sum(e.vanished for e in self.entries)
+        if vanished:
+            parts.append(f"{vanished} vanished")
+        return "Summary: " + ", ".join(parts) + "."
+
+    def save(self) -> None:
+        """Write atomically: a temp file in the same folder, then os.replace."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = self.render()
+        fd, tmp = tempfile.mkstemp(prefix=".files_to_convert.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    @contextlib.contextmanager
+    def locked(cls, path: str | os.PathLike) -> Iterator["Tracker"]:
+        """Load under an exclusive file lock, yield, save on a clean exit.
+
+        Helpers that run at the same time (a check hook and an edit record) then never lose
+        each other's update.
+        """
+        path = Path(path)
+        lock_dir = path.parent / ".torch2ms"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(lock_dir / "tracker.lock", "a") as lock:
+            try:
+                import fcntl
+            except ImportError:  # not POSIX: atomic writes still hold, without the lock
+                fcntl = None
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                tracker = cls.load(path)
+                yield tracker
+                tracker.save()
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    # ---------------------------------------------------------------- lookups and updates
+    def normalize(self, path: str | os.PathLike) -> str:
+        """The tracker key for `path`: accepts the key itself, a path inside the input folder or
+        inside the workspace's outputs/ (absolute or relative to the current directory)."""
+        text = str(path).replace("\\", "/")
+        keys = {e.path for e in self.entries} | set(self.edits)
+        if text in keys:
+            return text
+        stripped = str(PurePosixPath(text))
+        if stripped in keys:
+            return stripped
+        p = Path(path)
+        candidates = [p] if p.is_absolute() else [Path.cwd() / p]
+        for cand in candidates:
+            cand = Path(os.path.abspath(cand))
+            for base in (self.input_dir, self.path.parent / "outputs"):
+                base = Path(os.path.abspath(base))
+                try:
+                    rel = cand.relative_to(base).as_posix()
+                except ValueError:
+                    continue
+                if rel in keys:
+                    return rel
+        if stripped.startswith("outputs/") and stripped[len("outputs/"):] in keys:
+            return stripped[len("outputs/"):]
+        return stripped
+
+    def entry(self, path: str | os.PathLike) -> Entry:
+        key = self.normalize(path)
+        for e in self.entries:
+            if e.path == key:
+                return e
+        raise TrackerError(f"{path} is not listed in {self.path}")
+
+    def mark_done(self, path: str | os.PathLike, done: bool = True) -> Entry:
+        e = self.entry(path)
+        e.done = done
+        return e
+
+    def add_edits(self, path: str | os.PathLike, lines: Iterable[str] | str) -> Entry:
+        """Append bullet lines to the file's Edits subsection; what is there stays."""
+        e = self.entry(path)
+        if isinstance(lines, str):
+            lines = lines.splitlines()
+        body = self.edits.setdefault(e.path, [])
+        for line in lines:
+            line = line.rstrip()
+            if not line.strip():
+                continue
+            # every line becomes a bullet, so no text can pass for a heading and end the subsection
+            if not re.match(r"^\s*[-*] ", line):
+                line = "- " + line.strip()
+            body.append(line)
+        return e
+
+    def set_check(self, path: str | os.PathLike, verdict: str | None) -> Entry:
+        e = self.entry(path)
+        e.check = None if verdict is None else _clean(verdict)
+        return e
+
+    # ---------------------------------------------------------------- order
+    def queue(self) -> tuple[list[Entry], list[str]]:
+        """All unticked queued entries in dependency order, and notes on cycles broken.
+
+        A file comes after the project-local modules it imports that are themselves still to
+        convert. When only import cycles remain, the cycle met first (walking from the
+        alphabetically first waiting file) is broken at its alphabetically first file.
+        """
+        remaining = {e.path: e for e in self.entries if e.queued and not e.done}
+        order: list[Entry] = []
+        notes: list[str] = []
+        while remaining:
+            waiting = {p: sorted(d for d in e.imports_local if d in remaining and d != p)
+                       for p, e in remaining.items()}
+            ready = sorted(p for p, deps in waiting.items() if not deps)
+            if ready:
+                pick = ready[0]
+            else:
+                cycle = _find_cycle(waiting)
+                pick = min(cycle)
+                loop = " -> ".join(cycle[cycle.index(pick):] + cycle[:cycle.index(pick)] + [pick])
+                notes.append(f"import cycle {loop}: taking {pick} first")
+            order.append(remaining.pop(pick))
+        return order, notes
+
+    def next_entry(self) -> Entry | None:
+        """The next unticked, queued file in dependency order (None when all are done).
+
+        `self.order_notes` then says whether an import cycle had to be broken to pick it.
+        """
+        order, notes = self.queue()
+        self.order_notes = [n for n in notes if order and n.endswith(f"taking {order[0].path} first")]
+        return order[0] if order else None
+
+    # ---------------------------------------------------------------- re-scan
+    def merge_scan(self, records: Iterable[Entry], other_files: Iterable[str] = (),
+                   existing_paths: Iterable[str] = ()) -> None:
+        """Bring the tracker in line with a fresh scan.
+
+        Ticks, notes, edit records and check verdicts are kept. A listed file missing from the
+        scan is kept and marked vanished (with a warning when it still exists but no longer has
+        torch-ecosystem code); a file that comes back loses the mark.
+        """
+        old = {e.path: e for e in self.entries}
+        new: dict[str, Entry] = {}
+        for rec in records:
+            prev = old.get(rec.path)
+            if prev is not None:
+                rec.done, rec.check, rec.notes = prev.done, prev.check, list(prev.notes)
+            rec.vanished = False
+            new[rec.path] = rec
+        still_there = set(existing_paths)
+        for path, prev in old.items():
+            if path in new:
+                continue
+            prev.vanished = True
+            gone = "still exists but has no torch-ecosystem code now"
+            prev.warnings = [w for w in prev.warnings if w != gone]
+            if path in still_there:
+                prev.warnings.append(gone)
+            new[path] = prev
+        self.entries = sorted(new.values(), key=lambda e: e.path)
+        others = sorted(other_files)
+        self.other_files = others[:SHOWN_OTHER_FILES]
+        self.other_files_total = len(others)
+        for e in self.entries:
+            self.edits.setdefault(e.path, [])
+
+
+def _find_cycle(waiting: dict[str, list[str]]) -> list[str]:
+    """Follow first dependencies from the alphabetically first node until one repeats."""
+    seen: list[str] = []
+    node = min(waiting)
+    while node not in seen:
+        seen.append(node)
+        node = waiting[node][0]
+    return seen[seen.index(node):]
+
+
+def _trim_blank(lines: list[str]) -> list[str]:
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    return lines

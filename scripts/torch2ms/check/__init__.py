@@ -1,0 +1,52 @@
+"""`torch2ms check`: a verdict per converted file, with reasons.
+
+    from torch2ms.check import check_source, check_file
+    result = check_file(Path("outputs/model.py"))      # FileResult: .verdict, .findings, .todos
+
+Static checks (always): the file parses; no torch left (imports at any depth and dynamic ones,
+names bound to torch, torch idioms, open `# TODO(torch2ms)` markers); every mindspore/mindone
+name exists in the installed versions and calls bind to their signatures. Optional runtime checks
+(`--import`, `--parity`) live in torch2ms.check.runtime.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from pathlib import Path
+
+from torch2ms.check.findings import Finding, FileResult
+
+
+def check_source(source: str, shown_path: str, index=None) -> FileResult:
+    from torch2ms.check.api_index import ApiIndex
+    from torch2ms.check.api_usage import ApiUsage
+    from torch2ms.check.names import import_bindings
+    from torch2ms.check.torch_left import todo_markers, torch_findings
+
+    result = FileResult(path=shown_path, lines=source.count("\n") + (not source.endswith("\n")),
+                        sha256=hashlib.sha256(source.encode("utf-8")).hexdigest())
+    todos = todo_markers(source)
+    result.todos = len(todos)
+    result.findings += [Finding(line, "todo", text or "open TODO(torch2ms) marker") for line, text in todos]
+    try:
+        tree = ast.parse(source, filename=shown_path)
+    except SyntaxError as exc:
+        result.findings.append(Finding(exc.lineno or 0, "syntax", f"does not parse: {exc.msg}"))
+        return result
+    bindings = import_bindings(tree)
+    usage = ApiUsage(tree, bindings, index if index is not None else ApiIndex())
+    result.findings += torch_findings(tree, bindings, api_params=usage.params)
+    result.findings += usage.findings()
+    return result
+
+
+def check_file(path: Path, shown_path: str | None = None, index=None) -> FileResult:
+    shown = shown_path or str(path)
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        result = FileResult(path=shown)
+        result.findings.append(Finding(0, "syntax", "not UTF-8 text"))
+        return result
+    return check_source(source, shown, index=index)

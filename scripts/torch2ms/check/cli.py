@@ -1,0 +1,176 @@
+"""`torch2ms check [PATHS...]`: a verdict per converted file, written back to the tracker.
+
+    torch2ms check                     every .py file under the workspace's outputs/
+    torch2ms check outputs/model.py    just that file (a folder: the .py files below it)
+    torch2ms check --import --parity   also import each file (CPU fallback on) and run its
+                                       parity spec (outputs/<name>.parity.yaml) if it has one
+    torch2ms check --hook              Claude Code PostToolUse hook: reads the hook's JSON on
+                                       stdin and checks the edited file when it is in an outputs/
+
+Exit status: 0 every file passes, 1 findings, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from torch2ms.workspace import Workspace
+
+HOOK_SHOWN_FINDINGS = 25
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="output files or folders to check (default: the workspace's outputs/)")
+    parser.add_argument("--workspace", metavar="DIR", default=None,
+                        help="the conversion's workspace (default: $TORCH2MS_WORKSPACE or the current folder)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--import", dest="do_import", action="store_true",
+                        help="also import each file in a subprocess, with the CPU fallback on")
+    parser.add_argument("--parity", action="store_true",
+                        help="also run the file's parity spec (<file stem>.parity.yaml next to it)")
+    parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                        help="time limit per file for --import and --parity (default 120)")
+    parser.add_argument("--hook", action="store_true",
+                        help="run as a Claude Code PostToolUse hook (hook JSON on stdin)")
+
+
+def _fail(message: str) -> int:
+    print(f"torch2ms check: {message}", file=sys.stderr)
+    return 2
+
+
+def _collect(paths: list[str], ws: Workspace) -> list[Path] | str:
+    """The .py files to check, or an error message."""
+    targets = [Path(p) for p in paths] or [ws.outputs]
+    files: list[Path] = []
+    for t in targets:
+        if not t.exists():
+            if not paths:
+                return f"no outputs/ folder in {ws.root}: run `torch2ms convert` first"
+            return f"no such file or folder: {t}"
+        if t.is_dir():
+            files += sorted(p for p in t.rglob("*.py")
+                            if "__pycache__" not in p.parts and not any(x.startswith(".") for x in p.relative_to(t).parts))
+        elif t.suffix == ".py":
+            files.append(t)
+        else:
+            return f"not a Python file: {t}"
+    return list(dict.fromkeys(files))
+
+
+def _key(path: Path, ws: Workspace) -> str | None:
+    """The tracker key (path relative to outputs/) or None when the file is outside outputs/."""
+    try:
+        return path.resolve().relative_to(ws.outputs.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False, timeout=120.0):
+    """Check `files`; record results of those under outputs/. Returns [(key or path, FileResult)]."""
+    from torch2ms.check import check_file, results, runtime
+    from torch2ms.check.api_index import ApiIndex, installed_versions
+
+    index = ApiIndex()
+    old = results.load(ws.check_results)["files"]
+    done = []
+    for path in files:
+        key = _key(path, ws)
+        shown = key or str(path)
+        result = check_file(path, shown, index=index)
+        if do_import:
+            runtime.import_check(path, ws.outputs if key else path.parent, result, timeout)
+        if parity:
+            runtime.parity_check(path, ws.root, result, timeout)
+        if key:
+            results.carry_over(result, old.get(key))
+        done.append((key, result))
+    index.save()
+    recorded = {k: r.to_dict() for k, r in done if k}
+    if recorded:
+        results.update(ws.check_results, recorded, installed_versions())
+        _write_tracker(ws, {k: r.summary() for k, r in done if k})
+    return done
+
+
+def _write_tracker(ws: Workspace, verdicts: dict[str, str]) -> None:
+    from torch2ms.tracker import Tracker, TrackerError
+
+    if not ws.tracker.exists():
+        return
+    try:
+        with Tracker.locked(ws.tracker) as tracker:
+            listed = {e.path for e in tracker.entries}
+            for key, summary in verdicts.items():
+                if key in listed:
+                    tracker.set_check(key, summary)
+    except TrackerError as exc:
+        print(f"torch2ms check: warning: verdicts not written to the tracker: {exc}", file=sys.stderr)
+
+
+def _print(done, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"files": {(k or r.path): r.to_dict() for k, r in done}}, indent=2))
+        return
+    for _, r in done:
+        print(f"{r.path}: {r.summary()}")
+        for f in sorted(set(r.findings)):
+            print(f"  {f.line}: [{f.code}] {f.message}")
+    passed = sum(r.verdict == "pass" for _, r in done)
+    print(f"{len(done)} file{'s' if len(done) != 1 else ''} checked: {passed} pass, {len(done) - passed} fail")
+
+
+def run(args) -> int:
+    if args.hook:
+        return run_hook(sys.stdin.read())
+    ws = Workspace.resolve(args.workspace)
+    files = _collect(args.paths, ws)
+    if isinstance(files, str):
+        return _fail(files)
+    if not files:
+        return _fail(f"no .py files to check in {', '.join(args.paths) or ws.outputs}")
+    done = check_paths(files, ws, args.do_import, args.parity, args.timeout)
+    _print(done, args.json)
+    return 0 if all(r.verdict == "pass" for _, r in done) else 1
+
+
+# ------------------------------------------------------------------ the PostToolUse hook
+def hook_workspace(path: Path) -> Workspace | None:
+    """The workspace whose outputs/ holds `path`: the nearest `outputs` folder above it."""
+    for parent in path.parents:
+        if parent.name == "outputs":
+            return Workspace(parent.parent)
+    return None
+
+
+def run_hook(payload: str) -> int:
+    """Claude Code's PostToolUse contract: exit 0 is silent for the model; exit 2 shows stderr
+    to it. Only .py files under an outputs/ folder are checked; anything else passes quietly."""
+    try:
+        data = json.loads(payload or "{}")
+    except ValueError:
+        return 0  # never get in the way of an edit because of a payload we do not understand
+    tool_input = data.get("tool_input") or {}
+    file_path = tool_input.get("file_path") or tool_input.get("notebook_path")
+    if not file_path or not str(file_path).endswith(".py"):
+        return 0
+    path = Path(file_path)
+    if not path.is_absolute():
+        path = Path(data.get("cwd") or ".") / path
+    ws = hook_workspace(path)
+    if ws is None or not path.is_file():
+        return 0
+    (key, result), = check_paths([path], ws)
+    if result.verdict == "pass":
+        print(f"torch2ms check: outputs/{key}: pass")
+        return 0
+    findings = sorted(set(result.findings))
+    lines = [f"torch2ms check: outputs/{key}: {result.summary()}"]
+    lines += [f"  line {f.line}: [{f.code}] {f.message}" for f in findings[:HOOK_SHOWN_FINDINGS]]
+    if len(findings) > HOOK_SHOWN_FINDINGS:
+        lines.append(f"  ... and {len(findings) - HOOK_SHOWN_FINDINGS} more (run `.venv/bin/torch2ms check {path}`)")
+    print("\n".join(lines), file=sys.stderr)
+    return 2

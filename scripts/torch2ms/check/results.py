@@ -1,0 +1,63 @@
+"""workspace/.torch2ms/check.json: the latest check result per output file, for the reports.
+
+    {"versions": {"mindspore": "2.10.0", ...},
+     "files": {"model.py": {"verdict": "fail", "summary": "...", "findings": [...], "todos": 1,
+                            "lines": 120, "sha256": "...", "import": "ok", "parity": null}}}
+
+Keys are paths relative to outputs/ (the tracker's keys). A file checked again replaces its
+record; a later static check keeps the import/parity results (see carry_over) only while the
+file's content is unchanged (same sha256).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def load(path: Path) -> dict:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"versions": {}, "files": {}}
+    data.setdefault("versions", {})
+    data.setdefault("files", {})
+    return data
+
+
+def update(path: Path, records: dict[str, dict], versions: dict) -> dict:
+    """Merge `records` into the file at `path` (atomic write) and return the whole data."""
+    path = Path(path)
+    data = load(path)
+    for key, rec in records.items():
+        data["files"][key] = rec
+    data["versions"] = versions
+    data["files"] = dict(sorted(data["files"].items()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".check.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return data
+
+
+def carry_over(result, old: dict | None) -> None:
+    """Keep an earlier --import/--parity result (and its findings) while the file is unchanged."""
+    from torch2ms.check.findings import Finding
+
+    if not old or old.get("sha256") != result.sha256:
+        return
+    for key, attr in (("import", "import_result"), ("parity", "parity_result")):
+        if getattr(result, attr) is None and old.get(key) is not None:
+            setattr(result, attr, old[key])
+            result.findings += [Finding(f["line"], f["code"], f["message"])
+                                for f in old.get("findings", []) if f["code"] == key]

@@ -1,0 +1,98 @@
+"""The optional runtime checks: import the file (`--import`) and run its parity spec (`--parity`).
+
+Both run in a subprocess with a timeout, so a converted file that hangs or crashes never takes the
+checker down with it, and neither imports the file into the checker's own process.
+
+Parity convention: the spec for `outputs/pkg/model.py` is `outputs/pkg/model.parity.yaml` (the
+format `torch2ms parity` reads); a file without one gets the parity result "no spec".
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from torch2ms.check.findings import Finding, FileResult
+
+# Runs in the child: put the file's folder and the outputs root on sys.path, turn the CPU
+# fallback on (verification only), import the file as the module its path names.
+_IMPORT_CHILD = r"""
+import importlib, os, sys
+root, modname, folder = sys.argv[1:4]
+sys.path[:0] = [folder, root]
+try:
+    from torch2ms import cpu_fallback
+except ImportError as exc:
+    print(f"note: CPU fallback not available ({exc}); importing without it", file=sys.stderr)
+else:
+    cpu_fallback.enable()
+importlib.import_module(modname)
+print("import ok")
+"""
+
+SHOWN_LINES = 6
+
+
+def parity_spec(path: Path) -> Path:
+    return path.with_name(path.stem + ".parity.yaml")
+
+
+def _child_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("GLOG_v", "3")  # MindSpore's C++ logging: errors only
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
+
+
+def _tail(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return " | ".join(lines[-SHOWN_LINES:])
+
+
+def module_name(path: Path, root: Path) -> tuple[str, Path]:
+    """The dotted module name of `path` below `root` (or its stem when outside), and the root used."""
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+        return ".".join(rel.with_suffix("").parts), root
+    except ValueError:
+        return path.stem, path.parent
+
+
+def import_check(path: Path, root: Path, result: FileResult, timeout: float) -> None:
+    name, base = module_name(path, root)
+    cmd = [sys.executable, "-c", _IMPORT_CHILD, str(base), name, str(path.resolve().parent)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
+                              cwd=str(base))
+    except subprocess.TimeoutExpired:
+        result.import_result = "timeout"
+        result.findings.append(Finding(0, "import", f"importing did not finish within {timeout:g} s "
+                                                    "(top-level code that trains or downloads?)"))
+        return
+    if proc.returncode == 0:
+        result.import_result = "ok"
+    else:
+        result.import_result = "failed"
+        result.findings.append(Finding(0, "import", f"importing fails: {_tail(proc.stderr)}"))
+
+
+def parity_check(path: Path, workspace_root: Path, result: FileResult, timeout: float) -> None:
+    spec = parity_spec(path)
+    if not spec.exists():
+        result.parity_result = "no spec"
+        return
+    cmd = [sys.executable, "-m", "torch2ms", "parity", str(spec)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
+                              cwd=str(workspace_root))
+    except subprocess.TimeoutExpired:
+        result.parity_result = "timeout"
+        result.findings.append(Finding(0, "parity", f"{spec.name} did not finish within {timeout:g} s"))
+        return
+    if proc.returncode == 0:
+        result.parity_result = "ok"
+    else:
+        result.parity_result = "failed"
+        result.findings.append(Finding(0, "parity", f"{spec.name} fails: {_tail(proc.stdout + proc.stderr)}"))

@@ -1,0 +1,150 @@
+"""conversion_report.md (a row per file) and report.md (the run's summary), as markdown text.
+
+Pure functions of the gathered facts and the versions: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+from torch2ms.report.facts import FileFacts, not_converted, queued
+
+SHOWN_FINDINGS = 10
+DASH = "—"
+
+
+def _check_cell(f: FileFacts) -> str:
+    if f.check in ("pass", "fail"):
+        return f.summary or f.check
+    if f.check == "stale":
+        return "stale: output changed since checked"
+    return f.check
+
+
+def _runtime(value: str | None) -> str:
+    return value if value else "not run"
+
+
+def _ticked_state(f: FileFacts) -> str:
+    if not f.entry.done:
+        return "no"
+    return "yes" if f.verified else "yes, not verified"
+
+
+def totals(facts: list[FileFacts]) -> dict:
+    q = queued(facts)
+    return {
+        "to_convert": len(q),
+        "outputs": sum(f.has_output for f in q),
+        "ticked": sum(f.entry.done for f in q),
+        "verified": sum(f.verified for f in q),
+        "failing": sum(f.check == "fail" for f in q),
+        "stale": sum(f.check == "stale" for f in q),
+        "not_checked": sum(f.check == "not checked" for f in q),
+        "no_output": sum(not f.has_output for f in q),
+        "ticked_unverified": sum(f.entry.done and not f.verified for f in q),
+        "todos": sum(f.todos or 0 for f in q),
+        "import_ok": sum(f.import_result == "ok" for f in q),
+        "import_run": sum(f.import_result is not None for f in q),
+        "parity_ok": sum(f.parity_result == "ok" for f in q),
+        "parity_run": sum(f.parity_result not in (None, "no spec") for f in q),
+        "edits": sum(f.edits for f in q),
+    }
+
+
+def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
+    t = totals(facts)
+    q = queued(facts)
+    out = ["# Conversion report", "",
+           f"Input folder: `{input_dir}`. Built by `torch2ms report` from `files_to_convert.md` and "
+           "`.torch2ms/check.json`; a file counts as verified only when `torch2ms check` passes on "
+           "its current output.", "",
+           "| file | category | status | ticked | edits | open TODOs | check | import | parity |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for f in q:
+        todos = DASH if f.todos is None else str(f.todos)
+        out.append(f"| `{f.entry.path}` | {f.entry.category} | {f.entry.status} | {_ticked_state(f)} | "
+                   f"{f.edits} | {todos} | {_check_cell(f)} | {_runtime(f.import_result)} | "
+                   f"{_runtime(f.parity_result)} |")
+    if not q:
+        out.append(f"| {DASH} | | | | | | | | |")
+    failing = [f for f in q if not f.verified]
+    out += ["", "## Not verified", ""]
+    if not failing:
+        out.append("Every file to convert passes its check.")
+    for f in failing:
+        out.append(f"### `{f.entry.path}`: {_check_cell(f)}")
+        for item in f.findings[:SHOWN_FINDINGS]:
+            out.append(f"- line {item['line']}: [{item['code']}] {item['message']}")
+        if len(f.findings) > SHOWN_FINDINGS:
+            out.append(f"- ... and {len(f.findings) - SHOWN_FINDINGS} more (`torch2ms check outputs/{f.entry.path}`)")
+        if f.check == "not checked":
+            out.append(f"- run `torch2ms check outputs/{f.entry.path}`")
+        elif f.check == "no output":
+            out.append(f"- not converted yet: no `outputs/{f.entry.path}`")
+        elif f.check == "stale":
+            out.append(f"- check it again: `torch2ms check outputs/{f.entry.path}`")
+        out.append("")
+    out += ["## Not converted", ""]
+    skipped = not_converted(facts)
+    out += [f"- `{f.entry.path}` ({f.entry.status}): {why}" for f, why in skipped] or ["None."]
+    out += ["", "## Totals", "",
+            f"- Files to convert: {t['to_convert']}",
+            f"- Outputs written: {t['outputs']}",
+            f"- Ticked in the tracker: {t['ticked']}",
+            f"- **Verified (check passes on the current output): {t['verified']} of {t['to_convert']}**",
+            f"- Failing the check: {t['failing']}; not checked: {t['not_checked']}; "
+            f"changed since checked: {t['stale']}; no output: {t['no_output']}",
+            f"- Ticked but not verified: {t['ticked_unverified']}",
+            f"- Open TODO(torch2ms) markers: {t['todos']}",
+            f"- Edits recorded: {t['edits']}",
+            f"- Import (`--import`): {t['import_ok']} ok of {t['import_run']} run",
+            f"- Parity (`--parity`): {t['parity_ok']} ok of {t['parity_run']} run",
+            f"- Not converted: {len(skipped)}"]
+    return "\n".join(out) + "\n"
+
+
+def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, versions: dict) -> str:
+    t = totals(facts)
+    q = queued(facts)
+    listed = [f for f in facts if not f.entry.vanished]
+    statuses: dict[str, int] = {}
+    for f in listed:
+        statuses[f.entry.status] = statuses.get(f.entry.status, 0) + 1
+    categories: dict[str, int] = {}
+    for f in q:
+        categories[f.entry.category] = categories.get(f.entry.category, 0) + 1
+    out = ["# Migration report", "", "## Scanned", "",
+           f"Input folder `{input_dir}`: {len(listed)} files with torch-ecosystem code listed "
+           f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items())) or 'none'}), "
+           f"{other_files} without torch-ecosystem code.",
+           f"To convert: {t['to_convert']} "
+           f"({', '.join(f'{n} {c}' for c, n in sorted(categories.items())) or 'none'}).",
+           "", "## Converted", "",
+           f"{t['outputs']} of {t['to_convert']} files have an output in `outputs/`; "
+           f"{t['ticked']} are ticked in the tracker; {t['edits']} edits recorded.",
+           "", "## Verified", "",
+           f"**{t['verified']} of {t['to_convert']} files verified**: `torch2ms check` passes on their "
+           "current output (it parses, no torch is left, no open TODO(torch2ms) marker, every "
+           "MindSpore/mindone name and keyword argument exists in the installed versions).",
+           f"Imported with the CPU fallback: {t['import_ok']} ok of {t['import_run']} tried. "
+           f"Parity with the torch original: {t['parity_ok']} ok of {t['parity_run']} run.",
+           ]
+    if t["ticked_unverified"]:
+        out.append(f"{t['ticked_unverified']} ticked files are not verified: the tick is not counted as success.")
+    out += ["", "## Left for a human", ""]
+    left = []
+    for f in q:
+        if f.verified:
+            continue
+        what = {"fail": f"check fails ({f.summary.removeprefix('fail: ')})" if f.summary else "check fails",
+                "stale": "changed since it was checked", "not checked": "not checked",
+                "no output": "not converted yet"}.get(f.check, f.check)
+        left.append(f"- `{f.entry.path}` ({f.entry.category}): {what}")
+    left += [f"- `{f.entry.path}`: {why}" for f, why in not_converted(facts)]
+    if t["todos"]:
+        left.append(f"- {t['todos']} open TODO(torch2ms) markers in the outputs")
+    out += left or ["Nothing: every file to convert is verified."]
+    out += ["", "## Versions", "", "| package | version |", "| --- | --- |"]
+    out += [f"| {name} | {versions.get(name) or 'not installed'} |"
+            for name in ("mindspore", "mindone", "torch", "transformers", "numpy")]
+    out += ["", "Details per file: `conversion_report.md`."]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,57 @@
+"""Helpers shared by the op families."""
+
+from __future__ import annotations
+
+import functools
+
+import mindspore as ms
+from mindspore import Tensor, ops
+
+
+def _is_bf16(value) -> bool:
+    return isinstance(value, Tensor) and value.dtype == ms.bfloat16
+
+
+def _up(value):
+    if _is_bf16(value):
+        return ops.cast(value, ms.float32)
+    if isinstance(value, (list, tuple)) and any(_is_bf16(v) for v in value):
+        return type(value)(_up(v) for v in value)
+    return value
+
+
+def _down(value):
+    if isinstance(value, Tensor) and value.dtype == ms.float32:
+        return ops.cast(value, ms.bfloat16)
+    if isinstance(value, tuple):
+        return tuple(_down(v) for v in value)
+    return value
+
+
+def bf16_via_fp32(func):
+    """Most CPU kernels reject bfloat16: compute in float32 and cast float results back."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if not any(_is_bf16(a) or (isinstance(a, (list, tuple)) and any(map(_is_bf16, a)))
+                   for a in (*args, *kwargs.values())):
+            return func(*args, **kwargs)
+        result = func(*(_up(a) for a in args), **{k: _up(v) for k, v in kwargs.items()})
+        return _down(result)
+
+    return wrapper
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    return dim + max(ndim, 1) if dim < 0 else dim
+
+
+def size_tuple(size) -> tuple:
+    """`f(2, 3)`, `f((2, 3))`, `f([2, 3])` all mean shape (2, 3), as in torch and mint."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    return tuple(int(s) for s in size)
+
+
+def to_int64(t: Tensor) -> Tensor:
+    return t if t.dtype == ms.int64 else ops.cast(t, ms.int64)

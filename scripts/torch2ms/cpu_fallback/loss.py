@@ -1,0 +1,70 @@
+"""Losses built on log_softmax: cross_entropy, nll_loss."""
+
+from __future__ import annotations
+
+import mindspore as ms
+from mindspore import ops
+
+from torch2ms.cpu_fallback._common import bf16_via_fp32
+
+
+def _reduce(loss, reduction, denominator=None):
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() / denominator if denominator is not None else loss.mean()
+    raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+
+
+def _class_axis_last(x):
+    # (N, C, d1, ...) -> (N, d1, ..., C); (C,) stays
+    return ops.moveaxis(x, 1, -1) if x.ndim > 1 else x
+
+
+@bf16_via_fp32
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    logp = _class_axis_last(input)
+    classes = logp.shape[-1]
+    valid = target != ignore_index
+    safe_target = ops.where(valid, target, ops.zeros_like(target)).astype(ms.int32)
+    picked = ops.gather_elements(logp, -1, ops.expand_dims(safe_target, -1)).squeeze(-1)
+    w = ops.ones((classes,), input.dtype) if weight is None else weight
+    sample_w = ops.gather(w, safe_target, 0) * valid.astype(input.dtype)
+    loss = -picked * sample_w
+    return _reduce(loss, reduction, sample_w.sum())
+
+
+@bf16_via_fp32
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    logp = ops.log_softmax(input, 1 if input.ndim > 1 else 0)
+    if target.dtype in (ms.float16, ms.float32, ms.float64):
+        # class probabilities
+        classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+        probs = target * (1 - label_smoothing) + label_smoothing / classes
+        lp = _class_axis_last(logp)
+        pr = _class_axis_last(probs)
+        if weight is not None:
+            lp = lp * weight
+        loss = -(lp * pr).sum(-1)
+        return _reduce(loss, reduction)
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    if label_smoothing == 0:
+        return nll
+    # smoothing term: mean over classes of -log p, weighted per class, ignored targets excluded
+    lp = _class_axis_last(logp)
+    classes = lp.shape[-1]
+    valid = (target != ignore_index).astype(input.dtype)
+    smooth = -(lp * weight).sum(-1) if weight is not None else -lp.sum(-1)
+    smooth = smooth * valid / classes
+    if reduction == "mean":
+        if weight is not None:
+            safe = ops.where(target != ignore_index, target, ops.zeros_like(target)).astype(ms.int32)
+            denominator = (ops.gather(weight, safe, 0) * valid).sum()
+        else:
+            denominator = valid.sum()
+        smooth = smooth.sum() / denominator
+    else:
+        smooth = _reduce(smooth, reduction)
+    return (1 - label_smoothing) * nll + label_smoothing * smooth

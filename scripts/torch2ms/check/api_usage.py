@@ -11,7 +11,7 @@ import ast
 from torch2ms.check.api_index import (KEYWORD_ONLY, installed_versions, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, ROOTS,
                                       VAR_KEYWORD, VAR_POSITIONAL, ApiIndex)
 from torch2ms.check.findings import Finding
-from torch2ms.check.names import Binding, chains, dotted, qualify
+from torch2ms.check.names import Binding, chains, dotted, imported_modules, qualify
 
 SHOWN_PARAMS = 8
 
@@ -55,7 +55,12 @@ class ApiUsage:
             out.append(Finding(line, "api-missing", f"{shown}: {missing} does not exist in the installed "
                                                     f"{root} {version}"))
 
-        for b in self.bindings:  # `from mindspore.mint import gelux`, `import mindone.foo`
+        for mod, line in imported_modules(self.tree):  # `import mindspore.foo` binds only `mindspore`
+            if _ours(mod):
+                _, missing = self.index.resolve(mod)
+                if missing:
+                    missing_finding(line, f"import of {mod}", missing)
+        for b in self.bindings:  # `from mindspore.mint import gelux`, `import mindone.foo as f`
             _, missing = self.index.resolve(b.qualname)
             if missing:
                 missing_finding(b.line, f"import of {b.qualname}", missing)

@@ -1,0 +1,90 @@
+"""Every mindspore/mindone name exists and calls bind to their signatures, statically."""
+
+import time
+
+import pytest
+
+HEADER = ("import mindspore as ms\nfrom mindspore import mint, nn, ops\n"
+          "import mindspore.mint.nn.functional as F\n")
+
+CAUGHT = [
+    ("misspelled mint API", "y = mint.catt([1], dim=0)\n", "api-missing", "mindspore.mint.catt"),
+    ("misspelled through an alias", "y = F.gelux(1)\n", "api-missing", "mindspore.mint.nn.functional.gelux"),
+    ("missing in an import", "from mindspore.mint import gelux\n", "api-missing", "mindspore.mint.gelux"),
+    ("missing module", "import mindspore.nonexistent_mod\n", "api-missing", "mindspore.nonexistent_mod"),
+    ("torch name on mindspore.nn", "class M(nn.Module):\n    pass\n", "api-missing", "mindspore.nn.Module"),
+    ("wrong keyword", "y = mint.cat([1, 2], axis=0)\n", "api-signature", "'axis'"),
+    ("wrong keyword of a layer", "l = mint.nn.Linear(3, 4, biass=False)\n", "api-signature", "'biass'"),
+    ("too many positionals", "y = mint.cat([1], 0, 2)\n", "api-signature", "at most 2 positional"),
+    ("missing argument", "l = mint.nn.Linear(3)\n", "api-signature", "out_features"),
+    ("same argument twice", "l = mint.nn.Linear(3, 4, in_features=3)\n", "api-signature", "both by position"),
+    ("device= not declared by the API", "y = mint.ones((2, 3), device='cpu')\n", "api-signature", "'device'"),
+]
+
+FINE = [
+    ("correct calls", "l = mint.nn.Linear(3, 4, bias=False)\ny = mint.cat([1, 2], dim=0)\n"
+     "z = ops.softmax(1, axis=-1)\nd = ms.float32\n"),
+    ("star arguments are not judged", "args = [1]\nkw = {}\ny = mint.cat(*args, **kw)\n"),
+    ("class members", "t = ms.Tensor.from_numpy\n"),
+    ("dataset", "import mindspore.dataset as ds\nd = ds.GeneratorDataset([1], column_names=['x'], shuffle=False)\n"),
+    ("value_and_grad", "g = ms.value_and_grad(print, None, [], has_aux=True)\n"),
+]
+
+
+@pytest.mark.parametrize("name,body,code,words", CAUGHT, ids=[c[0] for c in CAUGHT])
+def test_catches(check, name, body, code, words):
+    result = check(HEADER + body)
+    assert any(f.code == code and words in f.message for f in result.findings), result.findings
+
+
+@pytest.mark.parametrize("name,body", FINE, ids=[c[0] for c in FINE])
+def test_fine(check, name, body):
+    result = check(HEADER + body)
+    assert [f for f in result.findings if f.code.startswith("api")] == []
+
+
+def test_the_file_is_never_imported(check, tmp_path):
+    """A planted side effect at import time must not happen during a static check."""
+    flag = tmp_path / "imported"
+    result = check(HEADER + f"open({str(flag)!r}, 'w').write('x')\n")
+    assert result.verdict == "pass"
+    assert not flag.exists()
+
+
+def test_cache_is_reused_without_importing(index, api_cache):
+    """A second index reads everything from the cache file: resolving imports nothing."""
+    import sys
+
+    from torch2ms.check import api_index
+
+    fresh = api_index.ApiIndex()
+    assert fresh.path.parent == api_cache
+    assert "mindspore.mint" in fresh.modules
+    before = set(sys.modules)
+    entry, missing = fresh.resolve("mindspore.mint.nn.functional.silu")
+    assert missing is None and entry["k"] == "function"
+    assert fresh._new == set()
+    assert set(sys.modules) == before
+
+
+def test_thousand_line_file_under_a_second(check):
+    block = ("def layer_{i}(x):\n"
+             "    y = mint.matmul(x, x)\n"
+             "    z = F.silu(y)  # activation\n"
+             "    w = mint.cat([y, z], dim=-1)\n"
+             "    return ops.softmax(w, axis=-1)\n\n")
+    source = HEADER + "".join(block.format(i=i) for i in range(170))
+    assert source.count("\n") > 1000
+    check(source)  # warm up
+    start = time.perf_counter()
+    result = check(source)
+    elapsed = time.perf_counter() - start
+    assert result.verdict == "pass", result.findings[:3]
+    assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+def test_mindone_names(check):
+    result = check("from mindone.transformers import LlamaForCausalLM, LlamaForCausalLMM\n"
+                   "m = LlamaForCausalLM.from_pretrained('x', mindspore_dtype=None)\n")
+    missing = [f for f in result.findings if f.code == "api-missing"]
+    assert len(missing) == 1 and "LlamaForCausalLMM" in missing[0].message

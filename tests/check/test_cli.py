@@ -1,0 +1,137 @@
+"""`torch2ms check` as a command: exit codes, check.json, the tracker's check column, the hook."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+GOOD = "from mindspore import mint\n\n\ndef f(x):\n    return mint.cat([x, x], dim=0)\n"
+BAD = "from mindspore import mint\n\n\ndef f(x):\n    return mint.cat([x, x], axis=0).cuda()\n"
+TRACKER = textwrap.dedent("""\
+    # Files to convert
+
+    Input folder: `/nowhere/project`
+
+    ## Files
+
+    - [ ] `good.py` · Modeling · torch · status: torch
+    - [ ] `pkg/bad.py` · Training · torch · status: torch
+
+    ## Edits
+    """)
+
+
+def torch2ms(*args, stdin=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "torch2ms", *args], input=stdin, cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def ws(tmp_path, index):
+    (tmp_path / "outputs" / "pkg").mkdir(parents=True)
+    (tmp_path / "outputs" / "good.py").write_text(GOOD)
+    (tmp_path / "outputs" / "pkg" / "bad.py").write_text(BAD)
+    (tmp_path / "files_to_convert.md").write_text(TRACKER)
+    return tmp_path
+
+
+def test_all_outputs_verdicts_json_and_tracker(ws):
+    proc = torch2ms("check", "--workspace", str(ws))
+    assert proc.returncode == 1, proc.stderr
+    assert "good.py: pass" in proc.stdout
+    assert "pkg/bad.py: fail: 1 torch-idiom, 1 api-signature" in proc.stdout  # .cuda(), axis=
+    data = json.loads((ws / ".torch2ms" / "check.json").read_text())
+    assert data["files"]["good.py"]["verdict"] == "pass"
+    bad = data["files"]["pkg/bad.py"]
+    assert bad["verdict"] == "fail"
+    assert {f["code"] for f in bad["findings"]} == {"api-signature", "torch-idiom"}
+    assert data["versions"]["mindspore"]
+    from torch2ms.tracker import Tracker
+
+    tracker = Tracker.load(ws / "files_to_convert.md")
+    assert tracker.entry("good.py").check == "pass"
+    assert tracker.entry("pkg/bad.py").check == "fail: 1 torch-idiom, 1 api-signature"
+
+
+def test_one_file_passes_with_exit_0_and_json(ws):
+    proc = torch2ms("check", "--workspace", str(ws), "--json", str(ws / "outputs" / "good.py"))
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert list(out["files"]) == ["good.py"]
+    assert out["files"]["good.py"]["verdict"] == "pass"
+
+
+def test_bad_input_exits_2(ws, tmp_path):
+    proc = torch2ms("check", "--workspace", str(ws), str(ws / "outputs" / "missing.py"))
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("torch2ms check: ")
+    empty = tmp_path / "empty-ws"
+    empty.mkdir()
+    proc = torch2ms("check", "--workspace", str(empty))
+    assert proc.returncode == 2 and "outputs" in proc.stderr
+
+
+def test_findings_fixed_then_pass(ws):
+    bad = ws / "outputs" / "pkg" / "bad.py"
+    assert torch2ms("check", "--workspace", str(ws), str(bad)).returncode == 1
+    bad.write_text(GOOD)
+    assert torch2ms("check", "--workspace", str(ws), str(bad)).returncode == 0
+    data = json.loads((ws / ".torch2ms" / "check.json").read_text())
+    assert data["files"]["pkg/bad.py"]["verdict"] == "pass"
+
+
+def hook_payload(path: Path, tool="Edit") -> str:
+    return json.dumps({"session_id": "x", "hook_event_name": "PostToolUse", "tool_name": tool,
+                       "cwd": str(path.parent), "tool_input": {"file_path": str(path)},
+                       "tool_response": {"success": True}})
+
+
+def test_hook_shows_findings_to_the_model(ws):
+    proc = torch2ms("check", "--hook", stdin=hook_payload(ws / "outputs" / "pkg" / "bad.py"))
+    assert proc.returncode == 2  # Claude Code shows stderr of exit code 2 to the model
+    assert "outputs/pkg/bad.py: fail" in proc.stderr
+    assert "line 5: [api-signature]" in proc.stderr and "'axis'" in proc.stderr
+    data = json.loads((ws / ".torch2ms" / "check.json").read_text())
+    assert data["files"]["pkg/bad.py"]["verdict"] == "fail"
+
+
+def test_hook_passes_quietly(ws, tmp_path):
+    proc = torch2ms("check", "--hook", stdin=hook_payload(ws / "outputs" / "good.py", "Write"))
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "pass" in proc.stdout
+    elsewhere = tmp_path / "notes.py"
+    elsewhere.write_text("import torch\n")
+    for payload in (hook_payload(elsewhere), "not json", json.dumps({"tool_input": {}}),
+                    hook_payload(ws / "files_to_convert.md")):
+        proc = torch2ms("check", "--hook", stdin=payload)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", ""), payload
+
+
+def test_import_in_a_subprocess(ws):
+    out = ws / "outputs"
+    (out / "ok_import.py").write_text("from mindspore import mint\nfrom good import f\n")
+    (out / "broken_import.py").write_text("from mindspore import mint\nraise RuntimeError('boom at import')\n")
+    (out / "slow_import.py").write_text("import time\ntime.sleep(60)\n")
+    proc = torch2ms("check", "--workspace", str(ws), "--import", "--timeout", "20", "--json",
+                    str(out / "ok_import.py"), str(out / "broken_import.py"))
+    assert proc.returncode == 1, proc.stderr
+    files = json.loads(proc.stdout)["files"]
+    assert files["ok_import.py"]["import"] == "ok" and files["ok_import.py"]["verdict"] == "pass"
+    assert files["broken_import.py"]["import"] == "failed"
+    assert any("boom at import" in f["message"] for f in files["broken_import.py"]["findings"])
+    proc = torch2ms("check", "--workspace", str(ws), "--import", "--timeout", "1", "--json",
+                    str(out / "slow_import.py"))
+    assert json.loads(proc.stdout)["files"]["slow_import.py"]["import"] == "timeout"
+    # a later static check of the unchanged file keeps the import result
+    proc = torch2ms("check", "--workspace", str(ws), "--json", str(out / "broken_import.py"))
+    assert json.loads(proc.stdout)["files"]["broken_import.py"]["import"] == "failed"
+    assert proc.returncode == 1
+
+
+def test_parity_without_spec(ws):
+    proc = torch2ms("check", "--workspace", str(ws), "--parity", "--json", str(ws / "outputs" / "good.py"))
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["files"]["good.py"]["parity"] == "no spec"

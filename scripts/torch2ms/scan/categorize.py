@@ -1,0 +1,118 @@
+"""Put a file in one category (Modeling, Data, Training, Inference) and say why.
+
+Precedence, first match wins:
+  Training   a training step: `x.backward()`, `optimizer.step()`, `value_and_grad`, a Trainer
+  Data       defines at least as many Dataset/Sampler subclasses as model classes
+  Modeling   defines nn.Module (or nn.Cell, PreTrainedModel, ...) subclasses
+  Inference  `no_grad`/`inference_mode`, `x.eval()`, `x.generate(...)`, `pipeline(...)`
+  Data       builds data pipelines: DataLoader, load_dataset, transforms.Compose, ...
+  Modeling   the default for other torch code (helpers of the model), said so in the evidence
+"""
+
+from __future__ import annotations
+
+# Calls that count only in method form: `eval(...)` alone is the builtin.
+METHOD_ONLY = {"eval", "generate", "step", "backward", "zero_grad"}
+
+
+def _join(items: list) -> str:
+    items = list(dict.fromkeys(items))
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _names(names: list, limit: int = 4) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", +{len(names) - limit} more" if len(names) > limit else "")
+
+
+def _short(receiver: str) -> str:
+    return receiver if len(receiver) <= 40 else "..." + receiver[-37:]
+
+
+class Signals:
+    """What a file does, as collected by the detector (ast or token fallback)."""
+
+    def __init__(self):
+        self.calls: dict = {}  # name -> [(receiver or None, line)]
+        self.ranges: list = []  # (context name, first line, last line)
+        self.module_classes: list = []
+        self.dataset_classes: list = []
+
+    def add_call(self, name: str, receiver, line: int) -> None:
+        if receiver is None and name in METHOD_ONLY:
+            return
+        self.calls.setdefault(name, []).append((receiver, line))
+
+    def add_range(self, name: str, first: int, last) -> None:
+        self.ranges.append((name, first, last if last is not None else first))
+
+    def add_classes(self, classes: list, config) -> None:
+        """Model and dataset classes, following bases defined earlier in the same file."""
+        models, datasets = set(), set()
+        changed = True
+        while changed:
+            changed = False
+            for name, bases in classes:
+                if name in models or name in datasets:
+                    continue
+                if any(b in config.dataset_bases or b in datasets for b in bases):
+                    datasets.add(name)
+                    changed = True
+                elif any(b in config.module_bases or b in models
+                         or b.endswith(config.module_base_suffixes) for b in bases):
+                    models.add(name)
+                    changed = True
+        self.module_classes = [n for n, _ in classes if n in models]
+        self.dataset_classes = [n for n, _ in classes if n in datasets]
+
+    def shown(self, name: str, suffix: str = "()") -> list:
+        return [f"{_short(r)}.{name}{suffix}" if r else f"{name}{suffix}" for r, _ in self.calls.get(name, [])]
+
+
+def categorize(sig: Signals, config) -> tuple:
+    """(category, evidence lines), the deciding evidence first."""
+    training = sig.shown("backward")
+    training += [s for (r, _), s in zip(sig.calls.get("step", []), sig.shown("step"))
+                 if r and any(k in r.lower() for k in config.step_receivers)]
+    for name in sorted(config.training_calls - {"backward"}):
+        training += sig.shown(name)
+    strong_training = [s for s in training if not s.endswith("zero_grad()") and "clip_grad" not in s]
+
+    n_models, n_data = len(sig.module_classes), len(sig.dataset_classes)
+    models_line = (f"defines {n_models} nn.Module subclass{'es' if n_models != 1 else ''} "
+                   f"({_names(sig.module_classes)})") if n_models else None
+    data_line = (f"subclasses Dataset ({_names(sig.dataset_classes)})") if n_data else None
+
+    contexts = sorted({name for name, _, _ in sig.ranges}
+                      | {n for n in config.inference_contexts if n in sig.calls})
+    generate = sig.calls.get("generate", [])
+    under = [r for r, line in generate if any(a <= line <= b for _, a, b in sig.ranges)]
+    inference = []
+    if under:
+        inference.append(f"calls {_short(under[0])}.generate under {contexts[0]}")
+    elif generate:
+        inference.append(f"calls {_join(sig.shown('generate'))}")
+    others = sig.shown("eval") + sig.shown("pipeline")
+    if others:
+        inference.append(f"calls {_join(others[:3])}")
+    if contexts and not under:
+        inference.append(f"runs code under {_join(contexts)}")
+    data_calls = [s for n in sorted(config.data_calls) for s in sig.shown(n)]
+    data_calls_line = f"calls {_join(data_calls[:3])}" if data_calls else None
+
+    if strong_training:
+        category, first = "Training", [f"calls {_join(training[:3])}"]
+    elif n_data and n_data >= n_models:
+        category, first = "Data", [data_line]
+    elif n_models:
+        category, first = "Modeling", [models_line]
+    elif inference:
+        category, first = "Inference", inference[:1]
+        inference = inference[1:]
+    elif data_calls_line:
+        category, first = "Data", [data_calls_line]
+    else:
+        return "Modeling", ["no model, data, training or inference pattern found: Modeling by default"]
+    rest = [models_line, data_line, data_calls_line] + inference
+    evidence = first + [x for x in rest if x and x not in first]
+    return category, evidence[:3]

@@ -1,0 +1,130 @@
+"""The scan's data: which packages are torch-ecosystem or MindSpore, and the category signals.
+
+Both lists live in YAML next to this file (ecosystem.yaml, signals.yaml). A user extends the
+ecosystem list without touching the pack: `torch2ms-ecosystem.yaml` in the workspace (same
+layout as ecosystem.yaml) and `torch2ms scan --package NAME` add to it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).parent
+USER_FILE = "torch2ms-ecosystem.yaml"
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with `torch:` and/or `mindspore:` lists")
+    return data
+
+
+def _names(data: dict, key: str, path) -> tuple:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{path}: `{key}` must be a list of package names")
+    return tuple(v.strip() for v in value)
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    torch: tuple
+    mindspore: tuple
+    module_bases: frozenset
+    module_base_suffixes: tuple
+    dataset_bases: frozenset
+    training_calls: frozenset
+    step_receivers: tuple
+    inference_contexts: frozenset
+    inference_calls: frozenset
+    data_calls: frozenset
+    watched_calls: frozenset = field(init=False)
+
+    def __post_init__(self):
+        watched = (self.training_calls | self.inference_contexts | self.inference_calls
+                   | self.data_calls | {"step"})
+        object.__setattr__(self, "watched_calls", frozenset(watched))
+
+    @property
+    def call_pattern(self) -> "re.Pattern":
+        """A watched name (or a dynamic import) followed by "(": the lines worth a closer look."""
+        names = sorted(self.watched_calls | {"__import__", "import_module"})
+        return _compiled("|".join(map(re.escape, names)))
+
+    @classmethod
+    @functools.lru_cache(maxsize=1)
+    def default(cls) -> "ScanConfig":
+        eco = _read_yaml(HERE / "ecosystem.yaml")
+        sig = _read_yaml(HERE / "signals.yaml")
+        return cls(
+            torch=_names(eco, "torch", "ecosystem.yaml"),
+            mindspore=_names(eco, "mindspore", "ecosystem.yaml"),
+            module_bases=frozenset(sig["module_bases"]),
+            module_base_suffixes=tuple(sig["module_base_suffixes"]),
+            dataset_bases=frozenset(sig["dataset_bases"]),
+            training_calls=frozenset(sig["training"]["calls"]),
+            step_receivers=tuple(sig["training"]["step_receivers"]),
+            inference_contexts=frozenset(sig["inference"]["contexts"]),
+            inference_calls=frozenset(sig["inference"]["calls"]),
+            data_calls=frozenset(sig["data"]["calls"]),
+        )
+
+    @classmethod
+    def load(cls, workspace_root: Path | None = None, extra_torch=()) -> "ScanConfig":
+        """The default lists plus the workspace's torch2ms-ecosystem.yaml and extra names."""
+        base = cls.default()
+        torch, ms = list(base.torch), list(base.mindspore)
+        user = Path(workspace_root) / USER_FILE if workspace_root else None
+        if user is not None and user.is_file():
+            data = _read_yaml(user)
+            torch += _names(data, "torch", user)
+            ms += _names(data, "mindspore", user)
+        torch += [n.strip() for n in extra_torch if n.strip()]
+        return cls(
+            torch=tuple(dict.fromkeys(torch)), mindspore=tuple(dict.fromkeys(ms)),
+            module_bases=base.module_bases, module_base_suffixes=base.module_base_suffixes,
+            dataset_bases=base.dataset_bases, training_calls=base.training_calls,
+            step_receivers=base.step_receivers, inference_contexts=base.inference_contexts,
+            inference_calls=base.inference_calls, data_calls=base.data_calls,
+        )
+
+    def match_torch(self, imports) -> list:
+        return _match(imports, frozenset(self.torch))
+
+    def match_mindspore(self, imports) -> list:
+        return _match(imports, frozenset(self.mindspore))
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(alternatives: str):
+    return re.compile(r"\b(?:" + alternatives + r")\s*\(")
+
+
+def _match(imports, packages: frozenset) -> list:
+    """The listed packages that absolute imports reach (a package matches its submodules)."""
+    found = set()
+    for module, level, names in imports:
+        if level or not module:
+            continue
+        candidates = [module] + [f"{module}.{n}" for n in names if n != "*"]
+        for cand in candidates:
+            parts = cand.split(".")
+            for i in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:i])
+                if prefix in packages:
+                    found.add(prefix)
+                    break
+    return sorted(found)

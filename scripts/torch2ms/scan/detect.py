@@ -1,0 +1,295 @@
+"""What one file imports and does, found statically: nothing of the input is imported or run.
+
+`ast` parses (about ten times faster than libcst, and positions are not needed here). A file
+`ast` cannot parse (a syntax error, Python 2) goes through a token fallback that skips strings
+and comments, and a plain-regex one when even tokenizing fails. Words like "torch" in a comment
+or a string never count.
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import io
+import json
+import re
+import tokenize
+from dataclasses import dataclass, field
+
+from torch2ms.scan.categorize import Signals, categorize
+from torch2ms.scan.config import ScanConfig
+
+# (module, level, names): `from ..a.b import c, d` is ("a.b", 2, ("c", "d")); `import a.b` is ("a.b", 0, ()).
+Import = tuple
+
+
+@dataclass
+class Facts:
+    """The scan's findings for one file; picklable, so worker processes can return it."""
+
+    path: str  # posix, relative to the input folder
+    kind: str = "py"  # "py" or "ipynb"
+    lines: int = 0
+    parsed: bool = True
+    skipped: bool = False  # nothing could be read (binary, unreadable): only the warning counts
+    imports: list = field(default_factory=list)
+    torch_libs: list = field(default_factory=list)
+    ms_libs: list = field(default_factory=list)
+    category: str = "Modeling"
+    evidence: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+def analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
+    kind = "ipynb" if rel.endswith(".ipynb") else "py"
+    facts = Facts(path=rel, kind=kind)
+    try:
+        with open(abs_path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        facts.skipped = True
+        facts.warnings.append(f"cannot read it ({exc.strerror or exc}): skipped")
+        return facts
+    if b"\0" in data[:8192]:
+        facts.skipped = True
+        facts.warnings.append("binary content in a source file: skipped")
+        return facts
+    text = _decode(data, facts)
+    if kind == "ipynb":
+        text = _notebook_code(text, facts)
+        if text is None:
+            return facts
+    return analyse_source(text, facts, config)
+
+
+def analyse_source(text: str, facts: Facts, config: ScanConfig) -> Facts:
+    facts.lines = text.count("\n") + 1
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes after decoding
+        facts.parsed = False
+        where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
+        py2 = " (looks like Python 2)" if _PY2_RE.search(text) else ""
+        facts.warnings.append(f"does not parse{py2} ({where}{getattr(exc, 'msg', exc)}); "
+                              "imports found by a token scan, convert with care")
+        imports, signals = _fallback(text, config)
+    else:
+        imports, signals = _visit(tree, text, config)
+    facts.imports = imports
+    facts.torch_libs = config.match_torch(imports)
+    facts.ms_libs = config.match_mindspore(imports)
+    facts.category, facts.evidence = categorize(signals, config)
+    return facts
+
+
+def _decode(data: bytes, facts: Facts) -> str:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        facts.warnings.append(f"not valid {encoding} text: read as latin-1")
+        text = data.decode("latin-1")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _notebook_code(text: str, facts: Facts) -> str | None:
+    """The code cells of a notebook as one source; IPython magics and shell lines blanked."""
+    try:
+        nb = json.loads(text)
+        cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    except (ValueError, AttributeError, TypeError) as exc:
+        facts.skipped = True
+        facts.warnings.append(f"not a readable notebook ({exc}): skipped")
+        return None
+    chunks = []
+    for cell in cells:
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else str(src)
+        lines = ["" if ln.lstrip().startswith(("%", "!")) or ln.rstrip().endswith("?") else ln
+                 for ln in src.splitlines()]
+        chunks.append("\n".join(lines))
+    return "\n".join(chunks)
+
+
+# ---------------------------------------------------------------- ast
+def _dotted(node) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(_dotted(node.func) + "()")
+    else:
+        parts.append("...")
+    return ".".join(reversed(parts))
+
+
+def _last(node) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call):
+        return _last(node.func)
+    return ""
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+_block_fields: dict = {}
+_header_fields: dict = {}
+
+
+def _fields(t):
+    """(fields holding nested statements, other fields) of a node type, cached."""
+    if t not in _block_fields:
+        _block_fields[t] = tuple(f for f in t._fields if f in _BLOCKS)
+        _header_fields[t] = tuple(f for f in t._fields if f not in _BLOCKS)
+    return _block_fields[t], _header_fields[t]
+
+
+def _call_lines(text: str, config: ScanConfig) -> list:
+    """Sorted line numbers where a watched name is followed by "(": only there are calls looked at."""
+    pattern = config.call_pattern
+    lines, pos, line = [], 0, 1
+    for m in pattern.finditer(text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _visit(tree: ast.AST, text: str, config: ScanConfig):
+    """Walk the statements (not every expression: most of a tree is expressions, and walking
+    them all costs more than parsing); expressions are searched for calls only on the lines
+    where a watched name is followed by "(" in the text."""
+    imports: list = []
+    sig = Signals()
+    contexts = config.inference_contexts
+    classes = []
+    flagged = _call_lines(text, config)
+    Import, ImportFrom, ClassDef = ast.Import, ast.ImportFrom, ast.ClassDef
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    withs = (ast.With, ast.AsyncWith)
+    stack = list(reversed(tree.body))  # popped from the end: source order
+    while stack:
+        node = stack.pop()
+        t = type(node)
+        if t is ImportFrom:
+            imports.append((node.module or "", node.level or 0, tuple(a.name for a in node.names)))
+            continue
+        if t is Import:
+            imports.extend((a.name, 0, ()) for a in node.names)
+            continue
+        blocks, header = _fields(t)
+        for f in reversed(blocks):
+            stack.extend(reversed(getattr(node, f)))
+        if t is ClassDef:
+            classes.append((node.name, [_last(b) for b in node.bases]))
+        elif t in functions:
+            for deco in node.decorator_list:
+                if _last(deco) in contexts:
+                    sig.add_range(_last(deco), node.lineno, node.end_lineno)
+        elif t in withs:
+            for item in node.items:
+                if _last(item.context_expr) in contexts:
+                    sig.add_range(_last(item.context_expr), node.lineno, node.end_lineno)
+        if not flagged or not hasattr(node, "lineno"):
+            continue
+        # the statement's own lines: a compound statement's header ends where its body starts
+        first = node.lineno
+        body = getattr(node, blocks[0]) if blocks else None
+        last = max(first, body[0].lineno - 1) if body and hasattr(body[0], "lineno") else node.end_lineno
+        if t in functions or t is ClassDef:
+            first = min([first] + [d.lineno for d in node.decorator_list])
+        i = bisect.bisect_left(flagged, first)
+        if i < len(flagged) and flagged[i] <= last:
+            roots = [node] if not blocks else [v for f in header for v in _as_list(getattr(node, f))]
+            for root in roots:
+                if isinstance(root, ast.AST):
+                    _collect_calls(root, sig, config, imports)
+    sig.add_classes(classes, config)
+    return imports, sig
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _collect_calls(root, sig: Signals, config: ScanConfig, imports: list) -> None:
+    watched = config.watched_calls
+    for node in ast.walk(root):
+        if type(node) is not ast.Call:
+            continue
+        func = node.func
+        tf = type(func)
+        name = func.attr if tf is ast.Attribute else func.id if tf is ast.Name else ""
+        if name in watched:
+            sig.add_call(name, _dotted(func.value) if tf is ast.Attribute else None, node.lineno)
+        elif name == "__import__" or name == "import_module":
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                mod = node.args[0].value
+                imports.append((mod.lstrip("."), len(mod) - len(mod.lstrip(".")), ()))
+
+
+# ---------------------------------------------------------------- fallback
+_PY2_RE = re.compile(r"^\s*(print\s+[^\s(=]|exec\s+[\"'\w]|except\s+[\w.]+\s*,\s*\w+\s*:)", re.M)
+_IMPORT_LINE_RE = re.compile(r"^\s*(?:from\s+(\.*[\w.]*)\s+import\s+([\w\s,()*]+)|import\s+([\w\s.,]+))")
+_DYNAMIC_RE = re.compile(r"(?:__import__|import_module)\s*\(\s*['\"](\.*[\w.]+)")
+_CLASS_RE = re.compile(r"^\s*class\s+(\w+)\s*\(([^)]*)\)", re.M)
+_CALL_RE = re.compile(r"(?:([\w.]+)\.)?(\w+)\s*\(")
+
+
+def _code_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, code) with strings and comments removed (string literals become STR).
+
+    Uses the tokenizer, which copes with most code `ast` refuses (Python 2 print statements);
+    when it fails too, comments are cut with a regex and strings are left in place.
+    """
+    out: dict[int, list[str]] = {}
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                            tokenize.DEDENT, tokenize.ENDMARKER):
+                continue
+            word = "STR" if tok.type == tokenize.STRING else tok.string
+            out.setdefault(tok.start[0], []).append(word)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return [(n, re.sub(r"#.*", "", line)) for n, line in enumerate(text.splitlines(), 1)]
+    lines = text.splitlines()
+    return [(n, (re.match(r"\s*", lines[n - 1]).group(0) if n <= len(lines) else "") + " ".join(words))
+            for n, words in sorted(out.items())]
+
+
+def _fallback(text: str, config: ScanConfig):
+    imports: list = []
+    sig = Signals()
+    code = [(n, re.sub(r"\s*\.\s*", ".", line)) for n, line in _code_lines(text)]
+    for lineno, squeezed in code:
+        m = _IMPORT_LINE_RE.match(squeezed)
+        if m and m.group(3):
+            for part in m.group(3).split(","):
+                name = part.split(" as ")[0].strip()
+                if name:
+                    imports.append((name, 0, ()))
+        elif m:
+            mod = m.group(1)
+            level = len(mod) - len(mod.lstrip("."))
+            names = tuple(n.split(" as ")[0].strip() for n in m.group(2).strip("() ").split(","))
+            imports.append((mod.lstrip("."), level, tuple(n for n in names if n)))
+        for recv, name in _CALL_RE.findall(squeezed):
+            if name in config.watched_calls:
+                sig.add_call(name, recv or None, lineno)
+    # string arguments are blanked in `code`: dynamic imports are read from the raw lines
+    for line in text.splitlines():
+        for dyn in _DYNAMIC_RE.findall(re.sub(r"#.*", "", line)):
+            imports.append((dyn.lstrip("."), len(dyn) - len(dyn.lstrip(".")), ()))
+    classes = [(name, [b.split(".")[-1].strip() for b in bases.split(",") if b.strip()])
+               for name, bases in _CLASS_RE.findall("\n".join(line for _, line in code))]
+    sig.add_classes(classes, config)
+    return imports, sig

@@ -1,0 +1,105 @@
+"""From per-file facts to tracker entries: project-local imports, statuses, outputs.
+
+A file that imports no torch-ecosystem package itself but imports a project-local module that is
+torch-based (directly or through other local modules) is listed too: its imports will point at
+converted code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from torch2ms.tracker import Entry
+
+
+def _join(base: PurePosixPath, *parts: str) -> str:
+    return PurePosixPath(base, *parts).as_posix()
+
+
+def resolve_local(rel: str, imports, index: frozenset) -> list:
+    """The project files (posix, relative) that `rel`'s imports reach.
+
+    A plain import is looked up next to the importing file first (how a script's siblings are
+    found), then from the input folder's top; a relative import from the importing file's package.
+    """
+    here = PurePosixPath(rel).parent
+    found = []
+    for module, level, names in imports:
+        if level:
+            if level - 1 > len(here.parts):
+                continue  # reaches above the input folder
+            bases = [PurePosixPath(*here.parts[: len(here.parts) - (level - 1)])]
+        else:
+            bases = [here, PurePosixPath()] if here.parts else [PurePosixPath()]
+        parts = [p for p in module.split(".") if p] if module else []
+        for base in bases:
+            hits = []
+            if parts:
+                for cand in (_join(base, *parts[:-1], parts[-1] + ".py"), _join(base, *parts, "__init__.py")):
+                    if cand in index:
+                        hits.append(cand)
+                        break
+            for name in names:
+                for cand in (_join(base, *parts, name + ".py"), _join(base, *parts, name, "__init__.py")):
+                    if cand in index:
+                        hits.append(cand)
+                        break
+            if hits:
+                found.extend(hits)
+                break
+    return sorted(set(found) - {rel})
+
+
+def build_entries(facts: list, outputs_dir: Path) -> tuple:
+    """(entries, files without torch-ecosystem code, warnings of files not listed)."""
+    readable = [f for f in facts if not f.skipped]
+    index = frozenset(f.path for f in readable if f.kind == "py")
+    local = {f.path: resolve_local(f.path, f.imports, index) for f in readable}
+    status = {}
+    for f in readable:
+        if f.torch_libs and f.kind == "ipynb":
+            status[f.path] = "notebook"
+        elif f.torch_libs and f.ms_libs:
+            status[f.path] = "partial"
+        elif f.torch_libs:
+            status[f.path] = "torch" if f.parsed else "unparseable"
+        elif f.ms_libs and f.kind == "py":
+            status[f.path] = "mindspore"
+    # files that reach torch only through project-local modules
+    torchy = {p for p, s in status.items() if s in ("torch", "partial", "unparseable")}
+    via: dict = {}
+    changed = True
+    while changed:
+        changed = False
+        for f in readable:
+            if f.path in status or f.kind != "py":
+                continue
+            hit = [p for p in local[f.path] if p in torchy]
+            if hit:
+                via[f.path] = hit
+                status[f.path] = "torch" if f.parsed else "unparseable"
+                torchy.add(f.path)
+                changed = True
+    entries, others, warnings = [], [], []
+    for f in readable:
+        st = status.get(f.path)
+        if st is None:
+            others.append(f.path)
+            warnings += [f"{f.path}: {w}" for w in f.warnings]
+            continue
+        evidence = list(f.evidence)
+        if f.path in via:
+            line = "imports no torch-ecosystem package itself, only project-local torch-based code: " + \
+                   ", ".join(via[f.path])
+            evidence = [line] + [e for e in evidence if "by default" not in e]
+        if st == "partial":
+            evidence.append(f"imports both {', '.join(f.torch_libs)} and {', '.join(f.ms_libs)}: partly converted")
+        if st in ("torch", "partial", "unparseable") and (outputs_dir / f.path).is_file():
+            evidence.append(f"outputs/{f.path} exists (status was {st}): continue from it")
+            st = "in-outputs"
+        libraries = f.ms_libs if st == "mindspore" else f.torch_libs
+        entries.append(Entry(path=f.path, category=f.category, libraries=list(libraries), status=st,
+                             evidence=evidence, imports_local=local[f.path], warnings=list(f.warnings)))
+    warnings += [f"{f.path}: {w}" for f in facts if f.skipped for w in f.warnings]
+    entries.sort(key=lambda e: e.path)
+    return entries, sorted(others), warnings

@@ -11,6 +11,11 @@ SHOWN_FINDINGS = 10
 DASH = "—"
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    """"1 file", "2 files"."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def _check_cell(f: FileFacts) -> str:
     if f.check in ("pass", "fail"):
         return f.summary or f.check
@@ -113,23 +118,24 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
     for f in q:
         categories[f.entry.category] = categories.get(f.entry.category, 0) + 1
     out = ["# Migration report", "", "## Scanned", "",
-           f"Input folder `{input_dir}`: {len(listed)} files with torch-ecosystem code listed "
+           f"Input folder `{input_dir}`: {_n(len(listed), 'file')} with torch-ecosystem code listed "
            f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items())) or 'none'}), "
-           f"{other_files} without torch-ecosystem code.",
+           f"{_n(other_files, 'file')} without torch-ecosystem code.",
            f"To convert: {t['to_convert']} "
            f"({', '.join(f'{n} {c}' for c, n in sorted(categories.items())) or 'none'}).",
            "", "## Converted", "",
-           f"{t['outputs']} of {t['to_convert']} files have an output in `outputs/`; "
-           f"{t['ticked']} are ticked in the tracker; {t['edits']} edits recorded.",
+           f"{t['outputs']} of {_n(t['to_convert'], 'file')} have an output in `outputs/`; "
+           f"{t['ticked']} ticked in the tracker; {_n(t['edits'], 'edit')} recorded.",
            "", "## Verified", "",
-           f"**{t['verified']} of {t['to_convert']} files verified**: `torch2ms check` passes on their "
+           f"**{t['verified']} of {_n(t['to_convert'], 'file')} verified**: `torch2ms check` passes on their "
            "current output (it parses, no torch is left, no open TODO(torch2ms) marker, every "
            "MindSpore/mindone name and keyword argument exists in the installed versions).",
            f"Imported with the CPU fallback: {t['import_ok']} ok of {t['import_run']} tried. "
            f"Parity with the torch original: {t['parity_ok']} ok of {t['parity_run']} run.",
            ]
     if t["ticked_unverified"]:
-        out.append(f"{t['ticked_unverified']} ticked files are not verified: the tick is not counted as success.")
+        out.append(f"{_n(t['ticked_unverified'], 'ticked file is', 'ticked files are')} not verified: "
+                   "a tick is not counted as success.")
     out += ["", "## Left for a human", ""]
     left = []
     for f in q:
@@ -141,7 +147,7 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
         left.append(f"- `{f.entry.path}` ({f.entry.category}): {what}")
     left += [f"- `{f.entry.path}`: {why}" for f, why in not_converted(facts)]
     if t["todos"]:
-        left.append(f"- {t['todos']} open TODO(torch2ms) markers in the outputs")
+        left.append(f"- {_n(t['todos'], 'open TODO(torch2ms) marker')} in the outputs")
     out += left or ["Nothing: every file to convert is verified."]
     out += ["", "## Versions", "", "| package | version |", "| --- | --- |"]
     out += [f"| {name} | {versions.get(name) or 'not installed'} |"

@@ -1,0 +1,188 @@
+"""Training-step parity: one loss, its gradients and one optimizer step on both sides.
+
+Forward parity misses bugs that only touch gradients (a wrong backward, a stop-gradient, an
+optimizer that does not update); this mode compares the loss, the gradient of every parameter
+and every parameter after one step of the named optimizer (torch.optim.X vs mindspore.mint.optim.X).
+Dropout must be off (p=0) or the model run with train_mode=False: random masks differ per framework.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from torch2ms.parity.compare import ParityReport
+from torch2ms.parity.metrics import compare_leaves, resolve_tolerances
+from torch2ms.parity.values import Leaf, split_inputs, tensor_leaf, to_framework
+from torch2ms.parity.weights import transfer_weights
+
+# optimizer name -> class name in torch.optim and mindspore.mint.optim (same signatures)
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
+
+
+def _pick(output, path: str | None):
+    """The output tensor the loss is computed on: `path` in the nested output, or the first
+    floating tensor."""
+    if path is None:
+        refs = flatten_refs(output)
+        if not refs:
+            raise ValueError("the model returned no floating tensor to compute a loss on")
+        return next(iter(refs.values()))
+    node = output
+    for part in path.split("."):
+        if isinstance(node, (list, tuple)):
+            node = node[int(part)]
+        elif hasattr(node, "keys"):
+            node = node[part]
+        else:
+            node = getattr(node, part)
+    return node
+
+
+def _is_tensor(obj) -> bool:
+    return hasattr(obj, "dtype") and hasattr(obj, "shape") and not isinstance(obj, np.ndarray)
+
+
+def flatten_refs(obj, prefix=""):
+    """Floating tensors of a nested output, by path (the tensors themselves, not copies)."""
+    if _is_tensor(obj):
+        return {prefix: obj} if "float" in str(obj.dtype).lower() else {}
+    out = {}
+    join = (lambda k: f"{prefix}.{k}") if prefix else str
+    if hasattr(obj, "keys") and not isinstance(obj, type):
+        for k in obj.keys():
+            out.update(flatten_refs(obj[k], join(k)))
+    elif isinstance(obj, (list, tuple)):
+        for i, item in enumerate(obj):
+            out.update(flatten_refs(item, join(i)))
+    return out
+
+
+def builtin_loss(name: str, shape: tuple, seed: int) -> tuple[Callable, Callable]:
+    """Loss pair on the selected output `y` (cast to float32):
+    - "projection": sum(y * R) with a fixed random R: every output element gets its own
+      gradient (a plain sum would give softmax outputs a zero gradient);
+    - "mse": mean((y - T)^2) against a fixed random target T;
+    - "value": y itself (a model that already returns its loss, e.g. HF models given labels).
+    """
+    rng = np.random.default_rng(seed)
+    const = rng.standard_normal(shape).astype(np.float32)
+    if name == "value":
+        return (lambda y: y.float().sum()), (lambda y: y.float().sum())
+    if name not in ("projection", "mse"):
+        raise ValueError(f"unknown loss {name!r}: use projection, mse, value or a pair of callables")
+
+    def torch_loss(y):
+        import torch
+
+        c = torch.from_numpy(const)
+        return (y.float() * c).sum() if name == "projection" else ((y.float() - c) ** 2).mean()
+
+    def ms_loss(y):
+        import mindspore
+
+        c = mindspore.Tensor(const)
+        return (y.float() * c).sum() if name == "projection" else ((y.float() - c) ** 2).mean()
+
+    return torch_loss, ms_loss
+
+
+def compare_training_step(
+    torch_module,
+    ms_cell,
+    inputs,
+    *,
+    loss="projection",
+    output: str | None = None,
+    optimizer: str = "sgd",
+    optimizer_kwargs: dict | None = None,
+    train_mode: bool = True,
+    tolerances: dict | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
+    rename=None,
+    seed: int = 0,
+) -> ParityReport:
+    """Compare loss, gradients of every parameter, and parameters after one optimizer step.
+
+    loss: a builtin name (see `builtin_loss`) applied to the output at `output` (dotted path,
+    default the first floating tensor), or a pair `(torch_fn, ms_fn)` of callables taking the
+    whole model output and returning a scalar. optimizer: sgd, adam or adamw with
+    `optimizer_kwargs` (default lr=0.1).
+    """
+    import mindspore
+    import torch
+
+    table = resolve_tolerances(tolerances, atol, rtol)
+    weights = transfer_weights(torch_module, ms_cell, rename=rename)
+    name_map = weights.name_map
+    opt_name = OPTIMIZERS.get(optimizer.lower())
+    if opt_name is None:
+        raise ValueError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
+    opt_kwargs = {"lr": 0.1, **(optimizer_kwargs or {})}
+    args, kwargs = split_inputs(inputs)
+
+    # torch side
+    torch_module.train(train_mode)
+    t_out = torch_module(*to_framework(args, "torch"), **to_framework(kwargs, "torch"))
+    if callable(loss) or isinstance(loss, (tuple, list)):
+        t_loss_fn, m_loss_fn = (loss if isinstance(loss, (tuple, list)) else (loss, loss))
+        t_loss = t_loss_fn(t_out)
+    else:
+        selected = _pick(t_out, output)
+        t_loss_fn, m_loss_fn = builtin_loss(loss, tuple(selected.shape), seed)
+        t_loss_fn, m_loss_fn = _on_output(t_loss_fn, output), _on_output(m_loss_fn, output)
+        t_loss = t_loss_fn(t_out)
+    t_params = dict(torch_module.named_parameters())
+    t_opt = getattr(torch.optim, opt_name)([p for p in t_params.values() if p.requires_grad], **opt_kwargs)
+    t_opt.zero_grad()
+    t_loss.backward()
+    t_grads = {n: (p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in t_params.items() if p.requires_grad}
+    t_opt.step()
+
+    # MindSpore side
+    ms_cell.set_train(train_mode)
+    m_opt = getattr(mindspore.mint.optim, opt_name)(ms_cell.trainable_params(), **opt_kwargs)
+    ms_names = {id(p): n for n, p in ms_cell.parameters_and_names()}
+
+    def forward(*a, **kw):
+        return m_loss_fn(ms_cell(*a, **kw))
+
+    grad_fn = mindspore.value_and_grad(forward, None, m_opt.parameters)
+    m_loss, m_grads = grad_fn(*to_framework(args, "mindspore"), **to_framework(kwargs, "mindspore"))
+    m_grads_by_name = {ms_names[id(p)]: g for p, g in zip(m_opt.parameters, m_grads)}
+    grads_leaf = {n: tensor_leaf(g) for n, g in m_grads_by_name.items()}
+    m_opt(m_grads)
+
+    ref: dict[str, Leaf] = {"loss": tensor_leaf(t_loss)}
+    got: dict[str, Leaf] = {"loss": tensor_leaf(m_loss)}
+    for t_name, g in t_grads.items():
+        ms_name = name_map.get(t_name, t_name)
+        ref[f"grad:{t_name}"] = tensor_leaf(g)
+        if ms_name in grads_leaf:
+            got[f"grad:{t_name}"] = grads_leaf[ms_name]
+    ms_params = dict(ms_cell.parameters_and_names())
+    for t_name, p in t_params.items():
+        ms_name = name_map.get(t_name, t_name)
+        ref[f"param:{t_name}"] = tensor_leaf(p)
+        if ms_name in ms_params:
+            got[f"param:{t_name}"] = tensor_leaf(ms_params[ms_name])
+    results = compare_leaves(ref, got, table)
+    report = ParityReport("train-step", results, weights, extra={"optimizer": opt_name, "loss": str(loss)})
+    bad_grads = [r.path[5:] for r in results if not r.ok and r.path.startswith("grad:")]
+    if bad_grads:
+        # gradients flow backwards: a fault spoils the gradients of everything before it, so the
+        # diverging one nearest the loss (the last in registration order, usually forward order)
+        # is where to look
+        report.localise_note = (
+            f"gradients of {len(bad_grads)} parameters diverge; the one nearest the loss "
+            f"(last in registration order): {bad_grads[-1]}"
+        )
+    elif any(not r.ok and r.path.startswith("param:") for r in results):
+        report.localise_note = "gradients agree but parameters after the step differ: the optimizer step diverges"
+    return report
+
+
+def _on_output(fn, path):
+    return lambda out: fn(_pick(out, path))

@@ -112,7 +112,15 @@ def test_hook_passes_quietly(ws, tmp_path):
 
 def test_import_in_a_subprocess(ws):
     out = ws / "outputs"
-    (out / "ok_import.py").write_text("from mindspore import mint\nfrom good import f\n")
+    # a file of the input folder without torch code stays there; the scan recorded it
+    project = ws / "project"
+    project.mkdir()
+    (project / "helper.py").write_text("VALUE = 42\n")
+    (ws / ".torch2ms").mkdir(exist_ok=True)
+    (ws / ".torch2ms" / "scan.json").write_text(json.dumps({"input_dir": str(project),
+                                                            "other_files": ["helper.py"]}))
+    (out / "ok_import.py").write_text("from mindspore import mint\nfrom good import f\n"
+                                      "from helper import VALUE\nassert VALUE == 42\n")
     (out / "broken_import.py").write_text("from mindspore import mint\nraise RuntimeError('boom at import')\n")
     (out / "slow_import.py").write_text("import time\ntime.sleep(60)\n")
     proc = torch2ms("check", "--workspace", str(ws), "--import", "--timeout", "20", "--json",

@@ -75,6 +75,7 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
     from torch2ms.check.api_index import ApiIndex, installed_versions
 
     index = ApiIndex()
+    plain = runtime.plain_modules(ws.root) if do_import else {}
     old = results.load(ws.check_results)["files"]
     done = []
     for path in files:
@@ -82,7 +83,7 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
         shown = key or str(path)
         result = check_file(path, shown, index=index)
         if do_import:
-            runtime.import_check(path, ws.outputs if key else path.parent, result, timeout)
+            runtime.import_check(path, ws.outputs if key else path.parent, result, timeout, plain)
         if parity:
             runtime.parity_check(path, ws.root, result, timeout)
         if key:

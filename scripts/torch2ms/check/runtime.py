@@ -9,6 +9,7 @@ format `torch2ms parity` reads); a file without one gets the parity result "no s
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,12 +17,22 @@ from pathlib import Path
 
 from torch2ms.check.findings import Finding, FileResult
 
-# Runs in the child: put the file's folder and the outputs root on sys.path, turn the CPU
-# fallback on (verification only), import the file as the module its path names.
+# Runs in the child: put the file's folder and the outputs root on sys.path, let the input
+# folder's files without torch-ecosystem code (not converted, so not in outputs/) be found where
+# they are, turn the CPU fallback on (verification only), import the file as the module its path
+# names.
 _IMPORT_CHILD = r"""
-import importlib, os, sys
-root, modname, folder = sys.argv[1:4]
+import importlib, importlib.abc, importlib.util, json, sys
+root, modname, folder, plain = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 sys.path[:0] = [folder, root]
+
+class PlainFiles(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name in plain:
+            return importlib.util.spec_from_file_location(name, plain[name])
+        return None
+
+sys.meta_path.append(PlainFiles())
 try:
     from torch2ms import cpu_fallback
 except ImportError as exc:
@@ -60,9 +71,32 @@ def module_name(path: Path, root: Path) -> tuple[str, Path]:
         return path.stem, path.parent
 
 
-def import_check(path: Path, root: Path, result: FileResult, timeout: float) -> None:
+def plain_modules(workspace_root: Path) -> dict[str, str]:
+    """module name -> path of the input folder's files without torch-ecosystem code (from the
+    scan's record), which stay where they are and are not copied to outputs/."""
+    try:
+        scan = json.loads((workspace_root / ".torch2ms" / "scan.json").read_text(encoding="utf-8"))
+        input_dir = Path(scan["input_dir"])
+        others = scan.get("other_files", [])
+    except (OSError, ValueError, KeyError):
+        return {}
+    out = {}
+    for rel in others:
+        if not rel.endswith(".py"):
+            continue
+        parts = Path(rel).with_suffix("").parts
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts:
+            out[".".join(parts)] = str(input_dir / rel)
+    return out
+
+
+def import_check(path: Path, root: Path, result: FileResult, timeout: float,
+                 plain: dict[str, str] | None = None) -> None:
     name, base = module_name(path, root)
-    cmd = [sys.executable, "-c", _IMPORT_CHILD, str(base), name, str(path.resolve().parent)]
+    cmd = [sys.executable, "-c", _IMPORT_CHILD, str(base), name, str(path.resolve().parent),
+           json.dumps(plain or {})]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
                               cwd=str(base))

@@ -1,0 +1,168 @@
+"""Contract tests for .claude/commands/*.md and the PostToolUse hook in .claude/settings.json.
+
+Every command file's frontmatter parses and pre-approves only the torch2ms helpers; every `!`
+context line and every line of its bash blocks runs, as written, against a fixture project from
+the repository root (the placeholders filled in from `torch2ms next`, as Claude would); the hook
+runs and prints the findings of an edited output file.
+"""
+
+import json
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COMMANDS = REPO / ".claude" / "commands"
+OURS = ["convert-next.md", "verify.md", "report.md"]
+HELPER = ".venv/bin/torch2ms"
+
+PROJECT = {
+    "model.py": (
+        "import torch\n"
+        "import torch.nn as nn\n\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 2)\n\n"
+        "    def forward(self, x):\n"
+        "        return torch.relu(self.fc(x))\n"
+    ),
+    "util.py": "def double(x):\n    return 2 * x\n",
+}
+
+
+def split_command(path: Path) -> tuple[dict, str]:
+    text = path.read_text(encoding="utf-8")
+    m = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.S)
+    assert m, f"{path.name}: no YAML frontmatter"
+    return yaml.safe_load(m.group(1)), m.group(2)
+
+
+def context_lines(body: str) -> list[str]:
+    return re.findall(r"^!`([^`]+)`\s*$", body, re.M)
+
+
+def shell_lines(body: str) -> list[str]:
+    lines = []
+    for block in re.findall(r"```(?:bash|sh)\n(.*?)```", body, re.S):
+        lines += [ln.strip() for ln in block.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+    return lines
+
+
+def allowed_patterns(front: dict) -> list[str]:
+    tools = front["allowed-tools"]
+    return [t.strip() for t in (tools.split(",") if isinstance(tools, str) else tools)]
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_frontmatter(name):
+    front, body = split_command(COMMANDS / name)
+    assert front["description"].strip()
+    assert "argument-hint" in front
+    tools = allowed_patterns(front)
+    assert tools
+    for tool in tools:  # only the helpers; edits are never pre-approved
+        assert re.fullmatch(r"Bash\(\.venv/bin/torch2ms [a-z-]+:\*\)", tool), tool
+    # every helper the file runs is pre-approved, so it runs without a prompt
+    subs = {re.match(r"Bash\(\.venv/bin/torch2ms ([a-z-]+):", t).group(1) for t in tools}
+    for line in context_lines(body) + shell_lines(body):
+        assert line.startswith(HELPER + " "), line
+        assert line.split()[1] in subs, f"{name}: {line} is not in allowed-tools"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A scanned fixture project: its tracker and outputs live in a workspace of their own."""
+    root = tmp_path_factory.mktemp("cmd")
+    src, ws = root / "project", root / "ws"
+    src.mkdir()
+    for rel, text in PROJECT.items():
+        (src / rel).write_text(text)
+    env = dict(os.environ, TORCH2MS_WORKSPACE=str(ws),
+               TORCH2MS_CACHE_DIR=os.environ.get("TORCH2MS_CACHE_DIR") or str(root / "cache"))
+    proc = subprocess.run([str(REPO / HELPER), "scan", str(src)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return ws, env
+
+
+def run_line(line: str, env: dict, fill: dict) -> subprocess.CompletedProcess:
+    for key, value in fill.items():
+        line = line.replace(key, value)
+    assert "<" not in line or "-m" in line, f"unfilled placeholder in {line}"
+    return subprocess.run(shlex.split(line), cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+
+
+def assert_ran(line: str, proc: subprocess.CompletedProcess) -> None:
+    # `check` reports findings with exit status 1; anything else must succeed
+    ok = (0, 1) if line.split()[1] == "check" else (0,)
+    assert proc.returncode in ok, f"{line}\n{proc.stdout}\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout.strip() or proc.stderr.strip(), f"{line} printed nothing"
+
+
+def test_convert_next_verify_report_run_as_written(project):
+    ws, env = project
+    seen = []
+    # /convert-next: the context line, then the steps in order, the placeholders filled in
+    # from what the context line shows
+    front, body = split_command(COMMANDS / "convert-next.md")
+    [ctx] = context_lines(body)
+    proc = run_line(ctx, env, {})
+    assert_ran(ctx, proc)
+    assert "Next: model.py" in proc.stdout
+    info = json.loads(run_line(ctx + " --json", env, {}).stdout)["next"]
+    fill = {"<source>": info["source"], "<output>": info["output"], "<file>": info["path"],
+            "<what you changed and why>": "replaced torch.relu by mint.nn.functional.relu"}
+    for line in shell_lines(body):
+        proc = run_line(line, env, fill)
+        assert_ran(line, proc)
+        seen.append(line.split()[1])
+    assert seen == ["convert", "check", "edit", "done"]
+    assert (ws / "outputs" / "model.py").is_file()
+    tracker = (ws / "files_to_convert.md").read_text()
+    assert "- [x] `model.py`" in tracker and "check: " in tracker
+    assert "replaced torch.relu" in tracker
+    # /verify with no arguments
+    front, body = split_command(COMMANDS / "verify.md")
+    fill = {"$ARGUMENTS": "", "<file>": "model.py", "<what you fixed and why>": "fixed the check findings"}
+    for line in shell_lines(body):
+        proc = run_line(line, env, fill)
+        assert_ran(line, proc)
+    check = json.loads((ws / ".torch2ms" / "check.json").read_text())
+    assert check["files"]["model.py"]["import"] in ("ok", "failed")
+    # /report
+    front, body = split_command(COMMANDS / "report.md")
+    [ctx] = context_lines(body)
+    proc = run_line(ctx, env, {})
+    assert_ran(ctx, proc)
+    assert "# Migration report" in proc.stdout
+    assert (ws / "report.md").is_file() and (ws / "conversion_report.md").is_file()
+
+
+def test_hook_runs_and_prints(project):
+    ws, env = project
+    settings = json.loads((REPO / ".claude" / "settings.json").read_text())
+    [entry] = settings["hooks"]["PostToolUse"]
+    assert set(entry["matcher"].split("|")) >= {"Edit", "Write"}
+    [hook] = entry["hooks"]
+    assert hook["type"] == "command"
+    target = ws / "outputs" / "planted.py"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("from mindspore import mint\n\n\ndef f(x):\n    return mint.cat([x], axis=0)\n")
+    payload = json.dumps({"hook_event_name": "PostToolUse", "tool_name": "Edit", "cwd": str(REPO),
+                          "tool_input": {"file_path": str(target), "old_string": "a", "new_string": "b"}})
+    hook_env = dict(env, CLAUDE_PROJECT_DIR=str(REPO))
+    proc = subprocess.run(["bash", "-c", hook["command"]], input=payload, cwd=REPO, env=hook_env,
+                          capture_output=True, text=True, timeout=hook.get("timeout", 60))
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # exit 2: stderr goes to the model
+    assert "outputs/planted.py: fail" in proc.stderr and "'axis'" in proc.stderr
+    target.write_text("from mindspore import mint\n\n\ndef f(x):\n    return mint.cat([x], dim=0)\n")
+    proc = subprocess.run(["bash", "-c", hook["command"]], input=payload, cwd=REPO, env=hook_env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "pass" in proc.stdout

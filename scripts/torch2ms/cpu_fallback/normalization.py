@@ -37,11 +37,12 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / ops.clamp(vector_norm(input, p, dim, True), min=eps)
 
 
-@bf16_via_fp32
 def rms_norm(x, gamma, epsilon=1e-6):
     """`mindspore.ops.rms_norm` (mindone's Qwen2 calls it): returns (y, rstd), rstd in float32
-    over the trailing dims that `gamma` covers."""
+    over the trailing dims that `gamma` covers. Computed in float32 (CPU kernels reject bf16)."""
+    f32 = mindspore.float32
     axes = tuple(range(x.ndim - gamma.ndim, x.ndim))
-    xf = x.astype(mindspore.float32)
+    xf = x.astype(f32)
     rstd = ops.rsqrt(ops.mean(xf * xf, axes, keep_dims=True) + epsilon)
-    return (xf * rstd).astype(x.dtype) * gamma, rstd
+    y = (xf * rstd).astype(x.dtype).astype(f32) * gamma.astype(f32)
+    return y.astype(x.dtype), rstd

@@ -1,0 +1,277 @@
+"""Every fallback op against torch 2.13 on CPU: values, shape, dtype, and gradients.
+
+A row is a case: the mint API, its inputs, keyword arguments, and where it differs the torch
+callable (default: the same path under `torch`). Float inputs are built in the dtype under test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+FLOATS = ("float32", "float16", "bfloat16")
+
+
+@dataclasses.dataclass(frozen=True)
+class Fl:  # a float tensor input, differentiable
+    shape: tuple
+    positive: bool = False
+    diff: bool = True  # False: torch does not differentiate this argument (class weights)
+
+
+@dataclasses.dataclass(frozen=True)
+class In:  # an int64 tensor input
+    low: int
+    high: int
+    shape: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Bo:  # a bool tensor input
+    shape: tuple
+
+
+@dataclasses.dataclass(frozen=True)
+class Seq:  # a list of inputs
+    items: tuple
+
+
+@dataclasses.dataclass
+class Case:
+    api: str
+    args: tuple
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    torch: Any = None  # dotted path or callable; default: api with mint -> torch
+    dtypes: tuple = FLOATS
+    grad: bool = True
+    grad_output: int | None = None  # which item of a tuple result carries the gradient
+    leading: int | None = None  # compare only the first N items of a tuple result
+    id: str = ""
+
+
+CASES = [
+    # creation (no tensor inputs: checked in float32 and with explicit dtypes)
+    Case("mint.arange", (5,), dtypes=("float32",), grad=False, id="int-end"),
+    Case("mint.arange", (1, 10, 3), dtypes=("float32",), grad=False, id="int-step"),
+    Case("mint.arange", (0.0, 2.0, 0.25), dtypes=("float32",), grad=False, id="float"),
+    Case("mint.arange", (2, 7), {"dtype": "float16"}, dtypes=("float32",), grad=False, id="dtype"),
+    Case("mint.full", ((2, 3), 1.5), dtypes=("float32",), grad=False, id="float"),
+    Case("mint.full", ((2, 3), 4), dtypes=("float32",), grad=False, id="int"),
+    Case("mint.full", ((3,), True), dtypes=("float32",), grad=False, id="bool"),
+    Case("mint.full", ((2, 2), 2.0), {"dtype": "bfloat16"}, dtypes=("float32",), grad=False, id="bf16"),
+    # embedding
+    Case("mint.nn.functional.embedding", (In(0, 10, (2, 5)), Fl((10, 4)))),
+    Case("mint.nn.functional.embedding", (In(0, 10, (2, 5)), Fl((10, 4))), {"padding_idx": 3}, id="padding_idx"),
+    Case("mint.nn.functional.embedding", (In(0, 10, (3,)), Fl((10, 4))), {"max_norm": 0.5},
+         grad=False, id="max_norm"),
+    # normalisation
+    Case("mint.nn.functional.layer_norm", (Fl((2, 3, 8)), (8,), Fl((8,)), Fl((8,)))),
+    Case("mint.nn.functional.layer_norm", (Fl((2, 3, 8)), (3, 8)), {"eps": 1e-3}, id="2d-no-affine"),
+    Case("mint.nn.functional.normalize", (Fl((3, 5)),)),
+    Case("mint.nn.functional.normalize", (Fl((2, 3, 4)),), {"p": 1.0, "dim": -1}, id="p1"),
+    # activations
+    Case("mint.nn.functional.gelu", (Fl((3, 7)),)),
+    Case("mint.nn.functional.gelu", (Fl((3, 7)),), {"approximate": "tanh"}, id="tanh"),
+    Case("mint.nn.functional.log_softmax", (Fl((3, 7)),), {"dim": -1}),
+    Case("mint.nn.functional.log_softmax", (Fl((2, 3, 4)),), {"dim": 1}, id="dim1"),
+    # dropout in inference and with p=0 is the identity
+    Case("mint.nn.functional.dropout", (Fl((4, 5)),), {"p": 0.3, "training": False}, id="eval"),
+    Case("mint.nn.functional.dropout", (Fl((4, 5)),), {"p": 0.0}, id="p0"),
+    # selection and ordering
+    Case("mint.index_select", (Fl((4, 5)), 1, In(0, 5, (3,)))),
+    Case("mint.index_select", (Fl((4, 5)), 0, In(0, 4, (6,))), id="dim0-repeats"),
+    Case("mint.argmax", (Fl((3, 6)),), {"dim": 1}, grad=False),
+    Case("mint.argmax", (Fl((3, 6)),), grad=False, id="flat"),
+    Case("mint.argmax", (Fl((3, 6)),), {"dim": 0, "keepdim": True}, grad=False, id="keepdim"),
+    Case("mint.topk", (Fl((3, 8)), 3), grad_output=0),
+    Case("mint.topk", (Fl((3, 8)), 2), {"dim": 0, "largest": False}, grad_output=0, id="smallest-dim0"),
+    Case("mint.tril", (Fl((4, 5)),)),
+    Case("mint.tril", (Fl((2, 4, 4)),), {"diagonal": -1}, id="batched-diag"),
+    # shape and layout
+    Case("mint.stack", (Seq((Fl((2, 3)), Fl((2, 3)), Fl((2, 3)))),)),
+    Case("mint.stack", (Seq((Fl((2, 3)), Fl((2, 3)))),), {"dim": -1}, id="last"),
+    Case("mint.nn.functional.pad", (Fl((2, 3, 4)), (1, 2))),
+    Case("mint.nn.functional.pad", (Fl((2, 3, 4)), (1, 0, 0, 2)), {"value": 1.5}, id="value"),
+    Case("mint.nn.functional.pad", (Fl((1, 2, 4, 4)), (1, 1, 2, 2)), {"mode": "reflect"}, id="reflect"),
+    Case("mint.nn.functional.pad", (Fl((1, 2, 4, 4)), (1, 1, 2, 2)), {"mode": "replicate"}, id="replicate"),
+    Case("mint.repeat_interleave", (Fl((2, 3)), 2), {"dim": 1}),
+    Case("mint.repeat_interleave", (Fl((2, 3)), 3), id="flat"),
+    Case("mint.cumsum", (Fl((3, 4)), 1)),
+    Case("mint.cumsum", (In(0, 5, (3, 4)), 0), dtypes=("float32",), grad=False, id="int-promotes"),
+    # losses
+    Case("mint.nn.functional.cross_entropy", (Fl((4, 5)), In(0, 5, (4,)))),
+    Case("mint.nn.functional.cross_entropy", (Fl((4, 5)), In(0, 5, (4,))), {"label_smoothing": 0.1},
+         id="smoothing"),
+    Case("mint.nn.functional.cross_entropy", (Fl((4, 5)), In(0, 5, (4,))),
+         {"weight": Fl((5,), positive=True, diff=False), "reduction": "sum"}, id="weight-sum"),
+    Case("mint.nn.functional.cross_entropy", (Fl((2, 5, 3)), In(0, 5, (2, 3))), {"reduction": "none"},
+         id="nd-none"),
+    Case("mint.nn.functional.cross_entropy", (Fl((6, 5)), In(-1, 5, (6,))), {"ignore_index": -1},
+         id="ignore_index"),
+    Case("mint.nn.functional.cross_entropy", (Fl((6, 5)), In(-1, 5, (6,))),
+         {"ignore_index": -1, "label_smoothing": 0.2, "weight": Fl((5,), positive=True, diff=False)},
+         id="ignore-smooth-weight"),
+    Case("mint.nn.functional.cross_entropy", (Fl((4, 5)), Fl((4, 5), positive=True)), id="prob-target"),
+    # not mint: called by mindone's Qwen2 port
+    Case("ops.rms_norm", (Fl((2, 3, 8)), Fl((8,))), {"epsilon": 1e-6}, grad_output=0, leading=1,
+         torch=lambda x, g, epsilon: (torch_rms_norm(x, g, epsilon),), id="qwen2"),
+]
+
+
+def torch_rms_norm(x, g, eps):
+    import torch
+
+    xf = x.float()
+    return (xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype) * g
+
+
+def _case_id(case):
+    return f"{case.api}[{case.id}]" if case.id else case.api
+
+
+def _params():
+    for case in CASES:
+        for dtype in case.dtypes:
+            yield pytest.param(case, dtype, id=f"{_case_id(case)}-{dtype}")
+
+
+def _build(spec, dtype, rng):
+    """numpy values of one input, and the float arrays in order (they get gradients)."""
+    if isinstance(spec, Fl):
+        values = rng.standard_normal(spec.shape).astype(np.float32)
+        if spec.positive:
+            values = np.abs(values) + 0.1
+        return ("float" if spec.diff else "const", values)
+    if isinstance(spec, In):
+        return ("int", rng.integers(spec.low, spec.high, spec.shape))
+    if isinstance(spec, Bo):
+        return ("bool", rng.random(spec.shape) < 0.5)
+    if isinstance(spec, Seq):
+        return ("seq", [_build(s, dtype, rng) for s in spec.items])
+    return ("plain", spec)
+
+
+def _materialise(built, dtype, framework, floats):
+    """Turn built inputs into framework tensors; float tensors are appended to `floats`."""
+    kind, value = built
+    if kind == "seq":
+        return [_materialise(b, dtype, framework, floats) for b in value]
+    if kind == "plain":
+        if isinstance(value, str) and value in FLOATS:
+            return framework.dtype(value)
+        return value
+    tensor = framework.tensor(value, kind, dtype)
+    if kind == "float":
+        floats.append(tensor)
+    return tensor
+
+
+class _Torch:
+    @staticmethod
+    def dtype(name):
+        import torch
+
+        return getattr(torch, name)
+
+    @staticmethod
+    def tensor(value, kind, dtype):
+        import torch
+
+        if kind in ("float", "const"):
+            return torch.tensor(value).to(getattr(torch, dtype)).requires_grad_(kind == "float")
+        return torch.tensor(value)
+
+
+class _Ms:
+    @staticmethod
+    def dtype(name):
+        import mindspore as ms
+
+        return {"float32": ms.float32, "float16": ms.float16, "bfloat16": ms.bfloat16}[name]
+
+    @staticmethod
+    def tensor(value, kind, dtype):
+        import mindspore as ms
+
+        if kind in ("float", "const"):
+            return ms.Tensor(value).astype(_Ms.dtype(dtype))
+        return ms.Tensor(value)
+
+
+def _resolve(path: str):
+    import importlib
+
+    import mindspore
+
+    head, *rest = path.split(".")
+    obj = {"mint": mindspore.mint, "ops": mindspore.ops, "torch": importlib.import_module("torch")}[head]
+    for part in rest:
+        obj = getattr(obj, part)
+    return obj
+
+
+def _torch_callable(case):
+    if callable(case.torch):
+        return case.torch
+    return _resolve(case.torch or "torch" + case.api[len("mint"):])
+
+
+def _pick(out, index):
+    return out if index is None else out[index]
+
+
+@pytest.mark.parametrize("case,dtype", list(_params()))
+def test_fallback_matches_torch(case, dtype, fallback, compare):
+    import mindspore as ms
+    import torch
+
+    rng = np.random.default_rng(abs(hash((case.api, case.id))) % 2**32)
+    built_args = [_build(a, dtype, rng) for a in case.args]
+    built_kwargs = {k: _build(v, dtype, rng) for k, v in case.kwargs.items()}
+
+    t_floats: list = []
+    t_args = [_materialise(b, dtype, _Torch, t_floats) for b in built_args]
+    t_kwargs = {k: _materialise(b, dtype, _Torch, t_floats) for k, b in built_kwargs.items()}
+    m_floats: list = []
+    m_args = [_materialise(b, dtype, _Ms, m_floats) for b in built_args]
+    m_kwargs = {k: _materialise(b, dtype, _Ms, m_floats) for k, b in built_kwargs.items()}
+
+    mint_fn = _resolve(case.api)
+    assert getattr(mint_fn, "__module__", "").startswith("torch2ms.cpu_fallback"), \
+        f"{case.api} is not the fallback while enabled"
+    t_out = _torch_callable(case)(*t_args, **t_kwargs)
+    m_out = mint_fn(*m_args, **m_kwargs)
+    m_cmp = m_out[: case.leading] if case.leading else m_out
+    compare(m_cmp, tuple(t_out) if isinstance(t_out, tuple) else t_out, dtype)
+    if not case.grad or not m_floats:
+        return
+
+    # gradients: d/d(inputs) of sum(out * cotangent), same cotangent on both sides
+    t_sel = _pick(t_out, case.grad_output)
+    cot = rng.standard_normal(tuple(t_sel.shape)).astype(np.float32)
+    (t_sel.float() * torch.tensor(cot)).sum().backward()
+    t_grads = [t.grad if t.grad is not None else torch.zeros_like(t) for t in t_floats]
+
+    def loss(*floats):
+        it = iter(floats)
+        swap = {id(f): None for f in m_floats}
+
+        def put(x):
+            if isinstance(x, list):
+                return [put(v) for v in x]
+            return next(it) if id(x) in swap else x
+
+        args = [put(a) for a in m_args]
+        kwargs = {k: put(v) for k, v in m_kwargs.items()}
+        out = _pick(mint_fn(*args, **kwargs), case.grad_output)
+        return (out.astype(ms.float32) * ms.Tensor(cot)).sum()
+
+    m_grads = ms.grad(loss, grad_position=tuple(range(len(m_floats))))(*m_floats)
+    if not isinstance(m_grads, tuple):
+        m_grads = (m_grads,)
+    for i, (mg, tg) in enumerate(zip(m_grads, t_grads)):
+        compare(mg, tg, dtype, what=f"gradient of float input {i}")

@@ -40,7 +40,8 @@ def find_sources(root: Path, skip=()) -> tuple:
                 is_dir = entry.is_dir()
                 is_file = not is_dir and entry.is_file()
             except OSError as exc:
-                warnings.append(f"{child_rel}: {exc.strerror or exc}: skipped")
+                what = "symlink loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+                warnings.append(f"{child_rel}: {what}: skipped")
                 continue
             if is_dir:
                 if name in SKIP_DIRS or os.path.realpath(entry.path) in skip_real:

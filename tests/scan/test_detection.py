@@ -1,0 +1,114 @@
+"""What counts as torch-ecosystem code, per file: imports in every form, nothing in text."""
+
+from __future__ import annotations
+
+import pytest
+
+from torch2ms.scan.config import ScanConfig
+from torch2ms.scan.detect import Facts, analyse_source
+
+
+def facts(src: str, name="x.py", config=None) -> Facts:
+    return analyse_source(src, Facts(name), config or ScanConfig.load())
+
+
+@pytest.mark.parametrize("src, libs", [
+    ("import torch\n", ["torch"]),
+    ("import torch.nn as nn\n", ["torch"]),
+    ("from torch.utils.data import DataLoader\n", ["torch"]),
+    ("def f():\n    import torchvision\n", ["torchvision"]),
+    ("class A:\n    def m(self):\n        from transformers import AutoModel\n", ["transformers"]),
+    ("try:\n    import flash_attn\nexcept ImportError:\n    pass\n", ["flash_attn"]),
+    ("m = __import__('timm')\n", ["timm"]),
+    ("import importlib\nacc = importlib.import_module('accelerate.utils')\n", ["accelerate"]),
+    ("from importlib import import_module\nimport_module('peft')\n", ["peft"]),
+    ("from safetensors.torch import load_file\n", ["safetensors.torch"]),
+    ("from safetensors import torch as st\n", ["safetensors.torch"]),
+    ("import lightning as L, deepspeed\n", ["deepspeed", "lightning"]),
+    ("import pytorch_lightning\nimport xformers.ops\nimport vllm\nimport sglang\nimport trl\n",
+     ["pytorch_lightning", "sglang", "trl", "vllm", "xformers"]),
+    ("import diffusers, torchaudio, torchtext, torchmetrics\n",
+     ["diffusers", "torchaudio", "torchmetrics", "torchtext"]),
+])
+def test_imports_in_every_form(src, libs):
+    assert facts(src).torch_libs == libs
+
+
+@pytest.mark.parametrize("src", [
+    "# import torch\nx = 1\n",
+    "'''\nimport torch\n'''\n",
+    "s = 'import torch'\nprint('uses torch, transformers and timm')\n",
+    "import safetensors\nimport numpy as np\nimport torchlike\n",
+    "from .torch import helper\n",  # a relative import is project-local
+    "torch = 3\nx = torch + 1\n",
+    "name = 'torch'\nmod = __import__(name)\n",  # not a literal: cannot be known statically
+])
+def test_words_and_look_alikes_do_not_count(src):
+    assert facts(src).torch_libs == []
+
+
+def test_mindspore_is_told_apart():
+    f = facts("import mindspore\nfrom mindspore import mint\nimport mindone.transformers\n")
+    assert (f.torch_libs, f.ms_libs) == ([], ["mindone", "mindspore"])
+
+
+def test_python2_goes_through_the_token_fallback():
+    src = ("import torch\nimport os  # import timm\nprint 'training'\nx = 'import vllm'\n"
+           "class Net(torch.nn.Module):\n    pass\n")
+    f = facts(src)
+    assert f.parsed is False
+    assert f.torch_libs == ["torch"]
+    assert f.category == "Modeling" and f.evidence[0].startswith("defines 1 nn.Module subclass (Net)")
+    assert "Python 2" in f.warnings[0]
+
+
+def test_fallback_when_even_tokenizing_fails():
+    src = "import torch\nfrom torchvision import models\ndef f(:\n    x = '''unterminated\n"
+    f = facts(src)
+    assert not f.parsed and f.torch_libs == ["torch", "torchvision"]
+
+
+def test_user_packages_extend_the_list(tmp_path):
+    (tmp_path / "torch2ms-ecosystem.yaml").write_text("torch:\n  - my_torch_ext\nmindspore:\n  - my_ms_ext\n")
+    config = ScanConfig.load(tmp_path, extra_torch=["other_ext"])
+    f = facts("import my_torch_ext.layers\nimport other_ext\nimport my_ms_ext\n", config=config)
+    assert f.torch_libs == ["my_torch_ext", "other_ext"] and f.ms_libs == ["my_ms_ext"]
+    assert facts("import my_torch_ext\n").torch_libs == []  # the defaults alone do not know it
+
+
+@pytest.mark.parametrize("src, category, evidence", [
+    ("import torch.nn as nn\nclass A(nn.Module): pass\nclass B(A): pass\nclass C(nn.Module): pass\n",
+     "Modeling", "defines 3 nn.Module subclasses (A, B, C)"),
+    ("from transformers import LlamaPreTrainedModel\nclass M(LlamaPreTrainedModel): pass\n",
+     "Modeling", "defines 1 nn.Module subclass (M)"),
+    ("from torch.utils.data import Dataset\nclass Chars(Dataset):\n    pass\n",
+     "Data", "subclasses Dataset (Chars)"),
+    ("import torch\nloader = torch.utils.data.DataLoader(ds, batch_size=4)\n",
+     "Data", "calls torch.utils.data.DataLoader()"),
+    ("import torch\nfor x, y in loader:\n    loss = crit(model(x), y)\n    loss.backward()\n    optimizer.step()\n",
+     "Training", "calls loss.backward() and optimizer.step()"),
+    ("import torch\nfrom transformers import Trainer\nTrainer(model=m).train()\n",
+     "Training", "calls Trainer()"),
+    ("import torch\nmodel.eval()\nwith torch.no_grad():\n    out = model.generate(ids, max_new_tokens=5)\n",
+     "Inference", "calls model.generate under no_grad"),
+    ("import torch\n@torch.inference_mode()\ndef run(m, x):\n    return m.generate(x)\n",
+     "Inference", "calls m.generate under inference_mode"),
+    ("from transformers import pipeline\np = pipeline('text-generation')\n",
+     "Inference", "calls pipeline()"),
+    ("import torch\ndef swish(x):\n    return x * torch.sigmoid(x)\n",
+     "Modeling", "no model, data, training or inference pattern found: Modeling by default"),
+])
+def test_categories_with_evidence(src, category, evidence):
+    f = facts(src)
+    assert (f.category, f.evidence[0]) == (category, evidence)
+
+
+def test_eval_builtin_and_bare_step_are_not_signals():
+    f = facts("import torch\nx = eval('1+1')\nenv.step(action)\n")
+    assert f.category == "Modeling" and "by default" in f.evidence[0]
+
+
+def test_model_file_with_generate_stays_modeling():
+    src = ("import torch\nimport torch.nn as nn\nclass GPT(nn.Module):\n"
+           "    @torch.no_grad()\n    def generate(self, idx):\n        return self.generate(idx)\n")
+    assert facts(src).category == "Modeling"

@@ -1,0 +1,225 @@
+"""`torch2ms scan` on fixture projects: statuses, local imports, skips, bad input, re-scan, JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from torch2ms.cli import main
+from torch2ms.scan import detect, run as scan_run
+from torch2ms.tracker import Tracker
+
+
+
+def by_path(data: dict) -> dict:
+    return {f["path"]: f for f in data["files"]}
+
+MODEL = """\
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def forward(self, x):
+        return x
+"""
+
+PROJECT = {
+    "model.py": MODEL,
+    "data/dataset.py": "from torch.utils.data import Dataset\nfrom helpers import tokenize\n"
+                       "class Lines(Dataset):\n    pass\n",
+    "data/__init__.py": "",
+    "helpers.py": "def tokenize(s):\n    return s.split()  # no torch here\n",
+    "train.py": "import torch\nfrom model import Net\nfrom data.dataset import Lines\n"
+                "opt = torch.optim.SGD(Net().parameters(), lr=0.1)\nloss.backward()\nopt.step()\n",
+    "serve.py": "from model import Net\nnet = Net()\nnet.eval()\n",  # torch only through model.py
+    "wrapper.py": "import serve\n",  # ... and through serve.py
+    "half.py": "import torch\nimport mindspore\nfrom mindspore import mint\n",
+    "ported.py": "import mindspore.nn as nn\nclass Net(nn.Cell):\n    def construct(self, x):\n        return x\n",
+    "old_py2.py": "import torch\nprint 'hello'\n",
+    "continued.py": "import torch\nx = torch.ones(2)\n",
+    "notebooks/explore.ipynb": json.dumps({"cells": [
+        {"cell_type": "markdown", "source": ["import torch is only text here"]},
+        {"cell_type": "code", "source": ["%matplotlib inline\n", "import torch\n", "x = torch.zeros(3)"]}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}),
+    "notebooks/plain.ipynb": json.dumps({"cells": [{"cell_type": "code", "source": "print(1)"}],
+                                         "nbformat": 4, "nbformat_minor": 5}),
+    # never entered
+    ".git/hooks/x.py": "import torch\n",
+    "venv/lib/python3.11/site-packages/torch/__init__.py": "import torch\n",
+    "env2/pyvenv.cfg": "home = /usr\n",
+    "env2/lib/a.py": "import torch\n",
+    "vendor/site-packages/b.py": "import torch\n",
+    "__pycache__/c.py": "import torch\n",
+}
+
+
+@pytest.fixture
+def project(tmp_path, write_tree):
+    return write_tree(tmp_path / "proj", PROJECT)
+
+
+def test_every_status(project, scan, tmp_path, write_tree):
+    ws = tmp_path / "ws"
+    write_tree(ws / "outputs", {"continued.py": "import mindspore\n"})
+    code, out, err, data = scan(project)
+    assert code == 0, err
+    files = by_path(data)
+    assert {p: f["status"] for p, f in files.items()} == {
+        "model.py": "torch", "data/dataset.py": "torch", "train.py": "torch", "serve.py": "torch",
+        "wrapper.py": "torch", "half.py": "partial", "ported.py": "mindspore",
+        "old_py2.py": "unparseable", "continued.py": "in-outputs", "notebooks/explore.ipynb": "notebook",
+    }
+    assert data["other_files"] == ["data/__init__.py", "helpers.py", "notebooks/plain.ipynb"]
+    queued = {p for p, f in files.items() if f["queued"]}
+    assert queued == set(files) - {"ported.py", "notebooks/explore.ipynb"}
+    assert files["serve.py"]["libraries"] == [] and "model.py" in files["serve.py"]["evidence"][0]
+    assert "serve.py" in files["wrapper.py"]["evidence"][0]
+    assert any("Python 2" in w for w in files["old_py2.py"]["warnings"])
+    assert any("outputs/continued.py exists" in e for e in files["continued.py"]["evidence"])
+    assert files["continued.py"]["output_exists"] is True
+    assert files["ported.py"]["libraries"] == ["mindspore"]
+    assert files["half.py"]["libraries"] == ["torch"]
+    assert files["data/dataset.py"]["imports_local"] == ["helpers.py"]
+    assert files["train.py"]["imports_local"] == ["data/dataset.py", "model.py"]
+    assert files["train.py"]["category"] == "Training"
+    assert files["data/dataset.py"]["category"] == "Data"
+    assert files["model.py"]["category"] == "Modeling"
+    assert files["serve.py"]["category"] == "Inference"
+    # dependency order: modules before the files importing them
+    order = data["order"]
+    assert order.index("model.py") < order.index("train.py")
+    assert order.index("data/dataset.py") < order.index("train.py")
+    assert order.index("model.py") < order.index("serve.py") < order.index("wrapper.py")
+    # the same data is in the markdown tracker
+    t = Tracker.load(ws / "files_to_convert.md")
+    assert [e.to_dict() for e in t.entries] == [
+        {k: v for k, v in f.items() if k not in ("output", "output_exists")} for f in data["files"]]
+    assert "Tracker:" in out and "Conversion order" in out
+
+
+def test_json_flag_prints_the_scan_data(project, scan, tmp_path):
+    code, out, err, data = scan(project, "--json")
+    assert code == 0
+    printed = json.loads(out)
+    assert printed == data
+    assert printed["counts"]["listed"] == 10 and printed["counts"]["to_convert"] == 8
+    assert printed["counts"]["by_category"] == {"Modeling": 5, "Data": 1, "Training": 1, "Inference": 1}
+    assert printed["stats"]["files_scanned"] == 13
+
+
+def test_rescan_keeps_ticks_edits_checks_and_marks_vanished(project, scan, tmp_path, write_tree):
+    ws = tmp_path / "ws"
+    scan(project)
+    assert main(["done", "model.py", "--workspace", str(ws)]) == 0
+    assert main(["edit", "model.py", "-m", "forward -> construct", "--workspace", str(ws)]) == 0
+    with Tracker.locked(ws / "files_to_convert.md") as t:
+        t.set_check("model.py", "fail: 3 torch refs")
+    first = (ws / "files_to_convert.md").read_text()
+
+    scan(project)
+    assert (ws / "files_to_convert.md").read_text() == first  # idempotent, byte for byte
+
+    (project / "train.py").unlink()
+    (project / "half.py").write_text("import mindspore\n")  # finished in place: MindSpore now
+    (project / "continued.py").write_text("x = 1\n")  # no framework code left at all
+    write_tree(project, {"extra.py": "import torchvision\n"})
+    code, _, _, data = scan(project)
+    assert code == 0
+    files = by_path(data)
+    assert files["model.py"]["done"] and files["model.py"]["check"] == "fail: 3 torch refs"
+    assert files["train.py"]["vanished"] and not files["train.py"]["queued"]
+    assert files["half.py"]["status"] == "mindspore" and not files["half.py"]["queued"]
+    assert files["continued.py"]["vanished"]  # no longer a torch file: kept, marked, with a warning
+    assert any("no torch-ecosystem code now" in w for w in files["continued.py"]["warnings"])
+    assert files["extra.py"]["status"] == "torch"
+    t = Tracker.load(ws / "files_to_convert.md")
+    assert t.edits["model.py"] == ["- forward -> construct"]
+
+    (project / "train.py").write_text("import torch\n")
+    _, _, _, data = scan(project)
+    assert by_path(data)["train.py"]["vanished"] is False
+
+
+def test_outputs_and_state_inside_the_input_are_skipped(project, scan, write_tree):
+    # the workspace is the project itself: its outputs/ must not be scanned as input
+    write_tree(project, {"outputs/model.py": "import torch\n", "outputs/new.py": "import torch\n"})
+    code, _, _, data = scan(project, workspace=project)
+    assert code == 0
+    files = by_path(data)
+    assert "outputs/new.py" not in files and "outputs/model.py" not in files
+    assert files["model.py"]["status"] == "in-outputs"
+    code, _, _, data2 = scan(project, workspace=project)  # .torch2ms/ exists now: still skipped
+    assert [f["path"] for f in data2["files"]] == [f["path"] for f in data["files"]]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "missing", "no such folder"),
+    (lambda p: (p / "file.py").write_text("x") and p / "file.py", "not a folder"),
+])
+def test_bad_input_folder(tmp_path, scan, make, message):
+    target = make(tmp_path)
+    code, out, err, data = scan(target)
+    assert code == 2 and data is None
+    assert err.startswith("torch2ms scan: ") and message in err and err.count("\n") == 1
+
+
+def test_folder_without_permission(tmp_path, scan, monkeypatch):
+    target = tmp_path / "locked"
+    target.mkdir()
+
+    def denied(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "listdir", denied)
+    code, _, err, _ = scan(target)
+    assert code == 2 and "no permission" in err
+
+
+def test_tracker_from_another_folder_is_not_overwritten(tmp_path, scan, project, write_tree):
+    other = write_tree(tmp_path / "other", {"a.py": "import torch\n"})
+    assert scan(project)[0] == 0
+    code, _, err, _ = scan(other)
+    assert code == 2 and "was made from" in err
+
+
+def test_bad_files_warn_and_the_rest_goes_on(tmp_path, scan, monkeypatch, write_tree):
+    proj = write_tree(tmp_path / "proj", {
+        "good.py": "import torch\n",
+        "latin.py": "import torch\n# caf\xe9\n".encode("latin-1"),
+        "binary.py": b"\x7fELF\x00\x00\x01import torch",
+        "secret.py": "import torch\n",
+        "loop/inner.py": "import torch\n",
+    })
+    os.symlink("..", proj / "loop" / "back")  # a folder loop
+    os.symlink("self.py", proj / "self.py")  # a file loop
+    os.symlink("gone.py", proj / "dangling.py")
+    real_open = open
+
+    def guarded_open(path, *a, **k):
+        if str(path).endswith("secret.py"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(detect, "open", guarded_open, raising=False)
+    code, out, err, data = scan(proj)
+    assert code == 0
+    files = by_path(data)
+    assert set(files) == {"good.py", "latin.py", "loop/inner.py"}
+    assert any("latin-1" in w for w in files["latin.py"]["warnings"])
+    warnings = "\n".join(data["warnings"])
+    assert "binary.py: binary content" in warnings
+    assert "secret.py: cannot read it (Permission denied)" in warnings
+    assert "loop/back/: symlink loop" in warnings
+    assert "self.py: symlink loop" in warnings
+    assert "dangling.py: broken symlink" in warnings
+    assert "Warnings (" in out
+
+
+def test_parallel_scan_gives_the_same_result(project, scan, tmp_path, monkeypatch):
+    _, _, _, serial = scan(project, workspace=tmp_path / "a")
+    monkeypatch.setattr(scan_run, "PARALLEL_FROM", 1)
+    _, _, _, parallel = scan(project, "--jobs", "2", workspace=tmp_path / "b")
+    assert serial["files"] == [
+        {**f, "output": f["output"].replace("/b/", "/a/")} for f in parallel["files"]]

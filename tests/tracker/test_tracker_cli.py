@@ -1,0 +1,92 @@
+"""`torch2ms next | done | edit` against a tracker written by the Tracker API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from torch2ms.cli import main
+from torch2ms.tracker import Entry, Tracker
+
+
+@pytest.fixture
+def ws(tmp_path):
+    t = Tracker(tmp_path / "files_to_convert.md", tmp_path / "proj")
+    t.merge_scan([
+        Entry("train.py", "Training", ["torch"], "torch", ["calls loss.backward() and optimizer.step()"],
+              imports_local=["model.py"]),
+        Entry("model.py", "Modeling", ["torch"], "in-outputs", ["defines 2 nn.Module subclasses (A, B)"]),
+        Entry("ported.py", "Modeling", ["mindspore"], "mindspore", []),
+    ])
+    t.save()
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "model.py").write_text("import mindspore\n")
+    return tmp_path
+
+
+def cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_next_prints_the_file_its_output_and_evidence(ws, capsys):
+    code, out, _ = cli(capsys, "next", "--workspace", str(ws))
+    assert code == 0
+    assert out.startswith("Next: model.py  (2 of 2 files left)")
+    assert "category:  Modeling" in out and "status:    in-outputs" in out
+    assert "evidence:  defines 2 nn.Module subclasses (A, B)" in out
+    assert f"output:    {ws / 'outputs' / 'model.py'} (exists: continue from it)" in out
+
+
+def test_next_json(ws, capsys):
+    code, out, _ = cli(capsys, "next", "--json", "--workspace", str(ws))
+    data = json.loads(out)
+    assert code == 0 and data["done"] is False
+    nxt = data["next"]
+    assert (nxt["path"], nxt["category"], nxt["output_exists"], nxt["libraries"]) == (
+        "model.py", "Modeling", True, ["torch"])
+    assert nxt["output"] == str(ws / "outputs" / "model.py")
+
+
+def test_done_then_next_then_all_done(ws, capsys):
+    assert cli(capsys, "done", "model.py", "--workspace", str(ws))[0] == 0
+    code, out, _ = cli(capsys, "next", "--json", "--workspace", str(ws))
+    assert json.loads(out)["next"]["path"] == "train.py"
+    # a path inside the input folder is accepted too
+    assert cli(capsys, "done", str(ws / "proj" / "train.py"), "--workspace", str(ws))[0] == 0
+    code, out, _ = cli(capsys, "next", "--workspace", str(ws))
+    assert code == 0 and out.startswith("All files done: 2 of 2")
+    code, out, _ = cli(capsys, "next", "--json", "--workspace", str(ws))
+    assert json.loads(out) == {"done": True, "files_done": 2, "next": None}
+    assert cli(capsys, "done", "--undo", "train.py", "--workspace", str(ws))[0] == 0
+    assert Tracker.load(ws / "files_to_convert.md").entry("train.py").done is False
+
+
+def test_edit_appends_and_keeps(ws, capsys):
+    assert cli(capsys, "edit", "train.py", "-m", "loss.backward() -> value_and_grad",
+               "--workspace", str(ws))[0] == 0
+    code, out, _ = cli(capsys, "edit", "train.py", "-m", "optimizer.step() -> optimizer(grads)\nmodel.train() -> set_train()",
+                       "-m", "dropped .to(device)", "--workspace", str(ws))
+    assert code == 0 and "Recorded 3 edit lines" in out
+    t = Tracker.load(ws / "files_to_convert.md")
+    assert t.edits["train.py"] == ["- loss.backward() -> value_and_grad", "- optimizer.step() -> optimizer(grads)",
+                                   "- model.train() -> set_train()", "- dropped .to(device)"]
+    assert t.edits["model.py"] == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["done", "nope.py"], "nope.py is not listed"),
+    (["edit", "nope.py", "-m", "x"], "nope.py is not listed"),
+    (["edit", "train.py", "-m", "  "], "the edit record is empty"),
+])
+def test_bad_file_is_one_line_and_exit_2(ws, capsys, argv, message):
+    code, _, err = cli(capsys, *argv, "--workspace", str(ws))
+    assert code == 2 and message in err and err.count("\n") == 1 and err.startswith("torch2ms ")
+
+
+def test_no_tracker(tmp_path, capsys):
+    for argv in (["next"], ["done", "a.py"], ["edit", "a.py", "-m", "x"]):
+        code, _, err = cli(capsys, *argv, "--workspace", str(tmp_path))
+        assert code == 2 and "run `torch2ms scan" in err

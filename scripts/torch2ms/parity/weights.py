@@ -7,6 +7,8 @@ not map is listed on both sides; by default nothing is copied unless everything 
 from __future__ import annotations
 
 import dataclasses
+import functools
+from importlib import resources
 from typing import Callable, Mapping, Union
 
 import numpy as np
@@ -31,6 +33,7 @@ class TransferReport:
     ms_only: list[str] = dataclasses.field(default_factory=list)
     shape_mismatch: list[tuple[str, str, tuple, tuple]] = dataclasses.field(default_factory=list)
     tied: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (alias, name copied)
+    aliased: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (torch, ms) by aliases.yaml
     recomputed: list[str] = dataclasses.field(default_factory=list)  # non-persistent buffers absent in the port
     dtype_casts: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
 
@@ -46,6 +49,10 @@ class TransferReport:
         lines = [f"copied {len(self.copied)} tensors by name"]
         if self.tied:
             lines.append(f"tied in torch, copied once: {', '.join(a for a, _ in self.tied)}")
+        if self.aliased:
+            pairs = ", ".join(f"{t}->{m.rpartition('.')[2]}" for t, m in self.aliased[:4])
+            more = len(self.aliased) - 4
+            lines.append(f"matched by nn-layer names: {pairs}" + (f" (+{more} more)" if more > 0 else ""))
         if self.recomputed:
             lines.append(f"non-persistent torch buffers not held by the port: {', '.join(self.recomputed)}")
         for title, names in (("only in torch", self.torch_only), ("only in mindspore", self.ms_only)):
@@ -140,45 +147,71 @@ def _set_value(target, array: np.ndarray):
         target.assign_value(value)
 
 
-def plan_transfer(torch_module, ms_cell, rename: Rename = None) -> tuple[TransferReport, list]:
-    """Match names and shapes without copying; returns the report and the copy plan."""
+@functools.lru_cache(maxsize=1)
+def layer_aliases() -> dict[str, list[str]]:
+    import yaml
+
+    text = resources.files("torch2ms.parity").joinpath("aliases.yaml").read_text()
+    return {k: list(v) for k, v in yaml.safe_load(text).items()}
+
+
+def plan_transfer(torch_module, ms_cell, rename: Rename = None, aliases: bool = True) -> tuple[TransferReport, list]:
+    """Match names and shapes without copying; returns the report and the copy plan.
+
+    Exact (or renamed) names first; then, with `aliases`, the leftovers by the older nn layers'
+    names (aliases.yaml)."""
     to_ms = rename_function(rename)
     entries, tied = _torch_entries(torch_module)
     targets = _ms_targets(ms_cell)
-    report, plan, used = TransferReport(tied=tied), [], set()
-    for name, tensor, persistent in entries:
-        ms_name = to_ms(name)
-        target = targets.get(ms_name)
-        setter = None
-        if target is None and not persistent:
-            owner, attr, target = _tensor_attribute(ms_cell, ms_name)
-            if target is not None:
-                setter = (owner, attr)
-        if target is None:
-            (report.torch_only if persistent else report.recomputed).append(name)
-            continue
+    report, plan, used, leftovers = TransferReport(tied=tied), [], set(), []
+
+    def match(name, tensor, ms_name, target, setter=None):
         used.add(ms_name)
         t_shape, m_shape = tuple(tensor.shape), tuple(target.shape)
         if t_shape != m_shape:
             report.shape_mismatch.append((name, ms_name, t_shape, m_shape))
-            continue
+            return
         t_dtype = str(tensor.dtype).replace("torch.", "")
         m_dtype = str(target.dtype).lower()
         if t_dtype != m_dtype:
             report.dtype_casts.append((name, t_dtype, m_dtype))
         report.copied.append((name, ms_name))
         plan.append((tensor, target, setter))
+
+    for name, tensor, persistent in entries:
+        ms_name = to_ms(name)
+        if ms_name in targets:
+            match(name, tensor, ms_name, targets[ms_name])
+        else:
+            leftovers.append((name, tensor, persistent, ms_name))
+    for name, tensor, persistent, ms_name in leftovers:
+        prefix, _, last = ms_name.rpartition(".")
+        candidates = [f"{prefix}.{a}" if prefix else a for a in (layer_aliases().get(last, []) if aliases else [])]
+        alias = next((c for c in candidates if c in targets and c not in used), None)
+        if alias is not None:
+            report.aliased.append((name, alias))
+            match(name, tensor, alias, targets[alias])
+            continue
+        if not persistent:
+            owner, attr, target = _tensor_attribute(ms_cell, ms_name)
+            if target is not None:
+                match(name, tensor, ms_name, target, (owner, attr))
+                continue
+        (report.torch_only if persistent else report.recomputed).append(name)
     report.ms_only = [n for n in targets if n not in used]
     return report, plan
 
 
-def transfer_weights(torch_module, ms_cell, rename: Rename = None, strict: bool = True) -> TransferReport:
+def transfer_weights(
+    torch_module, ms_cell, rename: Rename = None, strict: bool = True, aliases: bool = True
+) -> TransferReport:
     """Copy every torch parameter and buffer into the Cell entry of the same (or renamed) name.
 
     strict: raise WeightTransferError before copying anything when a name or shape does not map;
     with strict=False the matching entries are copied and the report lists the rest.
+    aliases: also match the older nn layers' names (`embedding_table`, `gamma`, ...; aliases.yaml).
     """
-    report, plan = plan_transfer(torch_module, ms_cell, rename)
+    report, plan = plan_transfer(torch_module, ms_cell, rename, aliases)
     if strict and not report.ok:
         raise WeightTransferError(report)
     import mindspore

@@ -43,6 +43,7 @@ check verdicts survive a re-scan; files that disappeared are kept and marked `va
 from __future__ import annotations
 
 import contextlib
+import heapq
 import os
 import re
 import tempfile
@@ -390,20 +391,31 @@ class Tracker:
         alphabetically first waiting file) is broken at its alphabetically first file.
         """
         remaining = {e.path: e for e in self.entries if e.queued and not e.done}
+        deps = {p: {d for d in e.imports_local if d in remaining and d != p} for p, e in remaining.items()}
+        dependents: dict = {}
+        for p, ds in deps.items():
+            for d in ds:
+                dependents.setdefault(d, []).append(p)
+        waiting_on = {p: len(ds) for p, ds in deps.items()}
+        ready = [p for p, n in waiting_on.items() if n == 0]
+        heapq.heapify(ready)
         order: list[Entry] = []
         notes: list[str] = []
         while remaining:
-            waiting = {p: sorted(d for d in e.imports_local if d in remaining and d != p)
-                       for p, e in remaining.items()}
-            ready = sorted(p for p, deps in waiting.items() if not deps)
             if ready:
-                pick = ready[0]
+                pick = heapq.heappop(ready)
             else:
-                cycle = _find_cycle(waiting)
+                cycle = _find_cycle({p: sorted(d for d in deps[p] if d in remaining) for p in remaining})
                 pick = min(cycle)
-                loop = " -> ".join(cycle[cycle.index(pick):] + cycle[:cycle.index(pick)] + [pick])
+                at = cycle.index(pick)
+                loop = " -> ".join(cycle[at:] + cycle[:at] + [pick])
                 notes.append(f"import cycle {loop}: taking {pick} first")
             order.append(remaining.pop(pick))
+            for q in dependents.get(pick, ()):
+                if q in remaining:
+                    waiting_on[q] -= 1
+                    if waiting_on[q] == 0:
+                        heapq.heappush(ready, q)
         return order, notes
 
     def next_entry(self) -> Entry | None:

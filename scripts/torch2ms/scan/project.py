@@ -7,13 +7,9 @@ converted code.
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from torch2ms.tracker import Entry
-
-
-def _join(base: PurePosixPath, *parts: str) -> str:
-    return PurePosixPath(base, *parts).as_posix()
 
 
 def resolve_local(rel: str, imports, index: frozenset) -> list:
@@ -22,25 +18,27 @@ def resolve_local(rel: str, imports, index: frozenset) -> list:
     A plain import is looked up next to the importing file first (how a script's siblings are
     found), then from the input folder's top; a relative import from the importing file's package.
     """
-    here = PurePosixPath(rel).parent
+    here = rel.split("/")[:-1]
     found = []
     for module, level, names in imports:
         if level:
-            if level - 1 > len(here.parts):
+            if level - 1 > len(here):
                 continue  # reaches above the input folder
-            bases = [PurePosixPath(*here.parts[: len(here.parts) - (level - 1)])]
+            bases = [here[: len(here) - (level - 1)]]
         else:
-            bases = [here, PurePosixPath()] if here.parts else [PurePosixPath()]
+            bases = [here, []] if here else [[]]
         parts = [p for p in module.split(".") if p] if module else []
         for base in bases:
             hits = []
+            stem = "/".join(base + parts)
+            prefix = stem + "/" if stem else ""
             if parts:
-                for cand in (_join(base, *parts[:-1], parts[-1] + ".py"), _join(base, *parts, "__init__.py")):
+                for cand in (stem + ".py", prefix + "__init__.py"):
                     if cand in index:
                         hits.append(cand)
                         break
             for name in names:
-                for cand in (_join(base, *parts, name + ".py"), _join(base, *parts, name, "__init__.py")):
+                for cand in (f"{prefix}{name}.py", f"{prefix}{name}/__init__.py"):
                     if cand in index:
                         hits.append(cand)
                         break

@@ -1,0 +1,69 @@
+"""Scan speed on a large real tree: the `models/` folder of the installed transformers.
+
+    .venv/bin/python benchmarks/bench_scan.py [--path DIR] [--repeat 3] [--jobs N]
+
+Runs the whole `torch2ms scan` (walk, parse, categorise, local imports, tracker and scan.json
+written) into a temporary workspace and prints files/s, lines/s and wall time per run, then the
+best and the median. The target is under 5 s wall on 2 cores. transformers is located without
+being imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def transformers_models() -> Path:
+    spec = importlib.util.find_spec("transformers")
+    if spec is None or not spec.submodule_search_locations:
+        sys.exit("bench_scan: transformers is not installed here; pass --path DIR")
+    return Path(list(spec.submodule_search_locations)[0]) / "models"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--path", type=Path, default=None, help="folder to scan (default: transformers/models)")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    args = p.parse_args()
+    target = args.path or transformers_models()
+
+    from torch2ms.cli import main as torch2ms
+
+    walls = []
+    for i in range(args.repeat):
+        with tempfile.TemporaryDirectory() as ws:
+            argv = ["scan", str(target), "--workspace", ws] + (["--jobs", str(args.jobs)] if args.jobs else [])
+            start = time.perf_counter()
+            with open(os.devnull, "w") as devnull:
+                saved, sys.stdout = sys.stdout, devnull
+                try:
+                    code = torch2ms(argv)
+                finally:
+                    sys.stdout = saved
+            wall = time.perf_counter() - start
+            if code != 0:
+                print(f"bench_scan: torch2ms scan exited with {code}", file=sys.stderr)
+                return code
+            data = json.loads((Path(ws) / ".torch2ms" / "scan.json").read_text())
+        files, lines = data["stats"]["files_scanned"], data["stats"]["lines"]
+        walls.append(wall)
+        print(f"run {i + 1}: {files} files, {lines} lines, {data['counts']['listed']} listed, "
+              f"{wall:.2f} s wall, {files / wall:,.0f} files/s, {lines / wall:,.0f} lines/s")
+    best, median = min(walls), statistics.median(walls)
+    print(f"{target}")
+    print(f"best {best:.2f} s ({lines / best:,.0f} lines/s), median {median:.2f} s "
+          f"on {os.cpu_count()} cores; target < 5 s: {'met' if median < 5 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""Applying one mapping-table entry to a call: rename the callee, bind and rewrite arguments.
+
+Positional arguments are bound to names through the entry's `params` (torch's order). An
+argument listed in `unsupported` blocks the conversion (flagged); one in `drop` is removed and
+flagged (unless it is passed as None, which changes nothing), one in `drop_silent` is removed
+quietly; `rename` changes keywords; `defaults` are added when the caller relied on torch's.
+Positional arguments after a removed one become keywords so that nothing shifts.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .mappings import Mapping
+
+RULE = "mapping"
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _bind(entry: Mapping, args) -> list[tuple[str | None, cst.Arg]]:
+    """(torch parameter name or None when unknown, arg) for each argument."""
+    bound = []
+    for i, arg in enumerate(args):
+        if arg.star:
+            bound.append((None, arg))
+        elif arg.keyword is not None:
+            bound.append((arg.keyword.value, arg))
+        else:
+            bound.append((_positional_name(entry.params, i), arg))
+    return bound
+
+
+def _positional_name(params: tuple[str, ...], i: int) -> str | None:
+    """The parameter the i-th positional argument binds to; `*name` takes all the rest."""
+    for j, p in enumerate(params):
+        if p.startswith("*"):
+            return p[1:] if i >= j else params[i]
+    return params[i] if i < len(params) else None
+
+
+def changes_call(entry: Mapping, args, current_name: str | None = None) -> bool:
+    """Whether applying `entry` would change this call at all."""
+    if current_name is not None and entry.to != current_name:
+        return True
+    given = {name for name, _ in _bind(entry, args) if name}
+    keywords = {a.keyword.value for a in args if a.keyword is not None}
+    return bool(given & (set(entry.drop) | set(entry.drop_silent) | set(entry.unsupported))
+                or keywords & set(entry.rename) or (set(entry.defaults) - given))
+
+
+def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
+    """New argument list, or None when an unsupported argument blocks the conversion."""
+    bound = _bind(entry, args)
+    given = {name for name, _ in bound if name}
+    has_star = any(a.star for a in args)
+    for name, reason in entry.unsupported.items():
+        if name in given:
+            ctx.flag(original, RULE, f"{label}: argument `{name}` is not supported: {reason}")
+            return None
+    if has_star and (entry.unsupported or entry.drop or entry.rename):
+        ctx.flag(original, RULE, f"{label}: arguments passed through * or ** are not checked "
+                                 f"against the mapping (dropped: {', '.join(entry.drop) or '-'}, "
+                                 f"renamed: {', '.join(entry.rename) or '-'})")
+    new_args: list[cst.Arg] = []
+    to_keyword = False
+    for name, arg in bound:
+        if name in entry.drop_silent or name in entry.drop:
+            if name not in entry.drop_silent and not _is_none(arg.value):
+                note = f" ({entry.note})" if entry.note else ""
+                ctx.flag(original, RULE, f"{label}: argument `{name}` dropped, MindSpore has no "
+                                         f"counterpart; check the behaviour{note}")
+            if arg.keyword is None:
+                to_keyword = True
+            continue
+        if name is not None and name in entry.rename and arg.keyword is not None:
+            arg = arg.with_changes(keyword=cst.Name(entry.rename[name]))
+        elif (to_keyword and name is not None and arg.keyword is None and not arg.star
+              and f"*{name}" not in entry.params):
+            arg = arg.with_changes(keyword=cst.Name(entry.rename.get(name, name)),
+                                   equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                         whitespace_after=cst.SimpleWhitespace("")))
+        new_args.append(arg)
+    if not has_star:
+        for name, value in entry.defaults.items():
+            if name not in given:
+                new_args.append(cst.Arg(
+                    keyword=cst.Name(entry.rename.get(name, name)), value=cst.parse_expression(value),
+                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                          whitespace_after=cst.SimpleWhitespace(""))))
+    # the last argument must not keep a trailing comma that belonged to a removed one
+    if new_args and len(new_args) < len(args) and args[-1].comma is cst.MaybeSentinel.DEFAULT:
+        new_args[-1] = new_args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    _fix_commas(new_args)
+    return new_args
+
+
+def _fix_commas(args: list[cst.Arg]) -> None:
+    """Every argument but the last needs a comma (an added or moved one may lack it)."""
+    for i, arg in enumerate(args[:-1]):
+        if arg.comma is cst.MaybeSentinel.DEFAULT:
+            args[i] = arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+
+
+def apply_call_mapping(ctx, entry: Mapping, original: cst.Call, updated: cst.Call):
+    qn = entry.torch
+    if entry.to is None:
+        ctx.flag(original, RULE, f"{qn} has no MindSpore counterpart: {entry.note}")
+        return ctx.leave_torch(original, updated)
+    new_args = _rewrite_args(ctx, entry, original, updated.args, qn)
+    if new_args is None:
+        return ctx.leave_torch(original, updated)
+    new = updated.with_changes(func=ctx.render(entry.to), args=new_args)
+    return ctx.edit(original, RULE, new, before=ctx.code(original.func), after=ctx.code(new.func))
+
+
+def apply_method_mapping(ctx, entry: Mapping, original: cst.Call, updated: cst.Call):
+    """`x.name(...)` per a `Tensor.name` entry, on receivers known to be tensors only."""
+    from .rules.tensor_methods import UNAMBIGUOUS
+
+    name = original.func.attr.value
+    target = entry.to
+    if not changes_call(entry, original.args, name):
+        return updated
+    label = f"Tensor.{name}"
+    receiver_known = ctx.is_tensor(original.func.value) or name in UNAMBIGUOUS
+    ctx.count_site(original)
+    if not receiver_known:
+        what = f"-> {target}" if target else "has no counterpart"
+        ctx.flag(original, "tensor_methods", f".{name}(): if the receiver is a tensor, {label} "
+                                             f"{what}; receiver type unknown, left as is")
+        return updated
+    if target is None:
+        ctx.flag(original, RULE, f"{label} has no MindSpore counterpart: {entry.note}")
+        return updated
+    new_args = _rewrite_args(ctx, entry, original, updated.args, label)
+    if new_args is None:
+        return updated
+    receiver = updated.func.value
+    if entry.method_target_is_function:
+        first = cst.Arg(value=receiver, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                        if new_args else cst.MaybeSentinel.DEFAULT)
+        new = updated.with_changes(func=ctx.render(target), args=[first, *new_args])
+    else:
+        new = updated.with_changes(func=updated.func.with_changes(attr=cst.Name(target)),
+                                   args=new_args)
+    return ctx.edit(original, RULE, new)

@@ -1,0 +1,515 @@
+"""The conversion engine: one libcst pass that resolves torch names and applies the rules.
+
+    result = convert_source(code)   # FileResult: code, edits, flags, call-site counts
+
+Names are resolved with libcst's ScopeProvider (`import torch as t`, `from torch import nn`,
+`from torch.nn import functional as F`, function-local imports all resolve to `torch.*`).
+For each call or reference to a torch name the engine asks the registered rule handlers
+(`rules/`), then the mapping table (`mappings/`); what neither converts is left as it is and
+its statement gets a `# TODO(torch2ms): ...` marker. Finally the imports are fixed: torch
+imports nothing uses any more are removed, the MindSpore imports the new code needs are added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import MetadataWrapper, ScopeProvider
+from libcst.metadata.scope_provider import ImportAssignment
+
+from . import lines, markers, rules
+from .apply import apply_call_mapping, apply_method_mapping
+from .mappings import Mapping, default_table
+from .naming import Namer, is_torch_name
+
+
+@dataclass
+class Edit:
+    line: int
+    rule: str
+    before: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"L{self.line} {self.rule}: {self.before} -> {self.after}"
+
+
+@dataclass
+class Flag:
+    line: int
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"L{self.line} {self.rule}: TODO {self.message}"
+
+
+@dataclass
+class FileResult:
+    path: str
+    original: str
+    code: str
+    edits: list[Edit] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    found: int = 0
+    converted: int = 0
+    flagged: int = 0
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.code != self.original
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path, "changed": self.changed, "error": self.error,
+            "call_sites": {"found": self.found, "converted": self.converted, "flagged": self.flagged},
+            "edits": [vars(e) for e in self.edits], "flags": [vars(f) for f in self.flags],
+        }
+
+
+_LINE_TYPES = (cst.SimpleStatementLine, cst.BaseCompoundStatement, cst.Call, cst.Attribute, cst.Name)
+_STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+
+
+def _short(text: str, width: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _chain_root(node: cst.BaseExpression) -> cst.Name | None:
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node if isinstance(node, cst.Name) else None
+
+
+class Converter(cst.CSTTransformer):
+    """The single pass. Rule handlers get this object as `ctx`."""
+
+    def __init__(self, module: cst.Module, scopes, table: dict[str, Mapping]):
+        super().__init__()
+        self.module = module
+        self.scopes = scopes
+        self.table = table
+        self._lines: dict[int, int] | None = None
+        self.edits: list[Edit] = []
+        self.flags: list[Flag] = []
+        self.torch_imports: dict[int, cst.CSTNode] = {}
+        # (id of an import node, bound name) still referenced by unconverted code
+        self.still_used: set[tuple[int, str]] = set()
+        self.kept_quietly: set[tuple[int, str]] = set()
+        self._frames: list[list[tuple[int, str]]] = []
+        self._sites: dict[int, str] = {}  # id(original call) -> "converted" | "flagged"
+        self._skip: set[int] = set()      # ids of callee / inner chain nodes
+        self.tensor_names: list[set[str]] = [set()]
+        self.module_names: list[set[str]] = [set()]
+        self.class_stack: list[cst.ClassDef] = []
+        self.class_tensors: dict[int, set[str]] = {}
+        self.class_modules: dict[int, set[str]] = {}
+        self.statements: list[cst.CSTNode] = []  # the original statements being visited
+        self.state: dict[str, object] = {}       # scratch space of the rule families
+        self._torch_roots = self._collect_torch_bindings()
+        self.namer = Namer(self._global_bindings())
+
+    # ------------------------------------------------------------ name resolution
+    def _collect_torch_bindings(self) -> set[str]:
+        roots = set()
+        for scope in set(self.scopes.values()):
+            if scope is None:
+                continue
+            for assignment in scope.assignments:
+                if isinstance(assignment, ImportAssignment):
+                    names = assignment.get_qualified_names_for(assignment.name)
+                    if any(is_torch_name(q.name) for q in names):
+                        roots.add(assignment.name)
+        return roots
+
+    def _global_bindings(self) -> dict[str, set[str]]:
+        scope = self.scopes.get(self.module)
+        out: dict[str, set[str]] = {}
+        if scope is None:
+            return out
+        for assignment in scope.assignments:
+            names = {q.name for q in assignment.get_qualified_names_for(assignment.name)}
+            out.setdefault(assignment.name, set()).update(names)
+        return out
+
+    def qualname(self, node: cst.CSTNode) -> str | None:
+        """The torch (or transformers) qualified name of a Name/Attribute, else None."""
+        if not isinstance(node, (cst.Name, cst.Attribute)):
+            return None
+        root = _chain_root(node)
+        if root is None or root.value not in self._torch_roots:
+            return None
+        scope = self.scopes.get(node)
+        if scope is None:
+            return None
+        names = {q.name for q in scope.get_qualified_names_for(node)}
+        torch_names = sorted(n for n in names if is_torch_name(n))
+        return torch_names[0] if len(torch_names) == 1 else None
+
+    def _is_access(self, name: cst.Name) -> bool:
+        scope = self.scopes.get(name)
+        return scope is not None and any(a.node is name for a in scope.accesses[name])
+
+    def resolves_to(self, node: cst.CSTNode, *qualified: str) -> bool:
+        """Whether a Name/Attribute resolves to one of the given (any package's) names."""
+        if not isinstance(node, (cst.Name, cst.Attribute)):
+            return False
+        scope = self.scopes.get(node)
+        if scope is None:
+            return False
+        return any(q.name in qualified for q in scope.get_qualified_names_for(node))
+
+    # ------------------------------------------------------------ helpers for rules
+    def render(self, target: str) -> cst.BaseExpression:
+        return self.namer.expr(target)
+
+    def need_import(self, module: str, obj: str | None = None, alias: str | None = None) -> None:
+        from libcst.codemod.visitors import ImportItem
+        item = ImportItem(module, obj, alias)
+        if item not in self.namer.needed:
+            self.namer.needed.append(item)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def line(self, original: cst.CSTNode) -> int:
+        if self._lines is None:
+            self._lines = lines.first_lines(self.module, _LINE_TYPES)
+        return self._lines.get(id(original), 0)
+
+    def edit(self, original, rule: str, new, before: str | None = None, after: str | None = None):
+        """Record a conversion of `original` into `new` and return `new`."""
+        self.edits.append(Edit(self.line(original), rule,
+                               _short(before if before is not None else self.code(original)),
+                               _short(after if after is not None else self.code(new))))
+        if id(original) in self._sites and self._sites[id(original)] != "flagged":
+            self._sites[id(original)] = "converted"
+        return new
+
+    def count_site(self, original: cst.Call) -> None:
+        """Count a call that is not a torch name (a tensor method) as a torch call site."""
+        self._sites.setdefault(id(original), "found")
+
+    def discount_site(self, original: cst.Call) -> None:
+        """The call turned out not to be a torch API call (a tokenizer, a config)."""
+        self._sites.pop(id(original), None)
+
+    def flag(self, original, rule: str, message: str) -> None:
+        """A TODO marker on the statement holding `original`."""
+        message = " ".join(message.split())
+        self.flags.append(Flag(self.line(original), rule, message))
+        if self._frames:
+            self._frames[-1].append((id(original), message))
+        if id(original) in self._sites:
+            self._sites[id(original)] = "flagged"
+
+    def leave_torch(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
+        """`original` stays on torch: keep its imports, rename a taken-over alias root."""
+        root = _chain_root(original.func if isinstance(original, cst.Call) else original)
+        if root is None:
+            return updated
+        self._mark_used(root, self.still_used)
+        new_name = self.namer.leftover_name(root.value)
+        if new_name == root.value:
+            return updated
+        return self._rename_root(updated, new_name)
+
+    def keep(self, original: cst.CSTNode) -> None:
+        """`original` refers to a torch-ecosystem name that stays (a tokenizer, a config)."""
+        root = _chain_root(original.func if isinstance(original, cst.Call) else original)
+        if root is not None:
+            self._mark_used(root, self.kept_quietly)
+
+    def _mark_used(self, root: cst.Name, into: set) -> None:
+        scope = self.scopes.get(root)
+        if scope is None:
+            return
+        for access in scope.accesses[root]:
+            for referent in access.referents:
+                if isinstance(referent, ImportAssignment):
+                    into.add((id(referent.node), referent.name))
+
+    def _rename_root(self, node, new_name: str):
+        if isinstance(node, cst.Call):
+            return node.with_changes(func=self._rename_root(node.func, new_name))
+        if isinstance(node, cst.Attribute):
+            return node.with_changes(value=self._rename_root(node.value, new_name))
+        if isinstance(node, cst.Name):
+            return node.with_changes(value=new_name)
+        return node
+
+    def discard(self, original: cst.CSTNode) -> None:
+        """`original` was removed by a rule: forget what was recorded about the code inside it."""
+        gone: set[int] = set()
+
+        class Collect(cst.CSTVisitor):
+            def on_visit(self, n):
+                gone.add(id(n))
+                return True
+
+        original.visit(Collect())
+        if self._frames:
+            self._frames[-1][:] = [(i, m) for i, m in self._frames[-1] if i not in gone]
+        for i in gone:
+            self._sites.pop(i, None)
+
+    def is_tensor(self, original: cst.BaseExpression) -> bool:
+        from .rules.tensor_methods import is_tensor
+        return is_tensor(self, original)
+
+    # ------------------------------------------------------------ statement frames
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _STATEMENTS):
+            self._frames.append([])
+            self.statements.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original, updated):
+        result = super().on_leave(original, updated)
+        for handler in rules.NODES.get(type(original), ()):
+            if isinstance(result, cst.CSTNode) and type(result) is type(original):
+                new = handler(self, original, result)
+                if new is not None:
+                    result = new
+        if isinstance(original, _STATEMENTS):
+            self.statements.pop()
+            frame = self._frames.pop()
+            if frame and isinstance(result, cst.FlattenSentinel) and result.nodes \
+                    and isinstance(result.nodes[0], _STATEMENTS):
+                first = markers.add(self.module, result.nodes[0], [m for _, m in frame])
+                result = cst.FlattenSentinel([first, *result.nodes[1:]])
+            elif frame and isinstance(result, _STATEMENTS):
+                result = markers.add(self.module, result, [m for _, m in frame])
+            elif frame and self._frames:
+                # the statement was removed or replaced by several: mark the enclosing one
+                self._frames[-1].extend(frame)
+        return result
+
+    # ------------------------------------------------------------ imports: handled at the end
+    def visit_Import(self, node: cst.Import) -> bool:
+        if any(is_torch_name(get_full_name_for_node(a.name) or "") for a in node.names):
+            self.torch_imports[id(node)] = node
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if not node.relative and node.module is not None and is_torch_name(
+                get_full_name_for_node(node.module) or ""):
+            self.torch_imports[id(node)] = node
+        return False
+
+    # ------------------------------------------------------------ scopes for tensor inference
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.tensor_names.append(set())
+        self.module_names.append(set())
+        from .rules.tensor_methods import note_parameters
+        note_parameters(self, node)
+
+    def leave_FunctionDef(self, original, updated):
+        self.tensor_names.pop()
+        self.module_names.pop()
+        return updated
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.class_stack.append(node)
+
+    def leave_ClassDef(self, original, updated):
+        self.class_stack.pop()
+        return updated
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        from .rules.tensor_methods import note_assignment
+        note_assignment(self, node)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        from .rules.tensor_methods import note_assignment
+        note_assignment(self, node)
+
+    # ------------------------------------------------------------ calls and references
+    def visit_Call(self, node: cst.Call) -> None:
+        self._skip.add(id(node.func))
+        if self.qualname(node.func):
+            self._sites[id(node)] = "found"
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._skip.add(id(node.value))
+        self._skip.add(id(node.attr))
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        qn = self.qualname(original.func)
+        if qn is not None:
+            for handler in rules.call_handlers(qn):
+                new = handler(self, original, updated, qn)
+                if new is not None:
+                    return new
+            entry = self.table.get(qn)
+            if entry is not None:
+                return apply_call_mapping(self, entry, original, updated)
+            self.flag(original, "mapping", f"{qn} has no MindSpore mapping yet")
+            return self.leave_torch(original, updated)
+        root = _chain_root(original.func)
+        if root is not None and root.value in self._torch_roots and self._is_access(root):
+            self._sites[id(original)] = "found"
+            self.flag(original, "mapping", f"{self.code(original.func)} may refer to torch but "
+                                           "does not resolve to one name")
+            return self.leave_torch(original, updated)
+        if isinstance(original.func, cst.Attribute):
+            name = original.func.attr.value
+            for handler in rules.METHODS.get(name, ()):
+                new = handler(self, original, updated)
+                if new is not None:
+                    return new
+            entry = self.table.get("Tensor." + name)
+            if entry is not None:
+                return apply_method_mapping(self, entry, original, updated)
+        return updated
+
+    def _reference(self, original, updated):
+        if id(original) in self._skip:
+            return updated
+        root = _chain_root(original)
+        if root is None or root.value not in self._torch_roots:
+            return updated
+        if isinstance(original, cst.Name) and not self._is_access(original):
+            return updated
+        qn = self.qualname(original)
+        if qn is None:
+            self.flag(original, "mapping", f"{self.code(original)} may refer to torch but does not resolve to one name")
+            return self.leave_torch(original, updated)
+        for handler in rules.reference_handlers(qn):
+            new = handler(self, original, updated, qn)
+            if new is not None:
+                return new
+        entry = self.table.get(qn)
+        if entry is not None and entry.to is not None:
+            return self.edit(original, "mapping", self.render(entry.to))
+        note = f": {entry.note}" if entry is not None and entry.note else ""
+        self.flag(original, "mapping", f"{qn} has no MindSpore counterpart here{note}")
+        return self.leave_torch(original, updated)
+
+    def leave_Attribute(self, original, updated):
+        return self._reference(original, updated)
+
+    def leave_Name(self, original, updated):
+        return self._reference(original, updated)
+
+    # ------------------------------------------------------------ counts
+    def counts(self) -> tuple[int, int, int]:
+        states = list(self._sites.values())
+        flagged = states.count("flagged")
+        converted = states.count("converted")
+        return len(states), converted, flagged
+
+
+class _ImportFixer(cst.CSTTransformer):
+    """Remove torch import names nothing uses any more; keep (and mark) the ones still used.
+
+    Only statements are walked, never expressions, so this costs little next to the main pass.
+    """
+
+    def __init__(self, conv: Converter):
+        super().__init__()
+        self.conv = conv
+
+    def on_visit(self, node):
+        return isinstance(node, (cst.Module, cst.BaseCompoundStatement, cst.BaseSuite,
+                                 cst.SimpleStatementLine, cst.Else, cst.ExceptHandler,
+                                 cst.ExceptStarHandler, cst.Finally, cst.If))
+
+    def _fix(self, original, updated):
+        conv = self.conv
+        keep, flagged_names = [], []
+        for alias in updated.names:
+            bound = alias.evaluated_alias or (get_full_name_for_node(alias.name) or "").split(".")[0]
+            used = (id(original), bound) in conv.still_used
+            quiet = (id(original), bound) in conv.kept_quietly
+            if used:
+                new_name = conv.namer.leftover_name(bound)
+                if new_name != bound:
+                    alias = alias.with_changes(asname=cst.AsName(name=cst.Name(new_name)))
+                flagged_names.append(new_name)
+                keep.append(alias)
+            elif quiet:
+                keep.append(alias)
+        return keep, flagged_names
+
+    def leave_SimpleStatementLine(self, original, updated):
+        conv = self.conv
+        body, messages = [], []
+        for small in updated.body:
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and id(small) in conv.torch_imports \
+                    and not isinstance(small.names, cst.ImportStar):
+                keep, flagged = self._fix(small, small)
+                if keep:
+                    keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                    body.append(small.with_changes(names=keep))
+                if flagged:
+                    messages.append(f"torch import kept for the flagged code that still uses "
+                                    f"{', '.join(flagged)}")
+            else:
+                body.append(small)
+        if not body:
+            return cst.RemoveFromParent()
+        new = updated.with_changes(body=body) if body != list(updated.body) else updated
+        if messages:
+            new = markers.add(conv.module, new, messages)
+        return new
+
+    def leave_IndentedBlock(self, original, updated):
+        if not updated.body:
+            return updated.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+        return updated
+
+
+class _TopImportsOnly(AddImportsVisitor):
+    """AddImportsVisitor that does not walk into expressions (it only edits top-level imports)."""
+
+    def on_visit(self, node):
+        super().on_visit(node)
+        return isinstance(node, (cst.Module, cst.SimpleStatementLine, cst.ImportFrom))
+
+
+def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None) -> tuple[cst.Module, Converter]:
+    rules.load_all()
+    table = default_table() if table is None else table
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    scopes = wrapper.resolve(ScopeProvider)
+    conv = Converter(module, scopes, table)
+    new = module.visit(conv)
+    if conv.torch_imports:
+        # the fixer needs the original import nodes: map them through by identity of the
+        # (unvisited, hence unchanged) import statements
+        new = new.visit(_ImportFixer(conv))
+    if conv.namer.needed:
+        context = CodemodContext()
+        for item in conv.namer.needed:
+            AddImportsVisitor.add_needed_import(context, item.module, item.obj_name, item.alias)
+        new = new.visit(_TopImportsOnly(context))
+    return new, conv
+
+
+def _has_torch(code: str) -> bool:
+    return "torch" in code or "transformers" in code
+
+
+def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] | None = None) -> FileResult:
+    """Convert one file's source. A file that does not parse comes back unchanged with `error`."""
+    result = FileResult(path=path, original=code, code=code)
+    if not _has_torch(code):
+        return result
+    try:
+        module = cst.parse_module(code)
+    except cst.ParserSyntaxError as exc:
+        result.error = f"does not parse: {str(exc).splitlines()[0]}"
+        return result
+    new, conv = convert_module(module, table)
+    result.code = new.code
+    result.edits = conv.edits
+    result.flags = conv.flags
+    result.found, result.converted, result.flagged = conv.counts()
+    return result

@@ -1,0 +1,91 @@
+"""How a MindSpore target is written in the converted file, and which import that needs.
+
+`mindspore.mint.cat` is written `mint.cat` (`from mindspore import mint`), `mindspore.nn.Cell`
+`nn.Cell` (`from mindspore import nn`), other `mindspore.X` `ms.X` (`import mindspore as ms`),
+`mindone.transformers.X` `X` (`from mindone.transformers import X`). A short name is used only
+when the module does not bind it to something else; a torch binding of the same name (the usual
+`from torch import nn`) is taken over, and references the rules leave on torch are renamed to
+`torch_<name>` so both can live in one file.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.codemod.visitors import ImportItem
+
+# target prefix -> (short name, ImportItem for the short name)
+_SHORT = {
+    "mindspore.mint": ("mint", ImportItem("mindspore", "mint")),
+    "mindspore.nn": ("nn", ImportItem("mindspore", "nn")),
+    "mindspore.ops": ("ops", ImportItem("mindspore", "ops")),
+    "mindspore": ("ms", ImportItem("mindspore", None, "ms")),
+}
+TORCH_ROOTS = ("torch", "transformers")
+
+
+def is_torch_name(qualified: str) -> bool:
+    return qualified.split(".", 1)[0] in TORCH_ROOTS
+
+
+def dotted(text: str) -> cst.BaseExpression:
+    """`a.b.c` as an expression node."""
+    parts = text.split(".")
+    node: cst.BaseExpression = cst.Name(parts[0])
+    for part in parts[1:]:
+        node = cst.Attribute(value=node, attr=cst.Name(part))
+    return node
+
+
+class Namer:
+    def __init__(self, global_bindings: dict[str, set[str]]):
+        # name -> the qualified names it is bound to at module level
+        self.bindings = global_bindings
+        self.needed: list[ImportItem] = []
+        self.used_short: set[str] = set()
+        # torch bindings whose name the converted code takes over (`from torch import nn`)
+        self.claimed = {
+            name for name, _ in _SHORT.values()
+            if name in global_bindings and all(is_torch_name(q) for q in global_bindings[name])
+        }
+
+    def _free(self, name: str, meaning: str) -> bool:
+        bound = self.bindings.get(name)
+        return not bound or bound == {meaning} or name in self.claimed
+
+    def _need(self, item: ImportItem) -> None:
+        if item not in self.needed:
+            self.needed.append(item)
+
+    def text(self, target: str) -> str:
+        """The source text for `target`, recording the import it needs."""
+        for prefix, (short, item) in _SHORT.items():
+            if target == prefix or target.startswith(prefix + "."):
+                meaning = prefix
+                if self._free(short, meaning):
+                    self._need(item)
+                    self.used_short.add(short)
+                    return short + target[len(prefix):]
+                break
+        if target.startswith("mindone.transformers."):
+            name = target.split(".")[2]
+            meaning = f"mindone.transformers.{name}"
+            if self._free(name, meaning) or all(
+                q.startswith("transformers.") for q in self.bindings.get(name, ())
+            ):
+                self._need(ImportItem("mindone.transformers", name))
+                return target[len("mindone.transformers."):]
+            self._need(ImportItem("mindone.transformers"))
+            return target
+        module = target.rsplit(".", 1)[0] if "." in target else target
+        if module == "mindspore":
+            self._need(ImportItem("mindspore"))
+        else:
+            self._need(ImportItem(module))
+        return target
+
+    def expr(self, target: str) -> cst.BaseExpression:
+        return dotted(self.text(target))
+
+    def leftover_name(self, name: str) -> str:
+        """What a torch binding's name becomes when the converted code takes it over."""
+        return f"torch_{name}" if name in self.claimed else name

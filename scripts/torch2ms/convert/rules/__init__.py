@@ -1,0 +1,94 @@
+"""The rule registry, pyupgrade-style: each family is one module that registers its handlers.
+
+A handler receives the converter (`ctx`, see `engine.Converter` for what it offers), the
+original node (for name resolution) and the updated node (to build on), and returns the new
+node, or None when it does not apply (the next handler, then the mapping table, gets a turn).
+
+- `@call("torch.manual_seed", prefix=False)`: a call whose callee resolves to that torch name
+  (or to a name under it with prefix=True). Handlers here win over the mapping table.
+- `@reference("torch.nn.Module")`: a name used without being called (class bases, isinstance).
+- `@method("size")`: a method call `<expr>.size(...)` whose callee is not a torch name.
+- `@node(cst.With)`: any node of that type, after its children were converted.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from typing import Callable
+
+FAMILIES = (
+    "modules",
+    "tensor_methods",
+    "devices_dtypes",
+    "autograd",
+    "train_eval",
+    "seeds",
+    "hf_ecosystem",
+    "attention",
+    "training_loop",
+)
+
+CALLS: dict[str, list[Callable]] = defaultdict(list)
+CALL_PREFIXES: list[tuple[str, Callable]] = []
+REFERENCES: dict[str, list[Callable]] = defaultdict(list)
+REFERENCE_PREFIXES: list[tuple[str, Callable]] = []
+METHODS: dict[str, list[Callable]] = defaultdict(list)
+NODES: dict[type, list[Callable]] = defaultdict(list)
+
+_loaded = False
+
+
+def call(*names: str, prefix: bool = False):
+    def register(fn):
+        for name in names:
+            (CALL_PREFIXES.append((name, fn)) if prefix else CALLS[name].append(fn))
+        return fn
+    return register
+
+
+def reference(*names: str, prefix: bool = False):
+    def register(fn):
+        for name in names:
+            (REFERENCE_PREFIXES.append((name, fn)) if prefix else REFERENCES[name].append(fn))
+        return fn
+    return register
+
+
+def method(*names: str):
+    def register(fn):
+        for name in names:
+            METHODS[name].append(fn)
+        return fn
+    return register
+
+
+def node(*types: type):
+    def register(fn):
+        for t in types:
+            NODES[t].append(fn)
+        return fn
+    return register
+
+
+def _matching(exact: dict, prefixes: list, name: str) -> list[Callable]:
+    found = list(exact.get(name, ()))
+    found += [fn for p, fn in prefixes if name == p or name.startswith(p + ".")]
+    return found
+
+
+def call_handlers(name: str) -> list[Callable]:
+    return _matching(CALLS, CALL_PREFIXES, name)
+
+
+def reference_handlers(name: str) -> list[Callable]:
+    return _matching(REFERENCES, REFERENCE_PREFIXES, name)
+
+
+def load_all() -> None:
+    """Import every family once, so that each registers its handlers."""
+    global _loaded
+    if not _loaded:
+        for family in FAMILIES:
+            importlib.import_module(f"{__name__}.{family}")
+        _loaded = True

@@ -1,0 +1,226 @@
+"""torch.nn.Module structure: Cell, construct, containers, Parameter, buffers.
+
+- `nn.Module` -> `nn.Cell` (bases and isinstance), `forward` -> `construct` in module classes
+  (and `self.forward(...)`, `super().forward(...)` calls in them).
+- `nn.ModuleList` -> `nn.CellList`, `nn.Sequential` -> `nn.SequentialCell`, `nn.ModuleDict` ->
+  `nn.CellDict`; a ModuleDict holding containers (which CellDict rejects) assigned in one
+  statement becomes a plain `nn.Cell()` built completely before it is attached.
+- `nn.Parameter(t, requires_grad)` -> `ms.Parameter(t, requires_grad=...)`.
+- `register_buffer` exists on Cell with the same signature: only noted for tensor inference.
+- `named_parameters()`/`parameters()`/... on modules -> the Cell method names.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from . import call, method, node, reference
+from ._data import load
+from .tensor_methods import note_buffer
+
+FAMILY = "modules"
+_DATA = load(FAMILY)
+_CONTAINERS = {"torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.Sequential",
+               "torch.nn.modules.container.ModuleList", "torch.nn.modules.container.ModuleDict",
+               "torch.nn.modules.container.Sequential"}
+_TARGETS = {"ModuleList": "mindspore.nn.CellList", "Sequential": "mindspore.nn.SequentialCell",
+            "ModuleDict": "mindspore.nn.CellDict"}
+
+
+@reference("torch.nn.Module", "torch.nn.modules.module.Module")
+def module_base(ctx, original, updated, qn):
+    return ctx.edit(original, FAMILY, ctx.render("mindspore.nn.Cell"))
+
+
+def _is_module_base(ctx, base: cst.BaseExpression) -> bool:
+    qn = ctx.qualname(base)
+    if qn is not None:
+        return qn.startswith("torch.nn.") and qn.rsplit(".", 1)[-1][:1].isupper() \
+            or qn in _DATA["module_bases"]
+    scope = ctx.scopes.get(base)
+    if scope is None or not isinstance(base, (cst.Name, cst.Attribute)):
+        return False
+    names = {q.name for q in scope.get_qualified_names_for(base)}
+    if any(n.endswith(tuple(_DATA["module_base_suffixes"])) for n in names):
+        return True
+    # a class of this file that is itself a module
+    modules = ctx.state.setdefault("module_classes", set())
+    return isinstance(base, cst.Name) and base.value in modules
+
+
+def _is_module_class(ctx, cls: cst.ClassDef) -> bool:
+    return any(_is_module_base(ctx, b.value) for b in cls.bases)
+
+
+@node(cst.ClassDef)
+def module_class(ctx, original: cst.ClassDef, updated: cst.ClassDef):
+    if _is_module_class(ctx, original):
+        ctx.state.setdefault("module_classes", set()).add(original.name.value)
+    return None
+
+
+def _in_module_class(ctx) -> bool:
+    return bool(ctx.class_stack) and _is_module_class(ctx, ctx.class_stack[-1])
+
+
+@node(cst.FunctionDef)
+def forward_to_construct(ctx, original: cst.FunctionDef, updated: cst.FunctionDef):
+    if original.name.value != "forward" or not _in_module_class(ctx):
+        return None
+    # a method directly in the class body (not a nested function)
+    if len(ctx.tensor_names) != 1:
+        return None
+    new = updated.with_changes(name=cst.Name("construct"))
+    return ctx.edit(original, FAMILY, new, before="def forward", after="def construct")
+
+
+@method("forward")
+def forward_call(ctx, original: cst.Call, updated: cst.Call):
+    """`self.forward(...)` and `super().forward(...)` inside a module class."""
+    recv = original.func.value
+    is_self = isinstance(recv, cst.Name) and recv.value == "self"
+    is_super = (isinstance(recv, cst.Call) and isinstance(recv.func, cst.Name)
+                and recv.func.value == "super")
+    if not (is_self or is_super) or not _in_module_class(ctx):
+        return None
+    new = updated.with_changes(func=updated.func.with_changes(attr=cst.Name("construct")))
+    return ctx.edit(original, FAMILY, new)
+
+
+def _holds_containers(ctx, call_node: cst.Call) -> bool:
+    """Whether a ModuleDict(...) literal holds a ModuleList/ModuleDict/Sequential."""
+    found = False
+
+    class Find(cst.CSTVisitor):
+        def visit_Call(self, n):
+            nonlocal found
+            if n is not call_node and ctx.qualname(n.func) in _CONTAINERS:
+                found = True
+
+    for arg in call_node.args:
+        arg.value.visit(Find())
+    return found
+
+
+def _dict_items(value: cst.BaseExpression):
+    """(key, value expr) pairs of `dict(k=v, ...)` or `{"k": v, ...}`, or None."""
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
+        if all(a.keyword is not None and not a.star for a in value.args):
+            return [(a.keyword.value, a.value) for a in value.args]
+    if isinstance(value, cst.Dict):
+        items = []
+        for el in value.elements:
+            if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.SimpleString):
+                return None
+            key = el.key.evaluated_value
+            if not str(key).isidentifier():
+                return None
+            items.append((key, el.value))
+        return items
+    return None
+
+
+@call(*sorted(_CONTAINERS))
+def containers(ctx, original: cst.Call, updated: cst.Call, qn: str):
+    kind = qn.rsplit(".", 1)[-1]
+    if kind == "ModuleDict" and _holds_containers(ctx, original):
+        stmt = ctx.statements[-1] if ctx.statements else None
+        ok = (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1
+              and isinstance(stmt.body[0], cst.Assign) and len(stmt.body[0].targets) == 1
+              and stmt.body[0].value is original and len(original.args) == 1
+              and _dict_items(original.args[0].value) is not None)
+        if not ok:
+            ctx.flag(original, FAMILY, "nn.ModuleDict holding a ModuleList/ModuleDict/Sequential: "
+                                       "nn.CellDict rejects those; use a plain nn.Cell() with the "
+                                       "entries set as attributes, built before it is attached")
+            return ctx.leave_torch(original, updated)
+        ctx.state.setdefault("cell_holders", set()).add(id(stmt))
+        return ctx.edit(original, FAMILY, updated, before="nn.ModuleDict(...)",
+                        after="nn.Cell() with attributes (CellDict cannot hold containers)")
+    new = updated.with_changes(func=ctx.render(_TARGETS[kind]))
+    return ctx.edit(original, FAMILY, new, before=ctx.code(original.func), after=ctx.code(new.func))
+
+
+@node(cst.SimpleStatementLine)
+def cell_holder(ctx, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
+    """`x = nn.ModuleDict(dict(a=..., h=nn.ModuleList(...)))` becomes a Cell built, then attached."""
+    if id(original) not in ctx.state.get("cell_holders", ()):
+        return None
+    assign = updated.body[0]
+    target = assign.targets[0].target
+    items = _dict_items(assign.value.args[0].value)
+    base = target.attr.value if isinstance(target, cst.Attribute) else ctx.code(target)
+    local = cst.Name(f"{base}_cell" if base.isidentifier() else "cell")
+    cell = ctx.render("mindspore.nn.Cell")
+    first = cst.SimpleStatementLine(
+        [cst.Assign([cst.AssignTarget(local)], cst.Call(func=cell))],
+        leading_lines=updated.leading_lines)
+    body = [first]
+    for key, value in items:
+        body.append(cst.SimpleStatementLine([cst.Assign(
+            [cst.AssignTarget(cst.Attribute(value=local, attr=cst.Name(key)))], value)]))
+    body.append(updated.with_changes(leading_lines=(), body=[assign.with_changes(value=local)]))
+    return cst.FlattenSentinel(body)
+
+
+@call("torch.nn.Parameter", "torch.nn.parameter.Parameter")
+def parameter(ctx, original: cst.Call, updated: cst.Call, qn: str):
+    args = list(updated.args)
+    # MindSpore's second positional parameter is `name`: requires_grad must be a keyword
+    if len(args) >= 2 and args[1].keyword is None and not args[1].star:
+        args[1] = args[1].with_changes(
+            keyword=cst.Name("requires_grad"),
+            equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                  whitespace_after=cst.SimpleWhitespace("")))
+    new = updated.with_changes(func=ctx.render("mindspore.Parameter"), args=args)
+    return ctx.edit(original, FAMILY, new, before=ctx.code(original.func), after=ctx.code(new.func))
+
+
+@reference("torch.nn.Parameter", "torch.nn.parameter.Parameter")
+def parameter_ref(ctx, original, updated, qn):
+    return ctx.edit(original, FAMILY, ctx.render("mindspore.Parameter"))
+
+
+@method("register_buffer")
+def register_buffer(ctx, original: cst.Call, updated: cst.Call):
+    note_buffer(ctx, original)
+    return None
+
+
+def is_module(ctx, expr: cst.BaseExpression) -> bool:
+    """A receiver known to be a module: self in a module class, or a known module attribute."""
+    if isinstance(expr, cst.Name):
+        if expr.value == "self":
+            return _in_module_class(ctx)
+        return expr.value in ctx.module_names[-1] or expr.value in ctx.module_names[0]
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) \
+            and expr.value.value == "self" and ctx.class_stack:
+        return expr.attr.value in ctx.class_modules.get(id(ctx.class_stack[-1]), ())
+    return False
+
+
+def constructs_module(ctx, value: cst.BaseExpression) -> bool:
+    if not isinstance(value, cst.Call):
+        return False
+    qn = ctx.qualname(value.func)
+    if qn is not None:
+        last = qn.rsplit(".", 1)[-1]
+        return (qn.startswith("torch.nn.") and not qn.startswith("torch.nn.functional.")
+                and last[:1].isupper() and last != "Parameter") or last == "from_pretrained"
+    if isinstance(value.func, cst.Name):
+        return value.func.value in ctx.state.get("module_classes", ())
+    return False
+
+
+def _rename_method(ctx, original, updated):
+    name = original.func.attr.value
+    if not is_module(ctx, original.func.value):
+        return None
+    target = _DATA["renamed_methods"][name]
+    new = updated.with_changes(func=updated.func.with_changes(attr=cst.Name(target)))
+    ctx.count_site(original)
+    return ctx.edit(original, FAMILY, new)
+
+
+for _name in _DATA["renamed_methods"]:
+    method(_name)(_rename_method)

@@ -112,3 +112,23 @@ def test_model_file_with_generate_stays_modeling():
     src = ("import torch\nimport torch.nn as nn\nclass GPT(nn.Module):\n"
            "    @torch.no_grad()\n    def generate(self, idx):\n        return self.generate(idx)\n")
     assert facts(src).category == "Modeling"
+
+
+INDEX = frozenset({"model.py", "pkg/__init__.py", "pkg/layers.py", "pkg/sub/__init__.py", "pkg/sub/attn.py",
+                   "scripts/train.py", "scripts/common.py", "app/main.py"})
+
+
+@pytest.mark.parametrize("rel, imports, expected", [
+    ("scripts/train.py", [("common", 0, ())], ["scripts/common.py"]),  # a script's sibling
+    ("scripts/train.py", [("model", 0, ("GPT",))], ["model.py"]),  # from the input folder's top
+    ("scripts/train.py", [("pkg.layers", 0, ())], ["pkg/layers.py"]),
+    ("app/main.py", [("pkg", 0, ("layers", "sub"))], ["pkg/__init__.py", "pkg/layers.py", "pkg/sub/__init__.py"]),
+    ("pkg/sub/attn.py", [("", 1, ("__init__",)), ("layers", 2, ("Norm",))], ["pkg/layers.py", "pkg/sub/__init__.py"]),
+    ("pkg/sub/attn.py", [("", 2, ("layers",))], ["pkg/layers.py"]),
+    ("pkg/layers.py", [("x", 3, ())], []),  # above the input folder
+    ("app/main.py", [("torch", 0, ()), ("numpy", 0, ())], []),
+    ("model.py", [("model", 0, ())], []),  # itself
+])
+def test_project_local_imports(rel, imports, expected):
+    from torch2ms.scan.project import resolve_local
+    assert resolve_local(rel, imports, INDEX) == expected

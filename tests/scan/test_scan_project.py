@@ -223,3 +223,16 @@ def test_parallel_scan_gives_the_same_result(project, scan, tmp_path, monkeypatc
     _, _, _, parallel = scan(project, "--jobs", "2", workspace=tmp_path / "b")
     assert serial["files"] == [
         {**f, "output": f["output"].replace("/b/", "/a/")} for f in parallel["files"]]
+
+
+def test_user_packages_from_the_workspace_file_and_the_flag(tmp_path, scan, write_tree):
+    proj = write_tree(tmp_path / "proj", {"a.py": "import house_torch_lib\n", "b.py": "import other_lib\n",
+                                          "c.py": "import numpy\n"})
+    ws = write_tree(tmp_path / "ws", {"torch2ms-ecosystem.yaml": "torch:\n  - house_torch_lib\n"})
+    _, _, _, data = scan(proj, "--package", "other_lib", workspace=ws)
+    files = by_path(data)
+    assert files["a.py"]["libraries"] == ["house_torch_lib"] and files["b.py"]["libraries"] == ["other_lib"]
+    assert data["other_files"] == ["c.py"]
+    (ws / "torch2ms-ecosystem.yaml").write_text("torch: house_torch_lib\n")
+    code, _, err, _ = scan(proj, workspace=ws)
+    assert code == 2 and "must be a list" in err

@@ -195,6 +195,9 @@ def test_bad_files_warn_and_the_rest_goes_on(tmp_path, scan, monkeypatch, write_
     os.symlink("..", proj / "loop" / "back")  # a folder loop
     os.symlink("self.py", proj / "self.py")  # a file loop
     os.symlink("gone.py", proj / "dangling.py")
+    (proj / "odd`name.py").write_text("import torch\n")
+    (proj / os.fsdecode(b"caf\xe9.py")).write_text("import torch\n")  # a latin-1 file name
+    (proj / "deep.py").write_text("import torch\nx = " + "(" * 300 + ")" * 300 + "\n")
     real_open = open
 
     def guarded_open(path, *a, **k):
@@ -206,7 +209,8 @@ def test_bad_files_warn_and_the_rest_goes_on(tmp_path, scan, monkeypatch, write_
     code, out, err, data = scan(proj)
     assert code == 0
     files = by_path(data)
-    assert set(files) == {"good.py", "latin.py", "loop/inner.py"}
+    assert set(files) == {"good.py", "latin.py", "loop/inner.py", "deep.py"}
+    assert files["deep.py"]["status"] == "unparseable"
     assert any("latin-1" in w for w in files["latin.py"]["warnings"])
     warnings = "\n".join(data["warnings"])
     assert "binary.py: binary content" in warnings
@@ -214,6 +218,8 @@ def test_bad_files_warn_and_the_rest_goes_on(tmp_path, scan, monkeypatch, write_
     assert "loop/back/: symlink loop" in warnings
     assert "self.py: symlink loop" in warnings
     assert "dangling.py: broken symlink" in warnings
+    assert "odd`name.py: a file name the tracker cannot hold" in warnings
+    assert "caf\\udce9.py: a file name the tracker cannot hold" in warnings
     assert "Warnings (" in out
 
 

@@ -41,6 +41,14 @@ class Facts:
 
 
 def analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
+    """Never raises: a file that cannot be analysed becomes a warning, and the scan goes on."""
+    try:
+        return _analyse_file(abs_path, rel, config)
+    except Exception as exc:  # noqa: BLE001 - one odd file must not stop a scan of thousands
+        return Facts(path=rel, skipped=True, warnings=[f"could not be analysed ({type(exc).__name__}: {exc}): skipped"])
+
+
+def _analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
     kind = "ipynb" if rel.endswith(".ipynb") else "py"
     facts = Facts(path=rel, kind=kind)
     try:
@@ -66,11 +74,11 @@ def analyse_source(text: str, facts: Facts, config: ScanConfig) -> Facts:
     facts.lines = text.count("\n") + 1
     try:
         tree = ast.parse(text)
-    except (SyntaxError, ValueError) as exc:  # ValueError: NUL bytes after decoding
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # ValueError: NUL bytes
         facts.parsed = False
         where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
         py2 = " (looks like Python 2)" if _PY2_RE.search(text) else ""
-        facts.warnings.append(f"does not parse{py2} ({where}{getattr(exc, 'msg', exc)}); "
+        facts.warnings.append(f"does not parse{py2} ({where}{getattr(exc, 'msg', None) or str(exc) or type(exc).__name__}); "
                               "imports found by a token scan, convert with care")
         imports, signals = _fallback(text, config)
     else:

@@ -13,6 +13,14 @@ SKIP_DIRS = frozenset(_SKIP["dirs"])
 SUFFIXES = tuple(_SKIP["suffixes"])
 
 
+def _listable(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(ch in rel for ch in "`\n\r")
+
+
 def find_sources(root: Path, skip=()) -> tuple:
     """([(absolute path, posix path relative to root)], [warning]) in a stable order.
 
@@ -59,7 +67,10 @@ def find_sources(root: Path, skip=()) -> tuple:
                     continue
                 walk(entry.path, child_rel)
             elif name.endswith(SUFFIXES):
-                if is_file:
+                if not _listable(child_rel):
+                    warnings.append(f"{child_rel.encode('utf-8', 'backslashreplace').decode()}: a file name "
+                                    "the tracker cannot hold (not UTF-8, a backtick or a line break): skipped")
+                elif is_file:
                     files.append((entry.path, child_rel))
                 elif entry.is_symlink():
                     try:

@@ -5,24 +5,13 @@ import pytest
 import torch
 
 import mindspore as ms
+from torch2ms.parity import assert_parity, compare_training_step, transfer_weights
 
 from configuration_cohere2 import Cohere2Config
 import modeling_cohere2 as ms_cohere2
 import modeling_cohere2_torch as pt_cohere2
 
 SEQ_LEN = 20  # longer than the sliding window (8), so the window matters
-
-
-def load_torch_weights(cell, state_dict):
-    """Copies torch tensors into the Cell's parameters by name; returns the names left unloaded."""
-    missing = []
-    for param in cell.get_parameters():
-        if param.name not in state_dict:
-            missing.append(param.name)
-            continue
-        value = state_dict[param.name].detach().float().numpy()
-        param.set_data(ms.Tensor(value, dtype=param.dtype))
-    return missing
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +28,7 @@ def torch_model(config):
 @pytest.fixture(scope="module")
 def ms_model(config, torch_model):
     model = ms_cohere2.Cohere2ForCausalLM(config)
-    assert load_torch_weights(model, torch_model.state_dict()) == []
+    assert transfer_weights(torch_model, model).ok
     return model
 
 
@@ -96,13 +85,31 @@ def test_parameter_names_match(torch_model, ms_model):
 
 def test_mindspore_port_fp32(torch_model, ms_model, inputs):
     ids, mask = inputs
-    with torch.no_grad():
-        logits, hidden, _ = torch_model(torch.tensor(ids), attention_mask=torch.tensor(mask), output_hidden_states=True)
-    ms_logits, ms_hidden, _ = ms_model(ms.Tensor(ids), attention_mask=ms.Tensor(mask), output_hidden_states=True)
-    assert ms_logits.dtype == ms.float32 and ms_logits.shape == tuple(logits.shape)
-    for got, want in zip(ms_hidden, hidden):
-        assert np.abs(got.asnumpy() - want.numpy()).max() <= 1e-4
-    assert np.abs(ms_logits.asnumpy() - logits.numpy()).max() <= 1e-4
+    # Logits ("0") and the hidden state entering each layer plus the final one ("1.*").
+    report = assert_parity(
+        torch_model, ms_model, ((ids,), {"attention_mask": mask, "output_hidden_states": True}),
+        outputs=["0", *(f"1.{i}" for i in range(5))], atol=1e-4, rtol=0,
+    )
+    assert report.weights.ok
+
+
+def test_mindspore_port_gradients(config, torch_model, inputs):
+    """Loss and every gradient agree: forward parity alone misses gradient bugs.
+
+    Only loss and gradients are asserted: on CPU, MindSpore 2.10's `mint.optim` optimizers leave
+    the parameters unchanged (SGD, Adam) or fail (AdamW), so the parameters after the step say
+    nothing about the port. The train example covers optimizer steps (with `experimental.optim`).
+    """
+    ids, _ = inputs
+    pt = pt_cohere2.Cohere2ForCausalLM(config)
+    pt.load_state_dict(torch_model.state_dict())
+    report = compare_training_step(
+        pt, ms_cohere2.Cohere2ForCausalLM(config), (ids,), output="0", optimizer="sgd", atol=1e-5, rtol=1e-4
+    )
+    checked = [r for r in report.results if not r.path.startswith("param:")]
+    assert len([r for r in checked if r.path.startswith("grad:")]) == len(list(pt.parameters()))
+    assert any(r.path.startswith("loss") for r in checked), [r.path for r in checked]
+    assert all(r.ok for r in checked), report.summary()
 
 
 def test_mindspore_kv_cache(torch_model, ms_model, inputs):
@@ -124,7 +131,7 @@ def _half_models(config, torch_model, ms_dtype, torch_dtype):
     port = ms_cohere2.Cohere2ForCausalLM(config)
     for param in port.get_parameters():
         param.set_dtype(ms_dtype)  # set_data() would cast the new value back to the old dtype
-    assert load_torch_weights(port, pt.state_dict()) == []
+    assert transfer_weights(pt, port).ok
     return pt, port
 
 

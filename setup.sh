@@ -37,4 +37,18 @@ WS=demo
 echo "==> scan examples/demo_project -> $WS/files_to_convert.md"
 "$T2MS" scan examples/demo_project --workspace "$WS"
 echo
+echo "==> convert (AST rules) -> $WS/outputs/"
+"$T2MS" convert examples/demo_project --workspace "$WS"
+echo
+echo "==> check $WS/outputs/ (parses, no torch left, every MindSpore API and keyword exists)"
+# Exit status 1 only means findings: what is left for /convert-next (or a person) to finish.
+status=0
+"$T2MS" check --workspace "$WS" || status=$?
+[ "$status" -le 1 ] || exit "$status"
+echo
+echo "==> report"
+"$T2MS" report --workspace "$WS"
+echo
 echo "Tracker: $WS/files_to_convert.md"
+echo "Outputs: $WS/outputs/"
+echo "Reports: $WS/conversion_report.md, $WS/report.md"

@@ -76,6 +76,7 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
 
     index = ApiIndex()
     plain = runtime.plain_modules(ws.root) if do_import else {}
+    input_dir = _input_dir(ws) if parity else None
     old = results.load(ws.check_results)["files"]
     done = []
     for path in files:
@@ -85,7 +86,8 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
         if do_import:
             runtime.import_check(path, ws.outputs if key else path.parent, result, timeout, plain)
         if parity:
-            runtime.parity_check(path, ws.root, result, timeout)
+            source = input_dir / key if (input_dir and key) else None
+            runtime.parity_check(path, source, ws.root, result, timeout)
         if key:
             results.carry_over(result, old.get(key))
         done.append((key, result))
@@ -95,6 +97,15 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
         results.update(ws.check_results, recorded, installed_versions())
         _write_tracker(ws, {k: r.summary() for k, r in done if k})
     return done
+
+
+def _input_dir(ws: Workspace) -> Path | None:
+    from torch2ms.tracker import Tracker, TrackerError
+
+    try:
+        return Tracker.load(ws.tracker).input_dir
+    except TrackerError:
+        return None
 
 
 def _write_tracker(ws: Workspace, verdicts: dict[str, str]) -> None:

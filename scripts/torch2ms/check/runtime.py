@@ -4,7 +4,8 @@ Both run in a subprocess with a timeout, so a converted file that hangs or crash
 checker down with it, and neither imports the file into the checker's own process.
 
 Parity convention: the spec for `outputs/pkg/model.py` is `outputs/pkg/model.parity.yaml` (the
-format `torch2ms parity` reads); a file without one gets the parity result "no spec".
+format `torch2ms parity --spec` reads); the torch original is the same relative path in the input
+folder the tracker records. A file without a spec gets the parity result "no spec".
 """
 
 from __future__ import annotations
@@ -112,12 +113,20 @@ def import_check(path: Path, root: Path, result: FileResult, timeout: float,
         result.findings.append(Finding(0, "import", f"importing fails: {_tail(proc.stderr)}"))
 
 
-def parity_check(path: Path, workspace_root: Path, result: FileResult, timeout: float) -> None:
+def parity_check(path: Path, source: Path | None, workspace_root: Path, result: FileResult,
+                 timeout: float) -> None:
+    """Run `torch2ms parity --spec <stem>.parity.yaml <torch original> <output>`."""
     spec = parity_spec(path)
     if not spec.exists():
         result.parity_result = "no spec"
         return
-    cmd = [sys.executable, "-m", "torch2ms", "parity", str(spec)]
+    if source is None or not source.is_file():
+        result.parity_result = "failed"
+        result.findings.append(Finding(0, "parity", f"{spec.name} exists but the torch original "
+                                                    f"{source or '(unknown: the file is not in the tracker)'} "
+                                                    "was not found"))
+        return
+    cmd = [sys.executable, "-m", "torch2ms", "parity", "--spec", str(spec), str(source), str(path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
                               cwd=str(workspace_root))

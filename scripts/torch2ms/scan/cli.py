@@ -73,7 +73,12 @@ def run(args) -> int:
             tracker = Tracker.load(ws.tracker)
         except TrackerError as exc:
             return _fail(f"{exc}; move it away or choose another --workspace")
-        if Path(tracker.input_dir).resolve() != input_dir:
+        recorded = Path(tracker.input_dir).resolve()
+        if recorded != input_dir and not recorded.is_dir():
+            # the project (or the whole checkout) moved: follow it, keeping ticks and edits
+            print(f"torch2ms scan: note: the tracker's input folder {recorded} is gone; "
+                  f"it now records {input_dir}", file=sys.stderr)
+        elif recorded != input_dir:
             return _fail(f"the tracker {ws.tracker} was made from {tracker.input_dir}, not {input_dir}: "
                          "choose another --workspace (or remove that tracker to start over)")
     else:

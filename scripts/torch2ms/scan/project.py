@@ -1,8 +1,7 @@
 """From per-file facts to tracker entries: project-local imports, statuses, outputs.
 
-A file that imports no torch-ecosystem package itself but imports a project-local module that is
-torch-based (directly or through other local modules) is listed too: its imports will point at
-converted code.
+A file that imports no torch-ecosystem package itself but imports a project-local module that
+imports one is listed too: its imports will point at converted code.
 """
 
 from __future__ import annotations
@@ -63,21 +62,17 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
             status[f.path] = "torch" if f.parsed else "unparseable"
         elif f.ms_libs and f.kind == "py":
             status[f.path] = "mindspore"
-    # files that reach torch only through project-local modules
-    torchy = {p for p, s in status.items() if s in ("torch", "partial", "unparseable")}
+    # files that reach torch only through a project-local module that imports it itself; not
+    # further: a file two local imports away uses nothing torch-specific by that route alone
+    direct = {p for p, st in status.items() if st in ("torch", "partial", "unparseable")}
     via: dict = {}
-    changed = True
-    while changed:
-        changed = False
-        for f in readable:
-            if f.path in status or f.kind != "py":
-                continue
-            hit = [p for p in local[f.path] if p in torchy]
-            if hit:
-                via[f.path] = hit
-                status[f.path] = "torch" if f.parsed else "unparseable"
-                torchy.add(f.path)
-                changed = True
+    for f in readable:
+        if f.path in status or f.kind != "py":
+            continue
+        hit = [p for p in local[f.path] if p in direct]
+        if hit:
+            via[f.path] = hit
+            status[f.path] = "torch" if f.parsed else "unparseable"
     entries, others, warnings = [], [], []
     for f in readable:
         st = status.get(f.path)
@@ -87,8 +82,8 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
             continue
         evidence = list(f.evidence)
         if f.path in via:
-            line = "imports no torch-ecosystem package itself, only project-local torch-based code: " + \
-                   ", ".join(via[f.path])
+            shown = ", ".join(via[f.path][:3]) + (f", +{len(via[f.path]) - 3} more" if len(via[f.path]) > 3 else "")
+            line = "imports no torch-ecosystem package itself, only project-local torch-based code: " + shown
             evidence = [line] + [e for e in evidence if "by default" not in e]
         if st == "partial":
             evidence.append(f"imports both {', '.join(f.torch_libs)} and {', '.join(f.ms_libs)}: partly converted")

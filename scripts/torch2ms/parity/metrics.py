@@ -86,7 +86,7 @@ def compare_leaf(path: str, ref: Leaf | None, got: Leaf | None, table, check_dty
     if ref.dtype not in FLOAT_DTYPES:
         diff = int(np.count_nonzero(a != b))
         result.max_abs = float(diff)
-        result.ok, result.problem = diff == 0, "" if diff == 0 else "values"
+        result.ok, result.problem = bool(diff == 0), "" if diff == 0 else "values"
         return result
     tol = table.get(ref.dtype, table["float32"])
     result.atol, result.rtol = tol["atol"], tol["rtol"]
@@ -112,7 +112,7 @@ def compare_leaf(path: str, ref: Leaf | None, got: Leaf | None, table, check_dty
         result.max_abs <= tol["atol"] + tol["rtol"] * ref_max
         and diff_norm <= tol["rtol"] * ref_norm + tol["atol"] * np.sqrt(diff.size)
     )
-    result.ok, result.problem = within, "" if within else "values"
+    result.ok, result.problem = bool(within), "" if within else "values"
     return result
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 _counter = itertools.count()
 KNOWN_KEYS = {"torch", "mindspore", "init", "inputs", "outputs", "tolerance", "rename", "mode", "train", "seed", "check_dtype"}
+TRAIN_KEYS = {"loss", "output", "optimizer", "optimizer_kwargs", "train_mode", "seed"}
 INPUT_DTYPES = {"float64", "float32", "float16", "int64", "int32", "int8", "uint8", "bool"}
 
 
@@ -76,6 +77,13 @@ def validate(spec: dict) -> dict:
         raise SpecError("the spec needs inputs: a list of {shape, dtype, seed | range | value}")
     if spec.get("mode", "forward") not in ("forward", "train"):
         raise SpecError(f"mode must be forward or train, not {spec['mode']!r}")
+    train = spec.get("train") or {}
+    if not isinstance(train, dict) or set(train) - TRAIN_KEYS:
+        raise SpecError(f"train takes only: {', '.join(sorted(TRAIN_KEYS))}")
+    if train.get("loss", "projection") not in ("projection", "mse", "value"):
+        raise SpecError(f"train.loss must be projection, mse or value, not {train['loss']!r}")
+    if str(train.get("optimizer", "sgd")).lower() not in ("sgd", "adam", "adamw"):
+        raise SpecError(f"train.optimizer must be sgd, adam or adamw, not {train['optimizer']!r}")
     for i, item in enumerate(spec["inputs"]):
         if not isinstance(item, dict) or "shape" not in item:
             raise SpecError(f"input {i}: needs a shape")
@@ -102,6 +110,13 @@ def make_input(item: dict, index: int) -> np.ndarray:
 
 def make_inputs(spec: dict) -> tuple[tuple, dict]:
     args, kwargs = [], {}
+    train = spec.get("train") or {}
+    if not isinstance(train, dict) or set(train) - TRAIN_KEYS:
+        raise SpecError(f"train takes only: {', '.join(sorted(TRAIN_KEYS))}")
+    if train.get("loss", "projection") not in ("projection", "mse", "value"):
+        raise SpecError(f"train.loss must be projection, mse or value, not {train['loss']!r}")
+    if str(train.get("optimizer", "sgd")).lower() not in ("sgd", "adam", "adamw"):
+        raise SpecError(f"train.optimizer must be sgd, adam or adamw, not {train['optimizer']!r}")
     for i, item in enumerate(spec["inputs"]):
         value = make_input(item, i)
         if "name" in item:

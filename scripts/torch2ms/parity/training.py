@@ -95,7 +95,7 @@ def compare_training_step(
     *,
     loss="projection",
     output: str | None = None,
-    optimizer: str = "sgd",
+    optimizer="sgd",
     optimizer_kwargs: dict | None = None,
     train_mode: bool = True,
     tolerances: dict | None = None,
@@ -109,7 +109,9 @@ def compare_training_step(
     loss: a builtin name (see `builtin_loss`) applied to the output at `output` (dotted path,
     default the first floating tensor), or a pair `(torch_fn, ms_fn)` of callables taking the
     whole model output and returning a scalar. optimizer: sgd, adam or adamw with
-    `optimizer_kwargs` (default lr=0.1).
+    `optimizer_kwargs` (default lr=0.1): torch.optim's and mindspore.mint.optim's class of that
+    name; or a pair `(torch_factory, ms_factory)`, each called with its side's parameter list
+    (the MindSpore optimizer is then called with the gradient tuple).
     """
     import mindspore
     import torch
@@ -117,10 +119,16 @@ def compare_training_step(
     table = resolve_tolerances(tolerances, atol, rtol)
     weights = transfer_weights(torch_module, ms_cell, rename=rename)
     name_map = weights.name_map
-    opt_name = OPTIMIZERS.get(optimizer.lower())
-    if opt_name is None:
-        raise ValueError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
     opt_kwargs = {"lr": 0.1, **(optimizer_kwargs or {})}
+    if isinstance(optimizer, str):
+        opt_name = OPTIMIZERS.get(optimizer.lower())
+        if opt_name is None:
+            raise ValueError(f"unknown optimizer {optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
+        make_t_opt = lambda params: getattr(torch.optim, opt_name)(params, **opt_kwargs)  # noqa: E731
+        make_m_opt = lambda params: getattr(mindspore.mint.optim, opt_name)(params, **opt_kwargs)  # noqa: E731
+    else:
+        make_t_opt, make_m_opt = optimizer
+        opt_name = "custom"
     args, kwargs = split_inputs(inputs)
 
     # torch side
@@ -135,7 +143,7 @@ def compare_training_step(
         t_loss_fn, m_loss_fn = _on_output(t_loss_fn, output), _on_output(m_loss_fn, output)
         t_loss = t_loss_fn(t_out)
     t_params = dict(torch_module.named_parameters())
-    t_opt = getattr(torch.optim, opt_name)([p for p in t_params.values() if p.requires_grad], **opt_kwargs)
+    t_opt = make_t_opt([p for p in t_params.values() if p.requires_grad])
     t_opt.zero_grad()
     t_loss.backward()
     t_grads = {n: (p.grad if p.grad is not None else torch.zeros_like(p)) for n, p in t_params.items() if p.requires_grad}
@@ -143,15 +151,16 @@ def compare_training_step(
 
     # MindSpore side
     ms_cell.set_train(train_mode)
-    m_opt = getattr(mindspore.mint.optim, opt_name)(ms_cell.trainable_params(), **opt_kwargs)
+    m_train = ms_cell.trainable_params()
+    m_opt = make_m_opt(m_train)
     ms_names = {id(p): n for n, p in ms_cell.parameters_and_names()}
 
     def forward(*a, **kw):
         return m_loss_fn(ms_cell(*a, **kw))
 
-    grad_fn = mindspore.value_and_grad(forward, None, m_opt.parameters)
+    grad_fn = mindspore.value_and_grad(forward, None, m_train)
     m_loss, m_grads = grad_fn(*to_framework(args, "mindspore"), **to_framework(kwargs, "mindspore"))
-    m_grads_by_name = {ms_names[id(p)]: g for p, g in zip(m_opt.parameters, m_grads)}
+    m_grads_by_name = {ms_names[id(p)]: g for p, g in zip(m_train, m_grads)}
     grads_leaf = {n: tensor_leaf(g) for n, g in m_grads_by_name.items()}
     m_opt(m_grads)
 

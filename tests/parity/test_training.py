@@ -1,0 +1,76 @@
+"""Training-step parity: loss, every gradient, and the parameters after one step."""
+
+import pytest
+
+from torch2ms.parity import assert_training_parity, compare_training_step
+
+
+def sgd_pair(lr=0.1):
+    """torch SGD and mindspore.nn.SGD: the same update rule (no momentum), and nn.SGD runs on CPU
+    (mint.optim.SGD updates with Tensor.add_, which does nothing on the CPU backend of 2.10)."""
+    import mindspore
+    import torch
+
+    return (lambda params: torch.optim.SGD(params, lr=lr)), (lambda params: mindspore.nn.SGD(params, learning_rate=lr))
+
+
+def test_a_correct_port_matches_loss_gradients_and_step(toy_pair, toy_input):
+    torch_model, port = toy_pair()
+    report = assert_training_parity(torch_model, port, (toy_input,), output="logits", optimizer=sgd_pair())
+    paths = [r.path for r in report.results]
+    n_params = len(list(torch_model.parameters()))
+    assert paths[0] == "loss"
+    assert sum(p.startswith("grad:") for p in paths) == n_params == sum(p.startswith("param:") for p in paths)
+    # the step really moved the weights (on both sides, as they agree)
+    moved = port.head.weight.asnumpy() - torch_model.head.weight.detach().numpy()
+    assert abs(moved).max() < 1e-5
+
+
+def test_a_wrong_gradient_is_caught_where_forward_parity_is_blind(toy_pair, toy_input):
+    from torch2ms.parity import compare
+
+    torch_model, port = toy_pair(fault="stop_gradient")
+    assert compare(torch_model, port, (toy_input,)).ok  # the forward pass is unchanged
+    torch_model, port = toy_pair(fault="stop_gradient")
+    report = compare_training_step(torch_model, port, (toy_input,), output="logits", optimizer=sgd_pair())
+    assert not report.ok
+    failing = {r.path for r in report.failures}
+    assert "grad:blocks.0.mlp.fc1.weight" in failing and "grad:blocks.1.mlp.fc1.weight" not in failing
+    assert "loss" not in failing
+    assert "nearest the loss (last in registration order): blocks.0.mlp.fc1.bias" in report.summary()
+
+
+def test_a_step_that_does_not_update_is_caught(toy_pair, toy_input):
+    import mindspore
+    import torch
+
+    class NoStep(mindspore.nn.Cell):  # an optimizer that never writes the parameters
+        def __init__(self, params):
+            super().__init__()
+            self.parameters = params
+
+        def construct(self, grads):
+            return True
+
+    torch_model, port = toy_pair()
+    optimizer = (lambda params: torch.optim.SGD(params, lr=0.1)), NoStep
+    report = compare_training_step(torch_model, port, (toy_input,), output="logits", optimizer=optimizer)
+    failing = {r.path for r in report.failures}
+    assert failing and all(p.startswith("param:") for p in failing)
+    assert "the optimizer step diverges" in report.summary()
+
+
+def test_mse_loss_agrees_and_sees_a_broken_norm(toy_pair, toy_input):
+    torch_model, port = toy_pair()
+    assert compare_training_step(torch_model, port, (toy_input,), loss="mse", optimizer=sgd_pair()).ok
+    torch_model, port = toy_pair(fault="wrong_eps")
+    report = compare_training_step(torch_model, port, (toy_input,), loss="mse", optimizer=sgd_pair())
+    assert "loss" in {r.path for r in report.failures}
+
+
+def test_unknown_optimizer_and_loss_are_refused(toy_pair, toy_input):
+    torch_model, port = toy_pair()
+    with pytest.raises(ValueError, match="unknown optimizer 'lion'"):
+        compare_training_step(torch_model, port, (toy_input,), optimizer="lion")
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        compare_training_step(torch_model, port, (toy_input,), loss="hinge")

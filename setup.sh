@@ -38,10 +38,13 @@ echo "==> scan examples/demo_project -> $WS/files_to_convert.md"
 "$T2MS" scan examples/demo_project --workspace "$WS"
 echo
 echo "==> convert (AST rules) -> $WS/outputs/"
-"$T2MS" convert examples/demo_project --workspace "$WS"
+# Exit status 1 of convert and check only means findings: lines flagged with
+# `# TODO(torch2ms)` and what the check reports are left for /convert-next (or a person).
+status=0
+"$T2MS" convert examples/demo_project --workspace "$WS" || status=$?
+[ "$status" -le 1 ] || exit "$status"
 echo
 echo "==> check $WS/outputs/ (parses, no torch left, every MindSpore API and keyword exists)"
-# Exit status 1 only means findings: what is left for /convert-next (or a person) to finish.
 status=0
 "$T2MS" check --workspace "$WS" || status=$?
 [ "$status" -le 1 ] || exit "$status"

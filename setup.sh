@@ -46,7 +46,7 @@ status=0
 echo
 echo "==> check $WS/outputs/ (parses, no torch left, every MindSpore API and keyword exists)"
 status=0
-"$T2MS" check --workspace "$WS" || status=$?
+"$T2MS" check --quiet --workspace "$WS" || status=$?
 [ "$status" -le 1 ] || exit "$status"
 echo
 echo "==> report"

@@ -27,6 +27,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workspace", metavar="DIR", default=None,
                         help="the conversion's workspace (default: $TORCH2MS_WORKSPACE or the current folder)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="one line per file (the verdict), without the findings")
     parser.add_argument("--import", dest="do_import", action="store_true",
                         help="also import each file in a subprocess, with the CPU fallback on")
     parser.add_argument("--parity", action="store_true",
@@ -123,13 +125,13 @@ def _write_tracker(ws: Workspace, verdicts: dict[str, str]) -> None:
         print(f"torch2ms check: warning: verdicts not written to the tracker: {exc}", file=sys.stderr)
 
 
-def _print(done, as_json: bool) -> None:
+def _print(done, as_json: bool, quiet: bool = False) -> None:
     if as_json:
         print(json.dumps({"files": {(k or r.path): r.to_dict() for k, r in done}}, indent=2))
         return
     for _, r in done:
         print(f"{r.path}: {r.summary()}")
-        for f in sorted(set(r.findings)):
+        for f in [] if quiet else sorted(set(r.findings)):
             print(f"  {f.line}: [{f.code}] {f.message}")
     passed = sum(r.verdict == "pass" for _, r in done)
     print(f"{len(done)} file{'s' if len(done) != 1 else ''} checked: {passed} pass, {len(done) - passed} fail")
@@ -145,7 +147,7 @@ def run(args) -> int:
     if not files:
         return _fail(f"no .py files to check in {', '.join(args.paths) or ws.outputs}")
     done = check_paths(files, ws, args.do_import, args.parity, args.timeout)
-    _print(done, args.json)
+    _print(done, args.json, args.quiet)
     return 0 if all(r.verdict == "pass" for _, r in done) else 1
 
 

@@ -132,3 +132,14 @@ INDEX = frozenset({"model.py", "pkg/__init__.py", "pkg/layers.py", "pkg/sub/__in
 def test_project_local_imports(rel, imports, expected):
     from torch2ms.scan.project import resolve_local
     assert resolve_local(rel, imports, INDEX) == expected
+
+
+@pytest.mark.parametrize("src, torch_free", [
+    ("import mindspore\nfrom transformers import AutoTokenizer, LlamaConfig\n", True),
+    ("import mindspore\nfrom transformers.utils import logging\nfrom transformers.configuration_utils import PretrainedConfig\n", True),
+    ("import mindspore\nfrom transformers import AutoTokenizer, AutoModel\n", False),
+    ("import mindspore\nimport transformers\n", False),
+    ("import mindspore\nfrom transformers import AutoTokenizer\nimport torch\n", False),
+])
+def test_transformers_configs_and_tokenizers_carry_no_tensors(src, torch_free):
+    assert facts(src).torch_free_only is torch_free

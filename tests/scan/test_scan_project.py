@@ -37,6 +37,7 @@ PROJECT = {
     "wrapper.py": "import serve\n",  # two steps away from torch: not listed
     "half.py": "import torch\nimport mindspore\nfrom mindspore import mint\n",
     "ported.py": "import mindspore.nn as nn\nclass Net(nn.Cell):\n    def construct(self, x):\n        return x\n",
+    "ported_tok.py": "import mindspore\nfrom transformers import AutoTokenizer\n",
     "old_py2.py": "import torch\nprint 'hello'\n",
     "continued.py": "import torch\nx = torch.ones(2)\n",
     "notebooks/explore.ipynb": json.dumps({"cells": [
@@ -68,12 +69,13 @@ def test_every_status(project, scan, tmp_path, write_tree):
     files = by_path(data)
     assert {p: f["status"] for p, f in files.items()} == {
         "model.py": "torch", "data/dataset.py": "torch", "train.py": "torch", "serve.py": "torch",
-        "half.py": "partial", "ported.py": "mindspore",
+        "half.py": "partial", "ported.py": "mindspore", "ported_tok.py": "mindspore",
         "old_py2.py": "unparseable", "continued.py": "in-outputs", "notebooks/explore.ipynb": "notebook",
     }
     assert data["other_files"] == ["data/__init__.py", "helpers.py", "notebooks/plain.ipynb", "wrapper.py"]
     queued = {p for p, f in files.items() if f["queued"]}
-    assert queued == set(files) - {"ported.py", "notebooks/explore.ipynb"}
+    assert queued == set(files) - {"ported.py", "ported_tok.py", "notebooks/explore.ipynb"}
+    assert files["ported_tok.py"]["libraries"] == ["mindspore", "transformers"]
     assert files["serve.py"]["libraries"] == [] and "model.py" in files["serve.py"]["evidence"][0]
     assert any("Python 2" in w for w in files["old_py2.py"]["warnings"])
     assert any("outputs/continued.py exists" in e for e in files["continued.py"]["evidence"])
@@ -103,9 +105,9 @@ def test_json_flag_prints_the_scan_data(project, scan, tmp_path):
     assert code == 0
     printed = json.loads(out)
     assert printed == data
-    assert printed["counts"]["listed"] == 9 and printed["counts"]["to_convert"] == 7
+    assert printed["counts"]["listed"] == 10 and printed["counts"]["to_convert"] == 7
     assert printed["counts"]["by_category"] == {"Modeling": 4, "Data": 1, "Training": 1, "Inference": 1}
-    assert printed["stats"]["files_scanned"] == 13
+    assert printed["stats"]["files_scanned"] == 14
 
 
 def test_rescan_keeps_ticks_edits_checks_and_marks_vanished(project, scan, tmp_path, write_tree):

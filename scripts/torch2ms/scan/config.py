@@ -50,6 +50,8 @@ class ScanConfig:
     inference_contexts: frozenset
     inference_calls: frozenset
     data_calls: frozenset
+    torch_free_modules: tuple = ()
+    torch_free_suffixes: tuple = ()
     watched_calls: frozenset = field(init=False)
 
     def __post_init__(self):
@@ -78,6 +80,8 @@ class ScanConfig:
             inference_contexts=frozenset(sig["inference"]["contexts"]),
             inference_calls=frozenset(sig["inference"]["calls"]),
             data_calls=frozenset(sig["data"]["calls"]),
+            torch_free_modules=tuple(eco["torch_free"]["modules"]),
+            torch_free_suffixes=tuple(eco["torch_free"]["name_suffixes"]),
         )
 
     @classmethod
@@ -97,10 +101,25 @@ class ScanConfig:
             dataset_bases=base.dataset_bases, training_calls=base.training_calls,
             step_receivers=base.step_receivers, inference_contexts=base.inference_contexts,
             inference_calls=base.inference_calls, data_calls=base.data_calls,
+            torch_free_modules=base.torch_free_modules, torch_free_suffixes=base.torch_free_suffixes,
         )
 
     def match_torch(self, imports) -> list:
         return _match(imports, frozenset(self.torch))
+
+    def torch_free_only(self, imports) -> bool:
+        """True when every torch-ecosystem import is one that carries no tensors (configs,
+        tokenizers, processors): see `torch_free` in ecosystem.yaml."""
+        torch = frozenset(self.torch)
+        for module, level, names in imports:
+            if level or not _match([(module, 0, names)], torch):
+                continue
+            if any(module == m or module.startswith(m + ".") for m in self.torch_free_modules):
+                continue
+            if module in torch and names and all(n.endswith(self.torch_free_suffixes) for n in names):
+                continue
+            return False
+        return True
 
     def match_mindspore(self, imports) -> list:
         return _match(imports, frozenset(self.mindspore))

@@ -35,6 +35,7 @@ class Facts:
     imports: list = field(default_factory=list)
     torch_libs: list = field(default_factory=list)
     ms_libs: list = field(default_factory=list)
+    torch_free_only: bool = False  # its torch-ecosystem imports are all configs/tokenizers
     category: str = "Modeling"
     evidence: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
@@ -86,6 +87,7 @@ def analyse_source(text: str, facts: Facts, config: ScanConfig) -> Facts:
     facts.imports = imports
     facts.torch_libs = config.match_torch(imports)
     facts.ms_libs = config.match_mindspore(imports)
+    facts.torch_free_only = bool(facts.torch_libs) and config.torch_free_only(imports)
     facts.category, facts.evidence = categorize(signals, config)
     return facts
 

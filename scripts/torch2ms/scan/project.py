@@ -1,7 +1,8 @@
 """From per-file facts to tracker entries: project-local imports, statuses, outputs.
 
 A file that imports no torch-ecosystem package itself but imports a project-local module that
-imports one is listed too: its imports will point at converted code.
+imports one (status torch or unparseable; a partly converted module does not count) is listed
+too: its imports will point at converted code.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
     for f in readable:
         if f.torch_libs and f.kind == "ipynb":
             status[f.path] = "notebook"
+        elif f.torch_libs and f.ms_libs and f.torch_free_only:
+            status[f.path] = "mindspore"  # e.g. mindone code keeping transformers' tokenizers
         elif f.torch_libs and f.ms_libs:
             status[f.path] = "partial"
         elif f.torch_libs:
@@ -64,7 +67,7 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
             status[f.path] = "mindspore"
     # files that reach torch only through a project-local module that imports it itself; not
     # further: a file two local imports away uses nothing torch-specific by that route alone
-    direct = {p for p, st in status.items() if st in ("torch", "partial", "unparseable")}
+    direct = {p for p, st in status.items() if st in ("torch", "unparseable")}
     via: dict = {}
     for f in readable:
         if f.path in status or f.kind != "py":
@@ -85,12 +88,14 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
             shown = ", ".join(via[f.path][:3]) + (f", +{len(via[f.path]) - 3} more" if len(via[f.path]) > 3 else "")
             line = "imports no torch-ecosystem package itself, only project-local torch-based code: " + shown
             evidence = [line] + [e for e in evidence if "by default" not in e]
+        if st == "mindspore" and f.torch_libs:
+            evidence.append(f"uses {', '.join(f.torch_libs)} only for configs, tokenizers or processors")
         if st == "partial":
             evidence.append(f"imports both {', '.join(f.torch_libs)} and {', '.join(f.ms_libs)}: partly converted")
         if st in ("torch", "partial", "unparseable") and (outputs_dir / f.path).is_file():
             evidence.append(f"outputs/{f.path} exists (status was {st}): continue from it")
             st = "in-outputs"
-        libraries = f.ms_libs if st == "mindspore" else f.torch_libs
+        libraries = f.ms_libs + f.torch_libs if st == "mindspore" else f.torch_libs
         entries.append(Entry(path=f.path, category=f.category, libraries=list(libraries), status=st,
                              evidence=evidence, imports_local=local[f.path], warnings=list(f.warnings)))
     warnings += [f"{f.path}: {w}" for f in facts if f.skipped for w in f.warnings]

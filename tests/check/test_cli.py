@@ -143,3 +143,43 @@ def test_parity_without_spec(ws):
     proc = torch2ms("check", "--workspace", str(ws), "--parity", "--json", str(ws / "outputs" / "good.py"))
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["files"]["good.py"]["parity"] == "no spec"
+
+
+TORCH_NET = """import torch
+
+
+class Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        return torch.relu(self.fc(x))
+
+
+def build_model():
+    return Net()
+"""
+PORT = TORCH_NET.replace("import torch", "from mindspore import mint, nn").replace(
+    "torch.nn.Module", "nn.Cell").replace("torch.nn.Linear", "mint.nn.Linear").replace(
+    "def forward", "def construct").replace("torch.relu", "mint.nn.functional.relu")
+SPEC = "torch: {build: build_model}\ninputs:\n  - {shape: [2, 4], dtype: float32, seed: 0}\n"
+
+
+def test_parity_runs_the_spec_next_to_the_output(tmp_path, index):
+    project, out = tmp_path / "project", tmp_path / "outputs"
+    project.mkdir()
+    out.mkdir()
+    for name in ("net.py", "broken.py"):
+        (project / name).write_text(TORCH_NET)
+        (out / name.replace(".py", ".parity.yaml")).write_text(SPEC)
+    (out / "net.py").write_text(PORT)
+    (out / "broken.py").write_text(PORT.replace("mint.nn.functional.relu(self.fc(x))", "self.fc(x)"))
+    (tmp_path / "files_to_convert.md").write_text(TRACKER.replace("/nowhere/project", str(project)))
+    proc = torch2ms("check", "--workspace", str(tmp_path), "--parity", "--json")
+    assert proc.returncode == 1, proc.stderr
+    files = json.loads(proc.stdout)["files"]
+    assert files["net.py"]["parity"] == "ok" and files["net.py"]["verdict"] == "pass"
+    assert files["broken.py"]["parity"] == "failed"
+    [finding] = files["broken.py"]["findings"]
+    assert finding["code"] == "parity" and "max abs err" in finding["message"]

@@ -132,7 +132,7 @@ def _print(done, as_json: bool, quiet: bool = False) -> None:
     for _, r in done:
         print(f"{r.path}: {r.summary()}")
         for f in [] if quiet else sorted(set(r.findings)):
-            print(f"  {f.line}: [{f.code}] {f.message}")
+            print(f"  {f.line or '-'}: [{f.code}] {f.message}")
     passed = sum(r.verdict == "pass" for _, r in done)
     print(f"{len(done)} file{'s' if len(done) != 1 else ''} checked: {passed} pass, {len(done) - passed} fail")
 
@@ -183,7 +183,8 @@ def run_hook(payload: str) -> int:
         return 0
     findings = sorted(set(result.findings))
     lines = [f"torch2ms check: outputs/{key}: {result.summary()}"]
-    lines += [f"  line {f.line}: [{f.code}] {f.message}" for f in findings[:HOOK_SHOWN_FINDINGS]]
+    lines += [f"  {f'line {f.line}' if f.line else 'file'}: [{f.code}] {f.message}"
+              for f in findings[:HOOK_SHOWN_FINDINGS]]
     if len(findings) > HOOK_SHOWN_FINDINGS:
         lines.append(f"  ... and {len(findings) - HOOK_SHOWN_FINDINGS} more (run `.venv/bin/torch2ms check {path}`)")
     print("\n".join(lines), file=sys.stderr)

@@ -78,7 +78,8 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
     for f in failing:
         out.append(f"### `{f.entry.path}`: {_check_cell(f)}")
         for item in f.findings[:SHOWN_FINDINGS]:
-            out.append(f"- line {item['line']}: [{item['code']}] {item['message']}")
+            where = f"line {item['line']}" if item["line"] else "file"
+            out.append(f"- {where}: [{item['code']}] {item['message']}")
         if len(f.findings) > SHOWN_FINDINGS:
             out.append(f"- ... and {len(f.findings) - SHOWN_FINDINGS} more (`torch2ms check outputs/{f.entry.path}`)")
         if f.check == "not checked":

@@ -139,6 +139,9 @@ def test_project_local_imports(rel, imports, expected):
     ("import mindspore\nfrom transformers.utils import logging\nfrom transformers.configuration_utils import PretrainedConfig\n", True),
     ("import mindspore\nfrom transformers import AutoTokenizer, AutoModel\n", False),
     ("import mindspore\nimport transformers\n", False),
+    ("import mindspore\nfrom transformers.models.dpr.configuration_dpr import DPRConfig\n", True),
+    ("import mindspore\nfrom transformers.models.dpr.modeling_dpr import DPRModel\n", False),
+    ("import mindspore\nfrom transformers import PreTrainedTokenizerBase\n", True),
     ("import mindspore\nfrom transformers import AutoTokenizer\nimport torch\n", False),
 ])
 def test_transformers_configs_and_tokenizers_carry_no_tensors(src, torch_free):

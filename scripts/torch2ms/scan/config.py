@@ -7,6 +7,7 @@ layout as ecosystem.yaml) and `torch2ms scan --package NAME` add to it.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +115,7 @@ class ScanConfig:
         for module, level, names in imports:
             if level or not _match([(module, 0, names)], torch):
                 continue
-            if any(module == m or module.startswith(m + ".") for m in self.torch_free_modules):
+            if any(module == m or module.startswith(m + ".") or _glob(module, m) for m in self.torch_free_modules):
                 continue
             if module in torch and names and all(n.endswith(self.torch_free_suffixes) for n in names):
                 continue
@@ -123,6 +124,14 @@ class ScanConfig:
 
     def match_mindspore(self, imports) -> list:
         return _match(imports, frozenset(self.mindspore))
+
+
+def _glob(module: str, pattern: str) -> bool:
+    """`a.*.b_*` against a dotted name, `*` staying within one part."""
+    if "*" not in pattern:
+        return False
+    parts, pats = module.split("."), pattern.split(".")
+    return len(parts) >= len(pats) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(parts, pats))
 
 
 def _match(imports, packages: frozenset) -> list:

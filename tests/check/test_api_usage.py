@@ -88,3 +88,11 @@ def test_mindone_names(check):
                    "m = LlamaForCausalLM.from_pretrained('x', mindspore_dtype=None)\n")
     missing = [f for f in result.findings if f.code == "api-missing"]
     assert len(missing) == 1 and "LlamaForCausalLMM" in missing[0].message
+
+
+def test_unimportable_package_is_never_a_pass(check, index, monkeypatch):
+    """Without an importable mindspore, names cannot be checked: that is a finding, not a pass."""
+    monkeypatch.setitem(index.modules, "mindspore", {"error": "ModuleNotFoundError: No module named 'mindspore'"})
+    result = check("from mindspore import mint\nx = mint.ones((2,))\n")
+    assert result.verdict == "fail"
+    assert any("cannot check the mindspore names" in f.message for f in result.findings)

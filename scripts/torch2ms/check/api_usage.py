@@ -55,6 +55,14 @@ class ApiUsage:
             out.append(Finding(line, "api-missing", f"{shown}: {missing} does not exist in the installed "
                                                     f"{root} {version}"))
 
+        roots: dict[str, int] = {}
+        for mod, line in imported_modules(self.tree):
+            roots.setdefault(mod.split(".")[0], line)
+        for root, line in sorted(roots.items()):
+            if root in ROOTS and "error" in self.index.module(root):
+                # never pass a file whose names could not be looked up
+                out.append(Finding(line, "api-missing", f"cannot check the {root} names: {root} does not "
+                                                        f"import here ({self.index.module(root)['error']})"))
         for mod, line in imported_modules(self.tree):  # `import mindspore.foo` binds only `mindspore`
             if _ours(mod):
                 _, missing = self.index.resolve(mod)

@@ -14,6 +14,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -28,6 +29,12 @@ def transformers_models() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "models"
 
 
+def _cpu() -> float:
+    """User + system seconds of this process and its finished children (the scan's workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--path", type=Path, default=None, help="folder to scan (default: transformers/models)")
@@ -38,10 +45,11 @@ def main() -> int:
 
     from torch2ms.cli import main as torch2ms
 
-    walls = []
+    walls, cpus = [], []
     for i in range(args.repeat):
         with tempfile.TemporaryDirectory() as ws:
             argv = ["scan", str(target), "--workspace", ws] + (["--jobs", str(args.jobs)] if args.jobs else [])
+            cpu0 = _cpu()
             start = time.perf_counter()
             with open(os.devnull, "w") as devnull:
                 saved, sys.stdout = sys.stdout, devnull
@@ -50,16 +58,22 @@ def main() -> int:
                 finally:
                     sys.stdout = saved
             wall = time.perf_counter() - start
+            cpu = _cpu() - cpu0
             if code != 0:
                 print(f"bench_scan: torch2ms scan exited with {code}", file=sys.stderr)
                 return code
             data = json.loads((Path(ws) / ".torch2ms" / "scan.json").read_text())
         files, lines = data["stats"]["files_scanned"], data["stats"]["lines"]
         walls.append(wall)
+        cpus.append(cpu)
         print(f"run {i + 1}: {files} files, {lines} lines, {data['counts']['listed']} listed, "
-              f"{wall:.2f} s wall, {files / wall:,.0f} files/s, {lines / wall:,.0f} lines/s")
+              f"{wall:.2f} s wall, {files / wall:,.0f} files/s, {lines / wall:,.0f} lines/s, "
+              f"{cpu:.2f} s CPU (all processes)")
     best, median = min(walls), statistics.median(walls)
     print(f"{target}")
+    load = os.getloadavg()[0]
+    print(f"load average while running: {load:.1f} (other work on the machine inflates wall time; "
+          f"CPU time does not depend on it much): median CPU {statistics.median(cpus):.2f} s")
     print(f"best {best:.2f} s ({lines / best:,.0f} lines/s), median {median:.2f} s "
           f"on {os.cpu_count()} cores; target < 5 s: {'met' if median < 5 else 'NOT met'}")
     return 0

@@ -253,3 +253,30 @@ def test_a_moved_project_is_followed(tmp_path, scan, write_tree):
     code, _, err, data = scan(moved)
     assert code == 0 and "is gone" in err
     assert data["input_dir"] == str(moved) and by_path(data)["a.py"]["done"] is True
+
+
+def test_rescan_reads_only_changed_files(project, scan, tmp_path, monkeypatch):
+    calls = []
+    real = scan_run.analyse_file
+
+    def counting(abs_path, rel, config):
+        calls.append(rel)
+        return real(abs_path, rel, config)
+
+    monkeypatch.setattr(scan_run, "analyse_file", counting)
+    _, _, _, first = scan(project)
+    assert len(calls) == first["stats"]["files_scanned"] == first["stats"]["files_analysed"]
+    calls.clear()
+    _, out, _, second = scan(project)
+    assert calls == [] and "unchanged since the last scan" in out
+    assert second["files"] == first["files"]
+    (project / "helpers.py").write_text("import torch\n")  # now a torch file
+    _, _, _, third = scan(project)
+    assert calls == ["helpers.py"]
+    assert by_path(third)["helpers.py"]["status"] == "torch"
+    calls.clear()
+    scan(project, "--no-cache")
+    assert len(calls) == first["stats"]["files_scanned"]
+    (tmp_path / "ws" / ".torch2ms" / "scan-cache.json").write_text("{not json")
+    calls.clear()
+    assert scan(project)[0] == 0 and len(calls) == first["stats"]["files_scanned"]

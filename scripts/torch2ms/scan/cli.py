@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from torch2ms.scan.cache import FILE_NAME as CACHE_FILE, ScanCache
 from torch2ms.scan.config import USER_FILE, ConfigError, ScanConfig
 from torch2ms.scan.run import scan_folder
 from torch2ms.tracker import CATEGORIES, Tracker, TrackerError
@@ -33,6 +34,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--package", action="append", default=[], metavar="NAME",
                         help=f"one more torch-ecosystem package (repeatable; a list can also go in "
                              f"DIR/{USER_FILE})")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="read and parse every file again (default: reuse the results of unchanged files)")
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes for large folders (default: one per core)")
 
@@ -84,7 +87,9 @@ def run(args) -> int:
     else:
         tracker = Tracker(ws.tracker, input_dir)
 
-    result = scan_folder(input_dir, ws.outputs, config, skip=(ws.outputs, ws.state_dir), jobs=args.jobs)
+    cache = None if args.no_cache else ScanCache(ws.state_dir / CACHE_FILE, config)
+    result = scan_folder(input_dir, ws.outputs, config, skip=(ws.outputs, ws.state_dir), jobs=args.jobs,
+                         cache=cache)
     tracker.input_dir = input_dir
     tracker.merge_scan(result.entries, other_files=result.other_files, existing_paths=result.existing)
     try:
@@ -137,14 +142,16 @@ def scan_data(tracker: Tracker, ws: Workspace, result) -> dict:
         "files": files,
         "other_files": result.other_files,
         "warnings": result.warnings,
-        "stats": {"files_scanned": result.files, "lines": result.lines,
+        "stats": {"files_scanned": result.files, "files_analysed": result.analysed, "lines": result.lines,
                   "seconds": round(result.seconds, 3)},
     }
 
 
 def print_summary(data: dict, ws: Workspace) -> None:
     c, s = data["counts"], data["stats"]
-    print(f"Scanned {data['input_dir']}: {s['files_scanned']} files, {s['lines']} lines in {s['seconds']:.2f} s")
+    reused = s["files_scanned"] - s["files_analysed"]
+    print(f"Scanned {data['input_dir']}: {s['files_scanned']} files, {s['lines']} lines in {s['seconds']:.2f} s"
+          + (f" ({reused} unchanged since the last scan)" if reused else ""))
     statuses = ", ".join(f"{n} {k}" for k, n in sorted(c["by_status"].items()))
     print(f"Listed {c['listed']} files ({statuses or 'none'}); {c['to_convert']} to convert, {c['done']} done"
           + (f"; {c['vanished']} vanished" if c["vanished"] else "")

@@ -30,3 +30,20 @@ def toy_pair(toy):
 @pytest.fixture
 def toy_input():
     return np.random.default_rng(0).standard_normal((2, 5, 6)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def mindone_transformers():
+    """mindone.transformers, imported once per test run (about 10 s)."""
+    import mindone.transformers
+
+    return mindone.transformers
+
+
+@pytest.fixture(scope="module")
+def cpu_fallback():
+    """The CPU fallback for mint ops without a CPU kernel, enabled for one test module."""
+    from torch2ms import cpu_fallback
+
+    with cpu_fallback.enabled():
+        yield

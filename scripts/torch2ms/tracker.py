@@ -31,7 +31,16 @@ API (the contract other helpers build on)::
     t.add_edits("model.py", ["renamed forward -> construct"])
     t.set_check("model.py", "pass")
     t.next_entry()                  # next unticked queued Entry in dependency order, or None
+    t.order_notes                   # after next_entry(): the import cycle broken to pick it, if any
+    t.queue()                       # (all unticked queued entries in order, notes on cycles)
+    t.edits                         # {path: [markdown lines of its Edits subsection]}
+    t.other_files, t.other_files_total   # files without torch-ecosystem code (first 20 shown)
     t.save()                        # atomic (temp file + os.replace)
+
+Entry fields: path (posix, relative to the input folder), category, libraries, status, evidence,
+done, vanished, check (latest `torch2ms check` verdict or None), imports_local (project files it
+imports), warnings, notes (sub-bullets a person added); `e.queued` is True for the statuses that
+are converted (torch, partial, in-outputs, unparseable) unless the file vanished.
 
     with Tracker.locked(path) as t:  # load, change, save under a file lock
         t.mark_done("model.py")

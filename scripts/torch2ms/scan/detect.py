@@ -72,15 +72,15 @@ def _analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
 
 
 def analyse_source(text: str, facts: Facts, config: ScanConfig) -> Facts:
-    facts.lines = text.count("\n") + 1
+    facts.lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # ValueError: NUL bytes
         facts.parsed = False
         where = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
         py2 = " (looks like Python 2)" if _PY2_RE.search(text) else ""
-        facts.warnings.append(f"does not parse{py2} ({where}{getattr(exc, 'msg', None) or str(exc) or type(exc).__name__}); "
-                              "imports found by a token scan, convert with care")
+        why = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+        facts.warnings.append(f"does not parse{py2} ({where}{why}); imports found by a token scan, convert with care")
         imports, signals = _fallback(text, config)
     else:
         imports, signals = _visit(tree, text, config)

@@ -41,6 +41,8 @@ def run_next(args) -> int:
     if entry is None:
         if args.json:
             print(json.dumps({"done": True, "files_done": len(queued), "next": None}, indent=2))
+        elif not queued:
+            print(f"Nothing to convert: {ws.tracker} lists no file with torch-ecosystem code to convert.")
         else:
             print(f"All files done: {len(queued)} of {len(queued)} ticked in {ws.tracker}.")
         return 0

@@ -90,3 +90,9 @@ def test_no_tracker(tmp_path, capsys):
     for argv in (["next"], ["done", "a.py"], ["edit", "a.py", "-m", "x"]):
         code, _, err = cli(capsys, *argv, "--workspace", str(tmp_path))
         assert code == 2 and "run `torch2ms scan" in err
+
+
+def test_next_on_an_empty_tracker(tmp_path, capsys):
+    Tracker(tmp_path / "files_to_convert.md", tmp_path / "proj").save()
+    code, out, _ = cli(capsys, "next", "--workspace", str(tmp_path))
+    assert code == 0 and out.startswith("Nothing to convert")

@@ -183,4 +183,6 @@ def print_summary(data: dict, ws: Workspace) -> None:
             print(f"  ! {w}")
         if len(data["warnings"]) > SHOWN_FILES:
             print(f"  ... and {len(data['warnings']) - SHOWN_FILES} more (see {ws.state_dir / 'scan.json'})")
+    if not data["files"]:
+        print("No file with torch-ecosystem code was found: nothing to convert.")
     print(f"\nTracker: {ws.tracker}")

@@ -157,3 +157,24 @@ def test_hand_tick_and_notes_are_read(tmp_path):
     assert t.entry("train.py").notes == ["ask Ana about the scheduler"]
     t.merge_scan(entries())
     assert t.entry("train.py").notes == ["ask Ana about the scheduler"] and t.entry("train.py").done
+
+
+def _add_edits_locked(path, tag, n):
+    for i in range(n):
+        with Tracker.locked(path) as t:
+            t.add_edits("model.py", [f"{tag} {i}"])
+
+
+def test_locked_updates_from_processes_are_not_lost(tmp_path):
+    import multiprocessing
+
+    t = make(tmp_path, entries())
+    ctx = multiprocessing.get_context("fork")  # fork: the target needs no pickling
+    procs = [ctx.Process(target=_add_edits_locked, args=(t.path, tag, 15)) for tag in "ab"]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    body = Tracker.load(t.path).edits["model.py"]
+    assert sorted(body) == sorted([f"- a {i}" for i in range(15)] + [f"- b {i}" for i in range(15)])

@@ -58,6 +58,7 @@ def test_a_step_that_does_not_update_is_caught(toy_pair, toy_input):
     failing = {r.path for r in report.failures}
     assert failing and all(p.startswith("param:") for p in failing)
     assert "the optimizer step diverges" in report.summary()
+    assert "the MindSpore step left every parameter unchanged" in report.summary()
 
 
 def test_mse_loss_agrees_and_sees_a_broken_norm(toy_pair, toy_input):

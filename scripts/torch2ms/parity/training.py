@@ -162,6 +162,7 @@ def compare_training_step(
     m_loss, m_grads = grad_fn(*to_framework(args, "mindspore"), **to_framework(kwargs, "mindspore"))
     m_grads_by_name = {ms_names[id(p)]: g for p, g in zip(m_train, m_grads)}
     grads_leaf = {n: tensor_leaf(g) for n, g in m_grads_by_name.items()}
+    before = {n: tensor_leaf(p).value for n, p in ms_cell.parameters_and_names()}
     m_opt(m_grads)
 
     ref: dict[str, Leaf] = {"loss": tensor_leaf(t_loss)}
@@ -190,6 +191,13 @@ def compare_training_step(
         )
     elif any(not r.ok and r.path.startswith("param:") for r in results):
         report.localise_note = "gradients agree but parameters after the step differ: the optimizer step diverges"
+        if all(np.array_equal(before[n], tensor_leaf(p).value) for n, p in ms_params.items() if n in before):
+            # measured: on the CPU backend of mindspore 2.10, in-place Tensor ops (add_, mul_, ...)
+            # return a result but leave the tensor unchanged, and mint.optim updates with them
+            report.localise_note += (
+                "; the MindSpore step left every parameter unchanged (a likely cause on CPU: in-place "
+                "Tensor ops such as add_, which mint.optim uses, do not write there in mindspore 2.10)"
+            )
     return report
 
 

@@ -87,6 +87,7 @@ def compare(
     check_dtype: bool = True,
     weights: bool = True,
     rename=None,
+    aliases: bool = True,
     localise: bool = True,
 ) -> ParityReport:
     """Compare `torch_module(*inputs)` with `ms_cell(*inputs)` in inference mode.
@@ -94,10 +95,11 @@ def compare(
     inputs: numpy arrays (and plain values) as a tuple of positional args, a dict of keyword
     args, or `(args, kwargs)`; each side gets its own tensors. outputs: dotted paths to compare
     (default: every output). weights: copy the torch weights into the Cell first (strict; see
-    `transfer_weights`). localise: on mismatch, name the first diverging sub-module.
+    `transfer_weights`, also for rename and aliases). localise: on mismatch, name the first
+    diverging sub-module.
     """
     table = resolve_tolerances(tolerances, atol, rtol)
-    report_weights = transfer_weights(torch_module, ms_cell, rename=rename) if weights else None
+    report_weights = transfer_weights(torch_module, ms_cell, rename=rename, aliases=aliases) if weights else None
     torch_module.eval()
     ms_cell.set_train(False)
     ref = select(flatten(run_torch(torch_module, inputs)), outputs)

@@ -102,6 +102,7 @@ def compare_training_step(
     atol: float | None = None,
     rtol: float | None = None,
     rename=None,
+    aliases: bool = True,
     seed: int = 0,
 ) -> ParityReport:
     """Compare loss, gradients of every parameter, and parameters after one optimizer step.
@@ -117,7 +118,7 @@ def compare_training_step(
     import torch
 
     table = resolve_tolerances(tolerances, atol, rtol)
-    weights = transfer_weights(torch_module, ms_cell, rename=rename)
+    weights = transfer_weights(torch_module, ms_cell, rename=rename, aliases=aliases)
     name_map = weights.name_map
     opt_kwargs = {"lr": 0.1, **(optimizer_kwargs or {})}
     if isinstance(optimizer, str):

@@ -96,3 +96,8 @@ def test_unimportable_package_is_never_a_pass(check, index, monkeypatch):
     result = check("from mindspore import mint\nx = mint.ones((2,))\n")
     assert result.verdict == "fail"
     assert any("cannot check the mindspore names" in f.message for f in result.findings)
+
+
+def test_dunder_of_a_class_is_not_missing(check):
+    result = check(HEADER + "class M(nn.Cell):\n    def __init__(self):\n        nn.Cell.__init__(self)\n")
+    assert result.findings == []

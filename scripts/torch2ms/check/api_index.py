@@ -170,7 +170,8 @@ class ApiIndex:
                 else:
                     return None, ".".join(parts[: i + 1])
             elif kind == "class" and "members" in entry:
-                if part not in entry["members"]:
+                # dunders (`nn.Cell.__init__`) are not recorded: every class has the common ones
+                if part not in entry["members"] and not (part.startswith("__") and part.endswith("__")):
                     return None, ".".join(parts[: i + 1])
                 entry = None
             else:

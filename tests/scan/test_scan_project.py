@@ -280,3 +280,18 @@ def test_rescan_reads_only_changed_files(project, scan, tmp_path, monkeypatch):
     (tmp_path / "ws" / ".torch2ms" / "scan-cache.json").write_text("{not json")
     calls.clear()
     assert scan(project)[0] == 0 and len(calls) == first["stats"]["files_scanned"]
+
+
+def test_an_unlistable_subfolder_warns(tmp_path, scan, write_tree, monkeypatch):
+    proj = write_tree(tmp_path / "proj", {"a.py": "import torch\n", "private/b.py": "import torch\n"})
+    real = os.scandir
+
+    def scandir(path):
+        if str(path).endswith("private"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, _, _, data = scan(proj)
+    assert code == 0 and [f["path"] for f in data["files"]] == ["a.py"]
+    assert data["warnings"] == ["private/: cannot list it (Permission denied): skipped"]

@@ -183,3 +183,16 @@ def test_parity_runs_the_spec_next_to_the_output(tmp_path, index):
     assert files["broken.py"]["parity"] == "failed"
     [finding] = files["broken.py"]["findings"]
     assert finding["code"] == "parity" and "max abs err" in finding["message"]
+
+
+def test_concurrent_checks_keep_every_record(ws):
+    """Several checks at once (the hook while /verify runs) lose no file's record."""
+    out = ws / "outputs"
+    names = [f"m{i}.py" for i in range(6)]
+    for name in names:
+        (out / name).write_text(GOOD)
+    procs = [subprocess.Popen([sys.executable, "-m", "torch2ms", "check", "--workspace", str(ws), str(out / n)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for n in names]
+    assert [p.wait(timeout=120) for p in procs] == [0] * len(names)
+    data = json.loads((ws / ".torch2ms" / "check.json").read_text())
+    assert set(names) <= set(data["files"])

@@ -28,15 +28,36 @@ def load(path: Path) -> dict:
     return data
 
 
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive lock beside check.json: the hook and a /verify run may write at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name("check.lock"), "a") as lock:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: the atomic write still holds, without the lock
+            yield
+            return
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
 def update(path: Path, records: dict[str, dict], versions: dict) -> dict:
-    """Merge `records` into the file at `path` (atomic write) and return the whole data."""
+    """Merge `records` into the file at `path` (atomic write, under a lock) and return the data."""
     path = Path(path)
+    with _locked(path):
+        return _update(path, records, versions)
+
+
+def _update(path: Path, records: dict[str, dict], versions: dict) -> dict:
     data = load(path)
     for key, rec in records.items():
         data["files"][key] = rec
     data["versions"] = versions
     data["files"] = dict(sorted(data["files"].items()))
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".check.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

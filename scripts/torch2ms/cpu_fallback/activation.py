@@ -26,3 +26,53 @@ def log_softmax(input, dim=None, *, dtype=None):
     if dim is None:
         dim = _legacy_softmax_dim(input.ndim)
     return ops.log_softmax(input, dim)
+
+
+@bf16_via_fp32
+def leaky_relu(input, negative_slope=0.01):
+    return ops.where(input >= 0, input, input * negative_slope)
+
+
+@bf16_via_fp32
+def logsigmoid(input):
+    return -ops.softplus(-input)
+
+
+@bf16_via_fp32
+def mish(input):
+    return input * ops.tanh(ops.softplus(input))
+
+
+@bf16_via_fp32
+def relu6(input, inplace=False):
+    return ops.clamp(input, 0.0, 6.0)
+
+
+@bf16_via_fp32
+def elu(input, alpha=1.0, inplace=False):
+    return ops.where(input > 0, input, alpha * (ops.exp(ops.minimum(input, ops.zeros_like(input))) - 1))
+
+
+def one_hot(tensor, num_classes=-1):
+    import mindspore as ms
+
+    if num_classes == -1:
+        num_classes = int(tensor.max().asnumpy()) + 1
+    on, off = ms.Tensor(1, ms.int64), ms.Tensor(0, ms.int64)
+    return ops.one_hot(tensor, num_classes, on, off, -1)
+
+
+@bf16_via_fp32
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return ops.clamp(input, min_val, max_val)
+
+
+@bf16_via_fp32
+def selu(input):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return scale * elu(input, alpha)
+
+
+@bf16_via_fp32
+def threshold(input, threshold, value, inplace=False):
+    return ops.where(input > threshold, input, ops.full_like(input, value))

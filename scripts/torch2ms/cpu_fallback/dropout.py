@@ -23,3 +23,24 @@ def dropout_construct(self, input):
     if not self.training or self.p == 0:
         return input
     return dropout(input, self.p, True)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels: mask of shape (N, C, 1, 1), or (C, 1, 1) for an unbatched input."""
+    if p < 0 or p > 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    lead = 1 if input.ndim == 3 else 2
+    mask_shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
+    keep = random_ops.bernoulli(ops.zeros(mask_shape, input.dtype), p=1.0 - p)
+    return input * keep / (1.0 - p)
+
+
+def dropout2d_construct(self, input):
+    """`mint.nn.Dropout2d.construct`."""
+    if not self.training or self.p == 0:
+        return input
+    return dropout2d(input, self.p, True)

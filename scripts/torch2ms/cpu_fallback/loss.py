@@ -68,3 +68,31 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     else:
         smooth = _reduce(smooth, reduction)
     return (1 - label_smoothing) * nll + label_smoothing * smooth
+
+
+@bf16_via_fp32
+def l1_loss(input, target, reduction="mean"):
+    return _reduce(ops.abs(input - target), reduction)
+
+
+@bf16_via_fp32
+def mse_loss(input, target, reduction="mean"):
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+@bf16_via_fp32
+def kl_div(input, target, reduction="mean", log_target=False):
+    if log_target:
+        pointwise = ops.exp(target) * (target - input)
+    else:
+        safe = ops.where(target > 0, target, ops.ones_like(target))
+        pointwise = ops.where(target > 0, target * (ops.log(safe) - input), ops.zeros_like(target))
+    if reduction == "batchmean":
+        return pointwise.sum() / input.shape[0]
+    return _reduce(pointwise, reduction)
+
+
+@bf16_via_fp32
+def soft_margin_loss(input, target, reduction="mean"):
+    return _reduce(ops.softplus(-target * input), reduction)

@@ -46,3 +46,32 @@ def rms_norm(x, gamma, epsilon=1e-6):
     rstd = ops.rsqrt(ops.mean(xf * xf, axes, keep_dims=True) + epsilon)
     y = (xf * rstd).astype(x.dtype).astype(f32) * gamma.astype(f32)
     return y.astype(x.dtype), rstd
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Training: batch statistics, and running stats updated in place (unbiased variance);
+    inference: running statistics."""
+    f32 = mindspore.float32
+    x = input.astype(f32) if input.dtype == mindspore.bfloat16 else input
+    axes = tuple(d for d in range(x.ndim) if d != 1)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    if training:
+        mean = ops.mean(x, axes, keep_dims=True)
+        var = ops.mean((x - mean) * (x - mean), axes, keep_dims=True)
+        if running_mean is not None and running_var is not None:
+            count = x.size // x.shape[1]
+            new_mean = (1 - momentum) * running_mean + momentum * ops.stop_gradient(mean.reshape(-1)).astype(running_mean.dtype)
+            unbiased = ops.stop_gradient(var.reshape(-1)) * count / max(count - 1, 1)
+            new_var = (1 - momentum) * running_var + momentum * unbiased.astype(running_var.dtype)
+            ops.assign(running_mean, new_mean)
+            ops.assign(running_var, new_var)
+    else:
+        mean = running_mean.reshape(shape).astype(x.dtype)
+        var = running_var.reshape(shape).astype(x.dtype)
+    out = (x - mean) * ops.rsqrt(var + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape).astype(x.dtype)
+    if bias is not None:
+        out = out + bias.reshape(shape).astype(x.dtype)
+    return out.astype(input.dtype)

@@ -13,6 +13,7 @@ Exit status: 0 every file passes, 1 findings, 2 bad input.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def add_arguments(parser) -> None:
                         help="also run the file's parity spec (<file stem>.parity.yaml next to it)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
                         help="time limit per file for --import and --parity (default 120)")
+    parser.add_argument("-j", "--jobs", type=int, default=min(os.cpu_count() or 1, 4), metavar="N",
+                        help="--import/--parity subprocesses run at once (default: cores, at most 4)")
     parser.add_argument("--hook", action="store_true",
                         help="run as a Claude Code PostToolUse hook (hook JSON on stdin)")
 
@@ -71,7 +74,7 @@ def _key(path: Path, ws: Workspace) -> str | None:
         return None
 
 
-def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False, timeout=120.0):
+def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False, timeout=120.0, jobs=2):
     """Check `files`; record results of those under outputs/. Returns [(key or path, FileResult)]."""
     from torch2ms.check import check_file, results, runtime
     from torch2ms.check.api_index import ApiIndex, installed_versions
@@ -83,16 +86,24 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
     done = []
     for path in files:
         key = _key(path, ws)
-        shown = key or str(path)
-        result = check_file(path, shown, index=index)
+        done.append((key, check_file(path, key or str(path), index=index)))
+
+    def run_time(item):
+        (key, result), path = item
         if do_import:
             runtime.import_check(path, ws.outputs if key else path.parent, result, timeout, plain)
         if parity:
             source = input_dir / key if (input_dir and key) else None
             runtime.parity_check(path, source, ws.root, result, timeout)
+
+    if do_import or parity:  # subprocesses: run a few at once, each result stays with its file
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(files)))) as pool:
+            list(pool.map(run_time, zip(done, files)))
+    for key, result in done:
         if key:
             results.carry_over(result, old.get(key))
-        done.append((key, result))
     index.save()
     recorded = {k: r.to_dict() for k, r in done if k}
     if recorded:
@@ -146,7 +157,7 @@ def run(args) -> int:
         return _fail(files)
     if not files:
         return _fail(f"no .py files to check in {', '.join(args.paths) or ws.outputs}")
-    done = check_paths(files, ws, args.do_import, args.parity, args.timeout)
+    done = check_paths(files, ws, args.do_import, args.parity, args.timeout, args.jobs)
     _print(done, args.json, args.quiet)
     return 0 if all(r.verdict == "pass" for _, r in done) else 1
 

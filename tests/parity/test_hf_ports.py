@@ -2,8 +2,7 @@
 with the fallback, match the torch originals (random weights, small configs).
 
 One row per model, one shared function: the same random torch weights are copied into the port
-by name, both get the same token ids and (where the row says so) an attention mask with the
-second sequence padded, and the logits are compared. The bar is fp32 max abs error <= 1e-4 on the logits, and the default fp32
+by name, both get the same token ids and an attention mask with the second sequence padded, and the logits are compared. The bar is fp32 max abs error <= 1e-4 on the logits, and the default fp32
 tolerance of the tool (1e-5 relative).
 """
 
@@ -27,19 +26,13 @@ class Case:
     model: str  # class name in both transformers and mindone.transformers
     config_kwargs: dict
     causal: bool = True  # decoder-only: pass use_cache=False so both sides skip the cache
-    padded: bool = True  # give an attention mask with a padded sequence
-
-
-# mindone's Llama-family mask code calls Tensor.clone when a mask is given; the kernel Clone has
-# no CPU implementation in mindspore 2.10 and no fallback yet: these rows run without padding
-NEEDS_CLONE = dict(padded=False)
 
 
 CASES = [
-    Case("llama", "LlamaConfig", "LlamaForCausalLM", DECODER, **NEEDS_CLONE),
+    Case("llama", "LlamaConfig", "LlamaForCausalLM", DECODER),
     Case("qwen2", "Qwen2Config", "Qwen2ForCausalLM", DECODER),
-    Case("mistral", "MistralConfig", "MistralForCausalLM", DECODER, **NEEDS_CLONE),
-    Case("gemma", "GemmaConfig", "GemmaForCausalLM", dict(DECODER, head_dim=8), **NEEDS_CLONE),
+    Case("mistral", "MistralConfig", "MistralForCausalLM", DECODER),
+    Case("gemma", "GemmaConfig", "GemmaForCausalLM", dict(DECODER, head_dim=8)),
     Case("phi3", "Phi3Config", "Phi3ForCausalLM", dict(DECODER, pad_token_id=0)),
     Case("bert", "BertConfig", "BertForMaskedLM", ENCODER_NO_DROPOUT, causal=False),
 ]
@@ -60,9 +53,7 @@ def model_inputs(case: Case, labels: bool = False) -> dict:
     ids = rng.integers(2, 64, size=(2, 7)).astype(np.int64)
     mask = np.ones((2, 7), np.int64)
     mask[1, 5:] = 0  # the second sequence is padded
-    inputs = {"input_ids": ids, "return_dict": True}
-    if case.padded:
-        inputs["attention_mask"] = mask
+    inputs = {"input_ids": ids, "attention_mask": mask, "return_dict": True}
     if case.causal:
         inputs["use_cache"] = False
     if labels:

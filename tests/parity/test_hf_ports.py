@@ -2,8 +2,9 @@
 with the fallback, match the torch originals (random weights, small configs).
 
 One row per model, one shared function: the same random torch weights are copied into the port
-by name, both get the same token ids and an attention mask with the second sequence padded, and the logits are compared. The bar is fp32 max abs error <= 1e-4 on the logits, and the default fp32
-tolerance of the tool (1e-5 relative).
+by name, both get the same token ids and an attention mask with the second sequence padded, and
+the logits are compared. The bar is fp32 max abs error <= 1e-4 on the logits, and the default
+fp32 tolerance of the tool (1e-5 relative).
 """
 
 import dataclasses

@@ -90,7 +90,8 @@ def _chain_root(node: cst.BaseExpression) -> cst.Name | None:
 class Converter(cst.CSTTransformer):
     """The single pass. Rule handlers get this object as `ctx`."""
 
-    def __init__(self, module: cst.Module, scopes, table: dict[str, Mapping]):
+    def __init__(self, module: cst.Module, scopes, table: dict[str, Mapping],
+                 unclaimable: frozenset = frozenset()):
         super().__init__()
         self.module = module
         self.scopes = scopes
@@ -112,8 +113,9 @@ class Converter(cst.CSTTransformer):
         self.class_modules: dict[int, set[str]] = {}
         self.statements: list[cst.CSTNode] = []  # the original statements being visited
         self.state: dict[str, object] = {}       # scratch space of the rule families
+        self._import_roots: set[str] = set()  # every name bound by an import
         self._torch_roots = self._collect_torch_bindings()
-        self.namer = Namer(self._global_bindings())
+        self.namer = Namer(self._global_bindings(), unclaimable)
 
     # ------------------------------------------------------------ name resolution
     def _collect_torch_bindings(self) -> set[str]:
@@ -123,6 +125,7 @@ class Converter(cst.CSTTransformer):
                 continue
             for assignment in scope.assignments:
                 if isinstance(assignment, ImportAssignment):
+                    self._import_roots.add(assignment.name)
                     names = assignment.get_qualified_names_for(assignment.name)
                     if any(is_torch_name(q.name) for q in names):
                         roots.add(assignment.name)
@@ -152,9 +155,23 @@ class Converter(cst.CSTTransformer):
         torch_names = sorted(n for n in names if is_torch_name(n))
         return torch_names[0] if len(torch_names) == 1 else None
 
+    def _is_module_function(self, func: cst.Attribute) -> bool:
+        """`np.max(...)`, `mint.cat(...)`: a function reached through an imported name."""
+        root = _chain_root(func)
+        return root is not None and root.value in self._import_roots and self._is_access(root)
+
     def _is_access(self, name: cst.Name) -> bool:
         scope = self.scopes.get(name)
         return scope is not None and any(a.node is name for a in scope.accesses[name])
+
+    def resolves_to_prefix(self, node: cst.CSTNode, *prefixes: str) -> bool:
+        """Whether an imported Name/Attribute resolves to a name starting with a prefix."""
+        root = _chain_root(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if root is None or root.value not in self._import_roots:
+            return False
+        scope = self.scopes.get(node)
+        return scope is not None and any(
+            q.name.startswith(prefixes) for q in scope.get_qualified_names_for(node))
 
     def resolves_to(self, node: cst.CSTNode, *qualified: str) -> bool:
         """Whether a Name/Attribute resolves to one of the given (any package's) names."""
@@ -185,6 +202,10 @@ class Converter(cst.CSTTransformer):
 
     def edit(self, original, rule: str, new, before: str | None = None, after: str | None = None):
         """Record a conversion of `original` into `new` and return `new`."""
+        if (isinstance(new, cst.BaseExpression) and getattr(original, "lpar", None)
+                and not new.lpar and hasattr(new, "lpar")):
+            # parentheses around the old expression may carry a line break: keep them
+            new = new.with_changes(lpar=original.lpar, rpar=original.rpar)
         self.edits.append(Edit(self.line(original), rule,
                                _short(before if before is not None else self.code(original)),
                                _short(after if after is not None else self.code(new))))
@@ -358,7 +379,7 @@ class Converter(cst.CSTTransformer):
             self.flag(original, "mapping", f"{self.code(original.func)} may refer to torch but "
                                            "does not resolve to one name")
             return self.leave_torch(original, updated)
-        if isinstance(original.func, cst.Attribute):
+        if isinstance(original.func, cst.Attribute) and not self._is_module_function(original.func):
             name = original.func.attr.value
             for handler in rules.METHODS.get(name, ()):
                 new = handler(self, original, updated)
@@ -466,12 +487,30 @@ class _ImportFixer(cst.CSTTransformer):
         return updated
 
 
-class _TopImportsOnly(AddImportsVisitor):
-    """AddImportsVisitor that does not walk into expressions (it only edits top-level imports)."""
+def _add_imports(module: cst.Module, items) -> cst.Module:
+    """AddImportsVisitor applied to the module's leading import block only.
 
-    def on_visit(self, node):
-        super().on_visit(node)
-        return isinstance(node, (cst.Module, cst.SimpleStatementLine, cst.ImportFrom))
+    AddImportsVisitor reads and edits just the imports at the top of a module, but walks the
+    whole tree to find them; giving it the top block alone does the same work for a fraction
+    of the cost, and the rest of the module is put back after it unchanged.
+    """
+    body = list(module.body)
+    k = 0
+    while k < len(body) and isinstance(body[k], cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) or
+            (k == 0 and isinstance(s, cst.Expr) and isinstance(s.value, cst.SimpleString))
+            for s in body[k].body):
+        k += 1
+    context = CodemodContext()
+    for item in items:
+        AddImportsVisitor.add_needed_import(context, item.module, item.obj_name, item.alias)
+    head = module.with_changes(body=body[:k]).visit(AddImportsVisitor(context))
+    return module.with_changes(body=[*head.body, *body[k:]], header=head.header)
+
+
+def _starts_blank(module: cst.Module) -> bool:
+    return (not module.header and bool(module.body) and bool(module.body[0].leading_lines)
+            and module.body[0].leading_lines[0].comment is None)
 
 
 def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None) -> tuple[cst.Module, Converter]:
@@ -481,26 +520,31 @@ def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None) 
     scopes = wrapper.resolve(ScopeProvider)
     conv = Converter(module, scopes, table)
     new = module.visit(conv)
+    needless = conv.namer.renamed_leftovers - conv.namer.used_short
+    if needless:
+        # a torch alias was renamed to make room for a MindSpore name that was never used
+        conv = Converter(module, scopes, table, unclaimable=frozenset(needless))
+        new = module.visit(conv)
     if conv.torch_imports:
         # the fixer needs the original import nodes: map them through by identity of the
         # (unvisited, hence unchanged) import statements
         new = new.visit(_ImportFixer(conv))
     if conv.namer.needed:
-        context = CodemodContext()
-        for item in conv.namer.needed:
-            AddImportsVisitor.add_needed_import(context, item.module, item.obj_name, item.alias)
-        new = new.visit(_TopImportsOnly(context))
+        new = _add_imports(new, conv.namer.needed)
+    if _starts_blank(new) and not _starts_blank(module):
+        # the removed imports at the top must not leave the file starting with blank lines
+        first = new.body[0]
+        lines = list(first.leading_lines)
+        while lines and lines[0].comment is None:
+            lines.pop(0)
+        new = new.with_changes(body=[first.with_changes(leading_lines=lines), *new.body[1:]])
     return new, conv
-
-
-def _has_torch(code: str) -> bool:
-    return "torch" in code or "transformers" in code
 
 
 def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] | None = None) -> FileResult:
     """Convert one file's source. A file that does not parse comes back unchanged with `error`."""
     result = FileResult(path=path, original=code, code=code)
-    if not _has_torch(code):
+    if not code.strip():
         return result
     try:
         module = cst.parse_module(code)

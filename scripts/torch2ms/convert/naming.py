@@ -37,7 +37,7 @@ def dotted(text: str) -> cst.BaseExpression:
 
 
 class Namer:
-    def __init__(self, global_bindings: dict[str, set[str]]):
+    def __init__(self, global_bindings: dict[str, set[str]], unclaimable: frozenset = frozenset()):
         # name -> the qualified names it is bound to at module level
         self.bindings = global_bindings
         self.needed: list[ImportItem] = []
@@ -46,7 +46,9 @@ class Namer:
         self.claimed = {
             name for name, _ in _SHORT.values()
             if name in global_bindings and all(is_torch_name(q) for q in global_bindings[name])
+            and name not in unclaimable
         }
+        self.renamed_leftovers: set[str] = set()
 
     def _free(self, name: str, meaning: str) -> bool:
         bound = self.bindings.get(name)
@@ -88,4 +90,7 @@ class Namer:
 
     def leftover_name(self, name: str) -> str:
         """What a torch binding's name becomes when the converted code takes it over."""
-        return f"torch_{name}" if name in self.claimed else name
+        if name in self.claimed:
+            self.renamed_leftovers.add(name)
+            return f"torch_{name}"
+        return name

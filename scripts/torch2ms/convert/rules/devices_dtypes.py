@@ -16,6 +16,12 @@ def dtype(ctx, original, updated, qn):
     return ctx.edit(original, FAMILY, ctx.render(DTYPES[qn]))
 
 
+@reference(*_DATA["tensor_types"])
+def tensor_type(ctx, original, updated, qn):
+    """`Optional[torch.FloatTensor]` -> `Optional[ms.Tensor]` (annotations, isinstance)."""
+    return ctx.edit(original, FAMILY, ctx.render("mindspore.Tensor"))
+
+
 @call(*_DATA["device_calls"])
 def device_call(ctx, original, updated, qn):
     ctx.flag(original, FAMILY, f"{qn}(): {DEVICE_NOTE}")

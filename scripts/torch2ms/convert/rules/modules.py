@@ -27,9 +27,18 @@ _TARGETS = {"ModuleList": "mindspore.nn.CellList", "Sequential": "mindspore.nn.S
             "ModuleDict": "mindspore.nn.CellDict"}
 
 
-@reference("torch.nn.Module", "torch.nn.modules.module.Module")
+@reference("torch.nn.Module", "torch.nn.modules.module.Module", prefix=True)
 def module_base(ctx, original, updated, qn):
-    return ctx.edit(original, FAMILY, ctx.render("mindspore.nn.Cell"))
+    """`nn.Module` -> `nn.Cell`, also `nn.Module.__init__` and other class attributes."""
+    rest = qn.split(".Module", 1)[1]
+    return ctx.edit(original, FAMILY, ctx.render("mindspore.nn.Cell" + rest))
+
+
+@call("torch.nn.Module", "torch.nn.modules.module.Module", prefix=True)
+def module_call(ctx, original, updated, qn):
+    rest = qn.split(".Module", 1)[1]
+    new = updated.with_changes(func=ctx.render("mindspore.nn.Cell" + rest))
+    return ctx.edit(original, FAMILY, new, before=ctx.code(original.func), after=ctx.code(new.func))
 
 
 def _is_module_base(ctx, base: cst.BaseExpression) -> bool:

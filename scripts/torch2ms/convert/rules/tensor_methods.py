@@ -56,6 +56,8 @@ def is_tensor(ctx, expr: cst.BaseExpression) -> bool:
                     and (not qn.startswith("torch.nn.") or qn.startswith("torch.nn.functional."))
                     and not qn.startswith(("torch.cuda.", "torch.backends.", "torch.distributed.",
                                            "torch.utils.", "torch.optim.", "torch.jit.")))
+        if ctx.resolves_to_prefix(expr.func, "mindspore.mint.", "mindspore.ops."):
+            return True
         if isinstance(expr.func, cst.Attribute):
             return (expr.func.attr.value not in _NON_TENSOR_RESULTS
                     and is_tensor(ctx, expr.func.value))

@@ -35,8 +35,8 @@ def eval_(ctx, original: cst.Call, updated: cst.Call):
 
 @method("train")
 def train(ctx, original: cst.Call, updated: cst.Call):
-    if len(original.args) > 1 or any(a.star for a in original.args):
-        return None
+    if len(original.args) > 1 or any(a.star or a.keyword is not None for a in original.args):
+        return None  # not nn.Module.train(mode): another library's train(...)
     if is_module(ctx, original.func.value):
         value = updated.args[0].value if updated.args else cst.Name("True")
         return _set_train(ctx, original, updated, value)

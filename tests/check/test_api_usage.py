@@ -101,3 +101,26 @@ def test_unimportable_package_is_never_a_pass(check, index, monkeypatch):
 def test_dunder_of_a_class_is_not_missing(check):
     result = check(HEADER + "class M(nn.Cell):\n    def __init__(self):\n        nn.Cell.__init__(self)\n")
     assert result.findings == []
+
+
+def test_self_calls_in_a_cell(check):
+    source = HEADER + (
+        "class Base(nn.Cell):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = mint.nn.Linear(2, 2)\n"
+        "    def helper(self):\n"
+        "        return 1\n"
+        "class Net(Base):\n"
+        "    def construct(self, x):\n"
+        "        self.set_train(False)\n"          # a Cell method
+        "        self.helper()\n"                  # defined in a same-file base
+        "        self._gradient_checkpointing_func(x)\n"  # set from outside, by convention
+        "        y = [m for m in self.named_modules()]\n"  # torch's Module API
+        "        return self.fc(x)\n"              # assigned in __init__
+        "class Other(SomeMixin, nn.Cell):\n"      # unknown base: not judged
+        "    def construct(self, x):\n"
+        "        return self.anything(x)\n")
+    result = check(source)
+    assert [(f.line, f.code) for f in result.findings] == [(15, "api-missing")], result.findings
+    assert "named_modules" in result.findings[0].message

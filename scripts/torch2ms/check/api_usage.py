@@ -10,6 +10,7 @@ import ast
 
 from torch2ms.check.api_index import (KEYWORD_ONLY, installed_versions, POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, ROOTS,
                                       VAR_KEYWORD, VAR_POSITIONAL, ApiIndex)
+from torch2ms.check.cell_members import cell_member_findings
 from torch2ms.check.findings import Finding
 from torch2ms.check.names import Binding, chains, dotted, imported_modules, qualify
 
@@ -82,6 +83,7 @@ class ApiUsage:
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Call):
                 out += self._bind(node)
+        out += cell_member_findings(self.tree, self.bound, self.index)
         return out
 
     def _bind(self, call: ast.Call) -> list[Finding]:

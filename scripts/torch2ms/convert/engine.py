@@ -160,6 +160,19 @@ class Converter(cst.CSTTransformer):
         root = _chain_root(func)
         return root is not None and root.value in self._import_roots and self._is_access(root)
 
+    def _refers_to_torch_import(self, name: cst.Name) -> bool:
+        scope = self.scopes.get(name)
+        if scope is None:
+            return False
+        for access in scope.accesses[name]:
+            if access.node is name:
+                for referent in access.referents:
+                    if isinstance(referent, ImportAssignment) and any(
+                            is_torch_name(q.name)
+                            for q in referent.get_qualified_names_for(referent.name)):
+                        return True
+        return False
+
     def _is_access(self, name: cst.Name) -> bool:
         scope = self.scopes.get(name)
         return scope is not None and any(a.node is name for a in scope.accesses[name])
@@ -374,7 +387,7 @@ class Converter(cst.CSTTransformer):
             self.flag(original, "mapping", f"{qn} has no MindSpore mapping yet")
             return self.leave_torch(original, updated)
         root = _chain_root(original.func)
-        if root is not None and root.value in self._torch_roots and self._is_access(root):
+        if root is not None and root.value in self._torch_roots and self._refers_to_torch_import(root):
             self._sites[id(original)] = "found"
             self.flag(original, "mapping", f"{self.code(original.func)} may refer to torch but "
                                            "does not resolve to one name")
@@ -400,6 +413,8 @@ class Converter(cst.CSTTransformer):
             return updated
         qn = self.qualname(original)
         if qn is None:
+            if not self._refers_to_torch_import(root):
+                return updated
             self.flag(original, "mapping", f"{self.code(original)} may refer to torch but does not resolve to one name")
             return self.leave_torch(original, updated)
         for handler in rules.reference_handlers(qn):

@@ -1,0 +1,65 @@
+"""The mapping table loader: merge, duplicates, unknown keys, the packaged table's targets."""
+
+import importlib
+
+import pytest
+
+from torch2ms.convert.mappings import MappingError, default_table, load_tables
+
+
+def _write(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+
+
+def test_merges_files(tmp_path):
+    _write(tmp_path, "a.yaml", "torch.cat:\n  to: mindspore.mint.cat\n  params: [tensors, dim]\n")
+    _write(tmp_path, "b.yaml", "Tensor.view:\n  to: view\n")
+    table = load_tables(tmp_path)
+    assert table["torch.cat"].params == ("tensors", "dim") and table["torch.cat"].source == "a.yaml"
+    assert table["Tensor.view"].is_method and not table["Tensor.view"].method_target_is_function
+
+
+@pytest.mark.parametrize("files,message", [
+    ({"a.yaml": "torch.cat: {to: x}\n", "b.yaml": "torch.cat: {to: y}\n"}, "defined in both"),
+    ({"a.yaml": "torch.cat: {to: x}\ntorch.cat: {to: y}\n"}, "defined twice"),
+    ({"a.yaml": "torch.cat: {to: x, renamed: {}}\n"}, "unknown key"),
+    ({"a.yaml": "torch.cat: {params: [a]}\n"}, "`to:` is required"),
+    ({"a.yaml": "torch.cat: {to: null}\n"}, "needs a `note:`"),
+    ({"a.yaml": "torch.cat: {to: x, status: done}\n"}, "status must be"),
+])
+def test_rejects_bad_tables(tmp_path, files, message):
+    for name, text in files.items():
+        _write(tmp_path, name, text)
+    with pytest.raises(MappingError, match=message):
+        load_tables(tmp_path)
+
+
+def _resolve(target: str):
+    parts = target.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(target)
+
+
+def test_packaged_table_loads_and_every_function_target_exists():
+    import mindspore
+
+    table = default_table()
+    missing = []
+    for name, entry in table.items():
+        if entry.to is None:
+            continue
+        try:
+            if entry.is_method and not entry.method_target_is_function:
+                assert hasattr(mindspore.Tensor, entry.to)
+            else:
+                _resolve(entry.to)
+        except (ImportError, AttributeError, AssertionError):
+            missing.append(f"{name} -> {entry.to}")
+    assert not missing, missing

@@ -36,6 +36,11 @@ CASES = [
     Case("gemma", "GemmaConfig", "GemmaForCausalLM", dict(DECODER, head_dim=8)),
     Case("phi3", "Phi3Config", "Phi3ForCausalLM", dict(DECODER, pad_token_id=0)),
     Case("bert", "BertConfig", "BertForMaskedLM", ENCODER_NO_DROPOUT, causal=False),
+    Case("roberta", "RobertaConfig", "RobertaForMaskedLM", dict(ENCODER_NO_DROPOUT, pad_token_id=1), causal=False),
+    # mindone's GPT-2 keeps the older nn layers: its embeddings and layer norms load by alias
+    Case("gpt2", "GPT2Config", "GPT2LMHeadModel", dict(
+        vocab_size=64, n_embd=32, n_layer=2, n_head=4, n_positions=64, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
+    )),
 ]
 
 

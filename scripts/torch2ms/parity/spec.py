@@ -11,7 +11,7 @@
     tolerance: {atol: 1e-5, rtol: 1e-5}   # or per dtype: {float16: {atol: .., rtol: ..}}
     rename: {"transformer.h.": "transformer.blocks."}  # torch -> port names (exact or prefix.)
     mode: forward              # or train
-    train: {loss: projection, output: logits, optimizer: sgd, optimizer_kwargs: {lr: 0.1}}
+    train: {loss: projection, output: logits, optimizer: adamw, optimizer_kwargs: {lr: 0.1}}
     seed: 0                    # torch.manual_seed before the torch build (random weights)
 """
 
@@ -82,7 +82,7 @@ def validate(spec: dict) -> dict:
         raise SpecError(f"train takes only: {', '.join(sorted(TRAIN_KEYS))}")
     if train.get("loss", "projection") not in ("projection", "mse", "value"):
         raise SpecError(f"train.loss must be projection, mse or value, not {train['loss']!r}")
-    if str(train.get("optimizer", "sgd")).lower() not in ("sgd", "adam", "adamw"):
+    if str(train.get("optimizer", "adamw")).lower() not in ("sgd", "adam", "adamw"):
         raise SpecError(f"train.optimizer must be sgd, adam or adamw, not {train['optimizer']!r}")
     for i, item in enumerate(spec["inputs"]):
         if not isinstance(item, dict) or "shape" not in item:
@@ -115,7 +115,7 @@ def make_inputs(spec: dict) -> tuple[tuple, dict]:
         raise SpecError(f"train takes only: {', '.join(sorted(TRAIN_KEYS))}")
     if train.get("loss", "projection") not in ("projection", "mse", "value"):
         raise SpecError(f"train.loss must be projection, mse or value, not {train['loss']!r}")
-    if str(train.get("optimizer", "sgd")).lower() not in ("sgd", "adam", "adamw"):
+    if str(train.get("optimizer", "adamw")).lower() not in ("sgd", "adam", "adamw"):
         raise SpecError(f"train.optimizer must be sgd, adam or adamw, not {train['optimizer']!r}")
     for i, item in enumerate(spec["inputs"]):
         value = make_input(item, i)

@@ -66,8 +66,9 @@ def assert_same(ms_out, torch_out, dtype="float32", what="output"):
         np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64), rtol=rtol, atol=atol, err_msg=what)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def fallback():
+    """The fallback, enabled for the whole test module (enabling scans every loaded module)."""
     import torch2ms.cpu_fallback as fb
 
     with fb.enabled():

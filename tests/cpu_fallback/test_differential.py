@@ -21,6 +21,15 @@ class Fl:  # a float tensor input, differentiable
     shape: tuple
     positive: bool = False
     diff: bool = True  # False: torch does not differentiate this argument (class weights)
+    scale: float = 1.0
+    offset: float = 0.0
+    unit: bool = False  # values in (-0.9, 0.9)
+
+
+@dataclasses.dataclass(frozen=True)
+class Special:  # a fixed kind of float input: "infs" (with +-inf and nan), "signs" (+-1)
+    kind: str
+    shape: tuple = (8,)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +125,130 @@ CASES = [
          {"ignore_index": -1, "label_smoothing": 0.2, "weight": Fl((5,), positive=True, diff=False)},
          id="ignore-smooth-weight"),
     Case("mint.nn.functional.cross_entropy", (Fl((4, 5)), Fl((4, 5), positive=True)), id="prob-target"),
+    # creation from a tensor
+    Case("mint.zeros_like", (Fl((2, 3)),), grad=False),
+    Case("mint.ones_like", (Fl((2, 3)),), grad=False),
+    Case("mint.ones_like", (Fl((2, 3)),), {"dtype": "float16"}, dtypes=("float32",), grad=False, id="dtype"),
+    Case("mint.full_like", (Fl((2, 3)), 2.5), grad=False),
+    Case("mint.linspace", (0.0, 1.0, 7), dtypes=("float32",), grad=False),
+    Case("mint.linspace", (-2, 3, 5), {"dtype": "float16"}, dtypes=("float32",), grad=False, id="dtype"),
+    Case("mint.clone", (Fl((2, 3)),)),
+    # math
+    Case("mint.acos", (Fl((3, 4), unit=True),)),
+    Case("mint.acosh", (Fl((3, 4), positive=True, offset=1.0),)),
+    Case("mint.arccosh", (Fl((3, 4), positive=True, offset=1.0),)),
+    Case("mint.asin", (Fl((3, 4), unit=True),)),
+    Case("mint.arcsin", (Fl((3, 4), unit=True),)),
+    Case("mint.asinh", (Fl((3, 4)),)),
+    Case("mint.arcsinh", (Fl((3, 4)),)),
+    Case("mint.atan", (Fl((3, 4)),)),
+    Case("mint.arctan", (Fl((3, 4)),)),
+    Case("mint.atan2", (Fl((3, 4)), Fl((3, 4)))),
+    Case("mint.log2", (Fl((3, 4), positive=True),)),
+    Case("mint.log10", (Fl((3, 4), positive=True),)),
+    Case("mint.exp2", (Fl((3, 4)),)),
+    Case("mint.special.exp2", (Fl((3, 4)),)),
+    Case("mint.frac", (Fl((3, 4), scale=3.0),), grad=False),
+    Case("mint.logaddexp", (Fl((3, 4)), Fl((3, 4)))),
+    Case("mint.logaddexp2", (Fl((3, 4)), Fl((3, 4)))),
+    Case("mint.isneginf", (Special("infs"),), dtypes=("float32",), grad=False),
+    Case("mint.bitwise_not", (In(0, 16, (3, 4)),), dtypes=("float32",), grad=False),
+    Case("mint.bitwise_or", (In(0, 16, (3, 4)), In(0, 16, (3, 4))), dtypes=("float32",), grad=False),
+    Case("mint.bitwise_xor", (In(0, 16, (3, 4)), In(0, 16, (3, 4))), dtypes=("float32",), grad=False),
+    Case("mint.outer", (Fl((3,)), Fl((4,)))),
+    Case("mint.mm", (Fl((3, 4)), Fl((4, 2)))),
+    Case("mint.mv", (Fl((3, 4)), Fl((4,)))),
+    Case("mint.dot", (Fl((5,)), Fl((5,)))),
+    Case("mint.addmm", (Fl((3, 2)), Fl((3, 4)), Fl((4, 2))), {"beta": 0.5, "alpha": 2.0}),
+    Case("mint.addmv", (Fl((3,)), Fl((3, 4)), Fl((4,))), {"beta": 0.5, "alpha": 2.0}),
+    Case("mint.baddbmm", (Fl((2, 3, 2)), Fl((2, 3, 4)), Fl((2, 4, 2))), {"beta": 0.5, "alpha": 2.0}),
+    Case("mint.addbmm", (Fl((3, 2)), Fl((2, 3, 4)), Fl((2, 4, 2))), {"alpha": 0.5}),
+    Case("mint.addcdiv", (Fl((3, 4)), Fl((3, 4)), Fl((3, 4), positive=True)), {"value": 0.5}),
+    Case("mint.addcmul", (Fl((3, 4)), Fl((3, 4)), Fl((3, 4))), {"value": 0.5}),
+    Case("mint.trace", (Fl((4, 4)),)),
+    Case("mint.std", (Fl((3, 5)),), {"dim": 1}),
+    Case("mint.std", (Fl((3, 5)),), id="all"),
+    Case("mint.var", (Fl((3, 5)),), {"dim": 0, "correction": 0, "keepdim": True}, id="biased"),
+    Case("mint.var_mean", (Fl((3, 5)),), {"dim": 1}, grad_output=0),
+    Case("mint.std_mean", (Fl((3, 5)),), {"dim": 1}, grad_output=0),
+    Case("mint.median", (Fl((3, 5)),), grad=False, id="all"),
+    Case("mint.median", (Fl((3, 6)),), {"dim": 1}, grad_output=0, id="dim"),
+    Case("mint.logsumexp", (Fl((3, 5)), 1)),
+    Case("mint.logsumexp", (Fl((3, 5)), (0, 1)), {"keepdim": True}, id="dims"),
+    Case("mint.norm", (Fl((3, 5)),)),
+    Case("mint.norm", (Fl((3, 5)),), {"p": 1, "dim": 1}, id="p1"),
+    Case("mint.linalg.norm", (Fl((3, 5)),)),
+    Case("mint.linalg.norm", (Fl((3, 5)),), {"ord": 3, "dim": 1}, id="ord3"),
+    Case("mint.linalg.vector_norm", (Fl((3, 5)),), {"ord": 2, "dim": -1, "keepdim": True}),
+    Case("mint.linalg.vector_norm", (Fl((3, 5)),), {"ord": float("inf")}, grad=False, id="inf"),
+    Case("mint.equal", (Fl((3, 4)), Fl((3, 4))), dtypes=("float32",), grad=False),
+    Case("mint.diag", (Fl((4,)),)),
+    Case("mint.diag", (Fl((4,)),), {"diagonal": 1}, id="above"),
+    Case("mint.diag", (Fl((4,)),), {"diagonal": -2}, id="below"),
+    Case("mint.diag", (Fl((4, 5)),), {"diagonal": 1}, id="2d"),
+    Case("mint.roll", (Fl((3, 4)), 1, 1)),
+    Case("mint.roll", (Fl((3, 4)), (2, -1), (0, 1)), id="two-dims"),
+    Case("mint.roll", (Fl((3, 4)), 5), id="flat"),
+    Case("mint.histc", (Fl((20,)),), {"bins": 5, "min": -2, "max": 2}, dtypes=("float32",), grad=False),
+    Case("mint.bincount", (In(0, 6, (20,)),), dtypes=("float32",), grad=False),
+    Case("mint.bincount", (In(0, 6, (20,)),), {"weights": Fl((20,), diff=False), "minlength": 8},
+         dtypes=("float32",), grad=False, id="weights"),
+    Case("mint.unique", (In(0, 5, (12,)),), {"return_inverse": True, "return_counts": True},
+         dtypes=("float32",), grad=False),
+    Case("mint.count_nonzero", (In(0, 3, (3, 4)),), {"dim": 1}, dtypes=("float32",), grad=False),
+    Case("mint.take", (Fl((3, 4)), In(0, 12, (2, 3)))),
+    Case("mint.scatter_add", (Fl((3, 4)), 1, In(0, 4, (3, 2)), Fl((3, 2)))),
+    # selection and ordering
+    Case("mint.argmin", (Fl((3, 6)),), {"dim": 1}, grad=False),
+    Case("mint.sort", (Fl((3, 6)),), grad_output=0),
+    Case("mint.sort", (Fl((3, 6)),), {"dim": 0, "descending": True}, grad_output=0, id="desc"),
+    Case("mint.argsort", (Fl((3, 6)),), {"dim": 1, "descending": True}, grad=False),
+    # activations
+    Case("mint.nn.functional.leaky_relu", (Fl((3, 5)),), {"negative_slope": 0.2}),
+    Case("mint.nn.functional.logsigmoid", (Fl((3, 5)),)),
+    Case("mint.nn.functional.mish", (Fl((3, 5)),)),
+    Case("mint.nn.functional.relu6", (Fl((3, 5), scale=5.0),)),
+    Case("mint.nn.functional.elu", (Fl((3, 5)),), {"alpha": 0.7}),
+    Case("mint.nn.functional.selu", (Fl((3, 5)),)),
+    Case("mint.nn.functional.hardtanh", (Fl((3, 5), scale=2.0),), {"min_val": -0.5, "max_val": 1.5}),
+    Case("mint.nn.functional.threshold", (Fl((3, 5)),), {"threshold": 0.1, "value": 20.0}),
+    Case("mint.nn.functional.one_hot", (In(0, 4, (2, 3)),), dtypes=("float32",), grad=False),
+    Case("mint.nn.functional.one_hot", (In(0, 4, (5,)), 6), dtypes=("float32",), grad=False, id="num_classes"),
+    # losses
+    Case("mint.nn.functional.nll_loss", (Fl((4, 5)), In(0, 5, (4,)))),
+    Case("mint.nn.functional.nll_loss", (Fl((2, 5, 3)), In(-1, 5, (2, 3))), {"ignore_index": -1, "reduction": "sum"},
+         id="nd-ignore"),
+    Case("mint.nn.functional.l1_loss", (Fl((3, 4)), Fl((3, 4)))),
+    Case("mint.nn.functional.mse_loss", (Fl((3, 4)), Fl((3, 4))), {"reduction": "sum"}),
+    Case("mint.nn.functional.kl_div", (Fl((3, 4)), Fl((3, 4), positive=True)), {"reduction": "batchmean"}),
+    Case("mint.nn.functional.kl_div", (Fl((3, 4)), Fl((3, 4))), {"reduction": "sum", "log_target": True}, id="log_target"),
+    Case("mint.nn.functional.soft_margin_loss", (Fl((3, 4)), Special("signs", (3, 4)))),
+    # normalisation
+    Case("mint.nn.functional.batch_norm", (Fl((4, 3, 2)), Fl((3,), diff=False), Fl((3,), positive=True, diff=False),
+                                            Fl((3,)), Fl((3,))), id="eval"),
+    Case("mint.nn.functional.batch_norm", (Fl((4, 3, 2, 2)), None, None, Fl((3,)), Fl((3,))),
+         {"training": True}, id="train-no-stats"),
+    # convolution and pooling
+    Case("mint.nn.functional.conv1d", (Fl((2, 3, 9)), Fl((4, 3, 3)), Fl((4,))), {"stride": 2, "padding": 1}),
+    Case("mint.nn.functional.conv2d", (Fl((2, 3, 7, 7)), Fl((4, 3, 3, 3)), Fl((4,))), {"padding": 1}),
+    Case("mint.nn.functional.conv2d", (Fl((1, 4, 8, 8)), Fl((6, 2, 3, 3))),
+         {"stride": 2, "dilation": 2, "groups": 2}, id="groups-dilation"),
+    Case("mint.nn.functional.conv2d", (Fl((1, 2, 6, 6)), Fl((3, 2, 3, 3))), {"padding": "same"}, id="same"),
+    Case("mint.nn.functional.conv3d", (Fl((1, 2, 5, 5, 5)), Fl((3, 2, 2, 2, 2)), Fl((3,))), {"padding": 1}),
+    Case("mint.nn.functional.conv_transpose2d", (Fl((2, 3, 4, 4)), Fl((3, 2, 3, 3)), Fl((2,)))),
+    Case("mint.nn.functional.conv_transpose2d", (Fl((1, 4, 3, 5)), Fl((4, 3, 3, 2))),
+         {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2, "dilation": 1}, id="strided-groups"),
+    Case("mint.nn.functional.max_pool2d", (Fl((2, 3, 6, 6)), 2)),
+    Case("mint.nn.functional.max_pool2d", (Fl((1, 2, 7, 7)), 3), {"stride": 2, "padding": 1}, id="stride-pad"),
+    Case("mint.nn.functional.avg_pool1d", (Fl((2, 3, 8)), 2)),
+    Case("mint.nn.functional.avg_pool2d", (Fl((2, 3, 6, 6)), 2)),
+    Case("mint.nn.functional.avg_pool2d", (Fl((1, 2, 7, 7)), 3), {"stride": 2, "padding": 1, "count_include_pad": False},
+         id="no-pad-count"),
+    Case("mint.nn.functional.avg_pool3d", (Fl((1, 2, 4, 4, 4)), 2), dtypes=("float32",)),  # torch CPU: no half
+    Case("mint.nn.functional.adaptive_avg_pool1d", (Fl((2, 3, 8)), 4)),
+    Case("mint.nn.functional.adaptive_avg_pool2d", (Fl((2, 3, 6, 6)), (3, 2))),
+    Case("mint.nn.functional.unfold", (Fl((2, 3, 5, 5)), 2), {"stride": 1, "padding": 1}),
+    Case("mint.nn.functional.fold", (Fl((1, 12, 4)), (3, 3), 2)),
     # not mint: called by mindone's Qwen2 port
     Case("ops.rms_norm", (Fl((2, 3, 8)), Fl((8,))), {"epsilon": 1e-6}, grad_output=0, leading=1,
          torch=lambda x, g, epsilon: (torch_rms_norm(x, g, epsilon),), id="qwen2"),
@@ -142,10 +275,16 @@ def _params():
 def _build(spec, dtype, rng):
     """numpy values of one input, and the float arrays in order (they get gradients)."""
     if isinstance(spec, Fl):
-        values = rng.standard_normal(spec.shape).astype(np.float32)
+        values = rng.standard_normal(spec.shape).astype(np.float32) * spec.scale
         if spec.positive:
             values = np.abs(values) + 0.1
-        return ("float" if spec.diff else "const", values)
+        if spec.unit:
+            values = np.tanh(values) * 0.9
+        return ("float" if spec.diff else "const", (values + spec.offset).astype(np.float32))
+    if isinstance(spec, Special):
+        if spec.kind == "infs":
+            return ("const", np.array([1.0, -np.inf, np.inf, np.nan, -2.0, 0.0, -np.inf, 3.0], np.float32))
+        return ("const", np.where(rng.random(spec.shape) < 0.5, -1.0, 1.0).astype(np.float32))
     if isinstance(spec, In):
         return ("int", rng.integers(spec.low, spec.high, spec.shape))
     if isinstance(spec, Bo):

@@ -180,7 +180,12 @@ def histc(input, bins=100, min=0, max=0):
 
 
 def bincount(input, weights=None, minlength=0):
-    return ops.bincount(input, weights, minlength)
+    """Counts are int64 as in torch (ops.bincount returns float32); weighted sums keep the
+    weights' dtype."""
+    out = ops.bincount(input, weights, minlength)
+    if weights is None:
+        return ops.cast(out, ms.int64)
+    return out if out.dtype == weights.dtype else ops.cast(out, weights.dtype)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):

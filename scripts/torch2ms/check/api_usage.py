@@ -12,7 +12,7 @@ from torch2ms.check.api_index import (KEYWORD_ONLY, installed_versions, POSITION
                                       VAR_KEYWORD, VAR_POSITIONAL, ApiIndex)
 from torch2ms.check.cell_members import cell_member_findings
 from torch2ms.check.findings import Finding
-from torch2ms.check.names import Binding, chains, dotted, imported_modules, qualify
+from torch2ms.check.names import Binding, chains, dotted, imported_modules, nodes, qualify
 
 SHOWN_PARAMS = 8
 
@@ -80,7 +80,7 @@ class ApiUsage:
             _, missing = self.index.resolve(q)
             if missing:
                 missing_finding(node.lineno, chain, missing)
-        for node in ast.walk(self.tree):
+        for node in nodes(self.tree):
             if isinstance(node, ast.Call):
                 out += self._bind(node)
         out += cell_member_findings(self.tree, self.bound, self.index)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from torch2ms.check.findings import Finding
-from torch2ms.check.names import dotted, qualify
+from torch2ms.check.names import dotted, nodes, qualify
 
 CELL = "mindspore.nn.Cell"
 
@@ -26,11 +26,11 @@ def _own_names(cls: ast.ClassDef) -> set[str]:
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
-    for node in ast.walk(cls):
+    for node in nodes(cls):
         targets = node.targets if isinstance(node, ast.Assign) else \
             [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
         for t in targets:
-            for sub in ast.walk(t):
+            for sub in nodes(t):
                 if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
                     names.add(sub.attr)
     return names
@@ -38,7 +38,7 @@ def _own_names(cls: ast.ClassDef) -> set[str]:
 
 def _dynamic(cls: ast.ClassDef) -> bool:
     """setattr(self, ...) or a __getattr__: members we cannot list."""
-    for node in ast.walk(cls):
+    for node in nodes(cls):
         if isinstance(node, ast.FunctionDef) and node.name in ("__getattr__", "__getattribute__"):
             return True
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setattr":
@@ -53,7 +53,7 @@ def cell_member_findings(tree: ast.AST, bound: dict[str, str], index) -> list[Fi
     from torch2ms.check.torch_left import rules
 
     cell_members = set(entry["members"]) | set(rules()["cell_external_attributes"])
-    classes = {c.name: c for c in ast.walk(tree) if isinstance(c, ast.ClassDef)}
+    classes = {c.name: c for c in nodes(tree) if isinstance(c, ast.ClassDef)}
     known: dict[str, set[str] | None] = {}  # class name -> its members, None when not judged
 
     def members(name: str, seen=()) -> set[str] | None:
@@ -86,7 +86,7 @@ def cell_member_findings(tree: ast.AST, bound: dict[str, str], index) -> list[Fi
         have = members(name)
         if have is None or not _is_cell(name, classes, bound):
             continue
-        for node in ast.walk(cls):
+        for node in nodes(cls):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "self"
                     and node.func.attr not in have

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from functools import lru_cache
+
+
+@lru_cache(maxsize=128)
+def nodes(tree: ast.AST) -> tuple[ast.AST, ...]:
+    """All nodes under `tree` in ast.walk order, walked once: every check reads this list."""
+    return tuple(ast.walk(tree))
 
 
 @dataclass(frozen=True)
@@ -17,7 +24,7 @@ class Binding:
 def import_bindings(tree: ast.AST) -> list[Binding]:
     """Every absolute import in the file, also those inside functions and classes."""
     out = []
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -36,7 +43,7 @@ def import_bindings(tree: ast.AST) -> list[Binding]:
 def imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
     """(module, line) for every absolute import statement, e.g. ("torch.nn", 3)."""
     out = []
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if isinstance(node, ast.Import):
             out += [(a.name, node.lineno) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
@@ -47,7 +54,7 @@ def imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
 def dynamic_imports(tree: ast.AST) -> list[tuple[str, int]]:
     """`importlib.import_module("x")` and `__import__("x")` with a literal module name."""
     out = []
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         first = node.args[0]
@@ -86,7 +93,7 @@ def chains(tree: ast.AST):
     `a.b.c` yields once for the whole chain, not again for `a.b` or `a`.
     """
     inner: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if id(node) in inner:
             continue
         if isinstance(node, ast.Attribute):

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from torch2ms.check.findings import Finding
-from torch2ms.check.names import Binding, chains, dynamic_imports, imported_modules, qualify
+from torch2ms.check.names import Binding, chains, dynamic_imports, imported_modules, nodes, qualify
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 ECOSYSTEM_FILE = Path(__file__).parent.parent / "scan" / "ecosystem.yaml"
@@ -101,7 +101,7 @@ def _idioms(tree: ast.AST, api_params) -> list[Finding]:
     r = rules()
     out = []
     cell_classes = _cell_classes(tree)
-    for node in ast.walk(tree):
+    for node in nodes(tree):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in r["methods"]:
@@ -133,7 +133,7 @@ def _cell_classes(tree: ast.AST) -> set[str]:
     from torch2ms.check.names import dotted, import_bindings
 
     bound = {b.name: b.qualname for b in import_bindings(tree)}
-    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    classes = [n for n in nodes(tree) if isinstance(n, ast.ClassDef)]
     cells: set[str] = set()
     changed = True
     while changed:

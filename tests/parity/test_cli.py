@@ -56,6 +56,15 @@ def test_json_report_and_train_mode(tmp_path, capsys):
     assert "grad:blocks.0.mlp.fc1.weight" in failing
 
 
+def test_port_whose_weights_do_not_map_exits_1(tmp_path, capsys):
+    spec = write_spec(tmp_path, mindspore={"kwargs": {"fault": "wide_head"}})
+    code = main(["parity", TORCH_FILE, MS_FILE, "--spec", spec])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "the torch weights do not map onto the port" in out
+    assert "shape mismatch: torch head.weight [5, 16] vs mindspore head.weight [6, 16]" in out
+
+
 def test_port_that_does_not_import_exits_1(tmp_path, capsys):
     broken = tmp_path / "port.py"
     broken.write_text("import mindspore\nfrom mindspore import mint\nx = mint.no_such_api\n")

@@ -64,6 +64,14 @@ def test_one_file_passes_with_exit_0_and_json(ws):
     assert out["files"]["good.py"]["verdict"] == "pass"
 
 
+def test_relative_path_in_the_workspace(ws, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    proc = torch2ms("check", "--workspace", str(ws), "outputs/good.py", cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("good.py: pass")
+
+
 def test_bad_input_exits_2(ws, tmp_path):
     proc = torch2ms("check", "--workspace", str(ws), str(ws / "outputs" / "missing.py"))
     assert proc.returncode == 2

@@ -49,7 +49,9 @@ def _fail(message: str) -> int:
 
 def _collect(paths: list[str], ws: Workspace) -> list[Path] | str:
     """The .py files to check, or an error message."""
-    targets = [Path(p) for p in paths] or [ws.outputs]
+    # a relative path that is not there from here is taken from the workspace (outputs/x.py)
+    targets = [Path(p) if Path(p).exists() or Path(p).is_absolute() or not (ws.root / p).exists()
+               else ws.root / p for p in paths] or [ws.outputs]
     files: list[Path] = []
     for t in targets:
         if not t.exists():

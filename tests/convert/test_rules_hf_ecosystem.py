@@ -12,9 +12,9 @@ CASES = [
         tok = AutoTokenizer.from_pretrained("gpt2")
         model = AutoModelForCausalLM.from_pretrained("gpt2", torch_dtype=torch.float16)
         """, """\
-        from transformers import AutoTokenizer
         import mindspore as ms
         from mindone.transformers import AutoModelForCausalLM
+        from transformers import AutoTokenizer
 
         tok = AutoTokenizer.from_pretrained("gpt2")
         model = AutoModelForCausalLM.from_pretrained("gpt2", mindspore_dtype=ms.float16)

@@ -11,8 +11,8 @@ CASES = [
         def f(x: Optional[torch.FloatTensor], d=torch.bfloat16):
             return x.to(torch.long), torch.bool, isinstance(x, torch.LongTensor)
         """, """\
-        from typing import Optional
         import mindspore as ms
+        from typing import Optional
 
 
         def f(x: Optional[ms.Tensor], d=ms.bfloat16):

@@ -451,6 +451,8 @@ class _ImportFixer(cst.CSTTransformer):
     def __init__(self, conv: Converter):
         super().__init__()
         self.conv = conv
+        self.removed: set[int] = set()
+        self.placed = False
 
     def on_visit(self, node):
         return isinstance(node, (cst.Module, cst.BaseCompoundStatement, cst.BaseSuite,
@@ -490,16 +492,59 @@ class _ImportFixer(cst.CSTTransformer):
             else:
                 body.append(small)
         if not body:
-            return cst.RemoveFromParent()
+            # removed by the enclosing block, which moves its comments to the next statement
+            self.removed.add(id(updated))
+            return updated
         new = updated.with_changes(body=body) if body != list(updated.body) else updated
         if messages:
             new = markers.add(conv.module, new, messages)
         return new
 
+    def _rebuild(self, body, top_level: bool):
+        """The block's statements without the removed ones; their comments move down."""
+        out, pending = [], []
+        for stmt in body:
+            if id(stmt) not in self.removed:
+                if pending:
+                    stmt = stmt.with_changes(leading_lines=[*pending, *stmt.leading_lines])
+                    pending = []
+                out.append(stmt)
+                continue
+            lines = list(stmt.leading_lines)
+            if stmt.trailing_whitespace.comment is not None:
+                lines.append(cst.EmptyLine(indent=True, comment=stmt.trailing_whitespace.comment))
+            if top_level and not self.placed and self.conv.namer.needed:
+                # the MindSpore imports take the place of the first torch import
+                self.placed = True
+                new = _import_statements(self.conv.namer.needed)
+                new[0] = new[0].with_changes(leading_lines=[*pending, *lines])
+                pending = []
+                out += new
+            else:
+                pending += [line for line in lines if line.comment is not None]
+        return out, pending
+
     def leave_IndentedBlock(self, original, updated):
-        if not updated.body:
-            return updated.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
-        return updated
+        body, pending = self._rebuild(updated.body, top_level=False)
+        if not body:
+            body = [cst.SimpleStatementLine([cst.Pass()])]
+        return updated.with_changes(body=body, footer=[*pending, *updated.footer])
+
+    def leave_Module(self, original, updated):
+        body, pending = self._rebuild(updated.body, top_level=True)
+        return updated.with_changes(body=body, footer=[*pending, *updated.footer])
+
+
+def _import_statements(items) -> list[cst.SimpleStatementLine]:
+    """`import a as b` lines, then one `from m import x, y` line per module."""
+    plain = [i for i in items if i.obj_name is None]
+    froms: dict[str, list[str]] = {}
+    for i in items:
+        if i.obj_name is not None:
+            froms.setdefault(i.module, []).append(i.obj_name)
+    code = [f"import {i.module}" + (f" as {i.alias}" if i.alias else "") for i in plain]
+    code += [f"from {m} import {', '.join(sorted(set(names)))}" for m, names in froms.items()]
+    return [cst.parse_statement(c + "\n") for c in code]
 
 
 def _add_imports(module: cst.Module, items) -> cst.Module:

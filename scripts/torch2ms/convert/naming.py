@@ -55,6 +55,11 @@ class Namer:
         return not bound or bound == {meaning} or name in self.claimed
 
     def _need(self, item: ImportItem) -> None:
+        bound = item.alias or item.obj_name or item.module.split(".")[0]
+        meaning = f"{item.module}.{item.obj_name}" if item.obj_name else (
+            item.module if item.alias else item.module.split(".")[0])
+        if self.bindings.get(bound) == {meaning}:
+            return  # the module imports it already
         if item not in self.needed:
             self.needed.append(item)
 

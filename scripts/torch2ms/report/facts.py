@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
-
 from torch2ms.tracker import Entry, Tracker
 from torch2ms.workspace import Workspace
 
@@ -74,7 +72,3 @@ def not_converted(facts: list[FileFacts]) -> list[tuple[FileFacts, str]]:
         elif not f.entry.queued:
             out.append((f, REASONS.get(f.entry.status, f"status {f.entry.status}: not queued")))
     return out
-
-
-def check_file_path(ws: Workspace) -> Path:
-    return ws.check_results

@@ -38,6 +38,17 @@ CASES = [
         from mindspore import mint
         layer = mint.nn.Linear(2, 3, True, dtype=None)  # TODO(torch2ms): torch.nn.Linear: argument `device` dropped, MindSpore has no counterpart; check the behaviour
         """),
+    ("pack_variadic_sizes_into_a_tuple", """\
+        import torch
+        a = torch.ones(2, 3, dtype=d)
+        b = torch.ones((2, 3))
+        c = torch.ones(4)
+        """, """\
+        from mindspore import mint
+        a = mint.ones((2, 3), dtype=d)
+        b = mint.ones((2, 3))
+        c = mint.ones(4)
+        """),
     ("trailing_comma_of_a_dropped_argument", """\
         import torch
         y = torch.zeros(

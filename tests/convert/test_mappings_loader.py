@@ -26,6 +26,7 @@ def test_merges_files(tmp_path):
     ({"a.yaml": "torch.cat: {params: [a]}\n"}, "`to:` is required"),
     ({"a.yaml": "torch.cat: {to: null}\n"}, "needs a `note:`"),
     ({"a.yaml": "torch.cat: {to: x, status: done}\n"}, "status must be"),
+    ({"a.yaml": "torch.ones: {to: x, params: [size], pack: true}\n"}, "pack needs"),
 ])
 def test_rejects_bad_tables(tmp_path, files, message):
     for name, text in files.items():

@@ -90,11 +90,29 @@ def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
                     keyword=cst.Name(entry.rename.get(name, name)), value=cst.parse_expression(value),
                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                           whitespace_after=cst.SimpleWhitespace(""))))
+    if entry.pack:
+        new_args = _pack(entry, new_args)
     # the last argument must not keep a trailing comma that belonged to a removed one
     if new_args and len(new_args) < len(args) and args[-1].comma is cst.MaybeSentinel.DEFAULT:
         new_args[-1] = new_args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     _fix_commas(new_args)
     return new_args
+
+
+def _pack(entry: Mapping, args: list[cst.Arg]) -> list[cst.Arg]:
+    """`zeros(2, 3, dtype=d)` -> `zeros((2, 3), dtype=d)` for a target taking one shape tuple."""
+    star = next(i for i, p in enumerate(entry.params) if p.startswith("*"))
+    positional = [a for a in args if a.keyword is None and not a.star]
+    packed = positional[star:]
+    if len(packed) < 2 or any(a.star for a in args):
+        return args
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    elements = [cst.Element(a.value, comma=comma if i < len(packed) - 1 else cst.MaybeSentinel.DEFAULT)
+                for i, a in enumerate(packed)]
+    tuple_arg = cst.Arg(cst.Tuple(elements), comma=packed[-1].comma)
+    first = args.index(packed[0])
+    rest = [a for a in args if not any(a is p for p in packed)]
+    return [*rest[:first], tuple_arg, *rest[first:]]
 
 
 def _fix_commas(args: list[cst.Arg]) -> None:

@@ -17,7 +17,8 @@ import yaml
 
 TABLE_DIR = Path(__file__).resolve().parent
 
-KEYS = {"to", "params", "rename", "drop", "drop_silent", "defaults", "unsupported", "note", "status"}
+KEYS = {"to", "params", "rename", "drop", "drop_silent", "defaults", "unsupported", "note", "status",
+        "pack"}
 STATUSES = ("verified", "unverified")
 
 
@@ -38,6 +39,7 @@ class Mapping:
     note: str = ""
     status: str = "unverified"
     source: str = ""
+    pack: bool = False  # positionals of the `*name` parameter go to the target as one tuple
 
     @property
     def is_method(self) -> bool:
@@ -119,7 +121,18 @@ def parse_entry(name: str, raw, source: str = "") -> Mapping:
         note=str(note).strip(),
         status=status,
         source=source,
+        pack=_as_pack(raw.get("pack"), where, raw.get("params")),
     )
+
+
+def _as_pack(value, where: str, params) -> bool:
+    if value is None or value is False:
+        return False
+    if value is not True:
+        raise MappingError(f"{where}: pack must be true or false")
+    if not any(str(p).startswith("*") for p in params or ()):
+        raise MappingError(f"{where}: pack needs a `*name` entry in params")
+    return True
 
 
 def load_file(path: Path) -> dict[str, Mapping]:

@@ -301,3 +301,13 @@ def differential_batch():
 @pytest.fixture(scope="session")
 def run_differential():
     return run_case
+
+
+@pytest.fixture(scope="session")
+def case_table():
+    return CASES
+
+
+@pytest.fixture(scope="session")
+def expected_failures():
+    return yaml.safe_load(EXPECTED_FAILURES.read_text(encoding="utf-8")) or {}

@@ -204,3 +204,12 @@ def test_concurrent_checks_keep_every_record(ws):
     assert [p.wait(timeout=120) for p in procs] == [0] * len(names)
     data = json.loads((ws / ".torch2ms" / "check.json").read_text())
     assert set(names) <= set(data["files"])
+
+
+def test_hook_finds_the_workspace_of_a_nested_outputs_folder(ws):
+    nested = ws / "outputs" / "outputs"
+    nested.mkdir()
+    (nested / "deep.py").write_text(BAD)
+    proc = torch2ms("check", "--hook", stdin=hook_payload(nested / "deep.py"))
+    assert proc.returncode == 2 and "outputs/outputs/deep.py: fail" in proc.stderr
+    assert "outputs/deep.py" in json.loads((ws / ".torch2ms" / "check.json").read_text())["files"]

@@ -166,11 +166,13 @@ def run(args) -> int:
 
 # ------------------------------------------------------------------ the PostToolUse hook
 def hook_workspace(path: Path) -> Workspace | None:
-    """The workspace whose outputs/ holds `path`: the nearest `outputs` folder above it."""
-    for parent in path.parents:
-        if parent.name == "outputs":
+    """The workspace whose outputs/ holds `path`: the `outputs` folder above it whose parent
+    holds a tracker, else the nearest `outputs` folder above it."""
+    candidates = [p for p in path.parents if p.name == "outputs"]
+    for parent in candidates:
+        if Workspace(parent.parent).tracker.is_file():
             return Workspace(parent.parent)
-    return None
+    return Workspace(candidates[0].parent) if candidates else None
 
 
 def run_hook(payload: str) -> int:

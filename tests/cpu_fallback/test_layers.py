@@ -95,3 +95,140 @@ def test_gelu_layer(fallback, compare):
     x = np.linspace(-4, 4, 33, dtype=np.float32)
     compare(mint.nn.GELU()(ms.Tensor(x)), torch.nn.GELU()(torch.tensor(x)))
     compare(mint.nn.GELU(approximate="tanh")(ms.Tensor(x)), torch.nn.GELU(approximate="tanh")(torch.tensor(x)))
+
+
+def _copy_params(t_module, m_cell):
+    """torch parameters into the mint layer, by name (mint layers keep torch's names)."""
+    import mindspore as ms
+
+    t_params = {**dict(t_module.named_parameters()), **dict(t_module.named_buffers())}
+    for p in m_cell.get_parameters():
+        name = p.name.split(".")[-1]
+        p.set_data(ms.Tensor(t_params[name].detach().numpy()))
+
+
+@pytest.mark.parametrize("n,kwargs", [
+    (1, {"stride": 2, "padding": 1}),
+    (2, {"padding": 1, "dilation": 2}),
+    (2, {"padding": "same", "padding_mode": "reflect"}),
+    (2, {"stride": 2, "groups": 2, "bias": False}),
+    (3, {"padding": 1}),
+], ids=["conv1d", "conv2d-dilation", "conv2d-same-reflect", "conv2d-groups", "conv3d"])
+def test_conv_layers(n, kwargs, fallback, compare):
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    rng = np.random.default_rng(n)
+    t = getattr(torch.nn, f"Conv{n}d")(4, 6, 3, **kwargs)
+    m = getattr(mint.nn, f"Conv{n}d")(4, 6, 3, **kwargs)
+    _copy_params(t, m)
+    x = rng.standard_normal((2, 4) + (7,) * n).astype(np.float32)
+    compare(m(ms.Tensor(x)), t(torch.tensor(x)))
+    t(torch.tensor(x)).pow(2).sum().backward()
+    grads = _param_grads(m, lambda v: m(v).pow(2).sum(), ms.Tensor(x))
+    compare(grads["weight"], t.weight.grad, what="weight grad")
+
+
+@pytest.mark.parametrize("cls,args,kwargs,inputs", [
+    ("L1Loss", (), {"reduction": "sum"}, ((3, 4), (3, 4))),
+    ("LogSoftmax", (1,), {}, ((3, 4),)),
+    ("Hardtanh", (-0.5, 0.5), {}, ((3, 4),)),
+    ("GELU", (), {}, ((3, 4),)),
+    ("MSELoss", (), {}, ((3, 4), (3, 4))),
+    ("KLDivLoss", (), {"reduction": "batchmean", "log_target": True}, ((3, 4), (3, 4))),
+    ("ELU", (), {"alpha": 0.5}, ((3, 4),)),
+    ("ReLU6", (), {}, ((3, 4),)),
+    ("Mish", (), {}, ((3, 4),)),
+    ("ZeroPad2d", ((1, 2, 0, 1),), {}, ((1, 2, 3, 3),)),
+    ("ConstantPad1d", (2, 0.5), {}, ((2, 3, 4),)),
+    ("AdaptiveAvgPool2d", ((2, 3),), {}, ((1, 2, 6, 6),)),
+    ("AdaptiveAvgPool1d", (3,), {}, ((2, 3, 6),)),
+    ("AvgPool2d", (2,), {}, ((1, 2, 6, 6),)),
+    ("MaxPool2d", (2,), {}, ((1, 2, 6, 6),)),
+    ("Unfold", (2,), {}, ((1, 2, 4, 4),)),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_parameterless_layers(cls, args, kwargs, inputs, fallback, compare):
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    rng = np.random.default_rng(5)
+    xs = [rng.standard_normal(s).astype(np.float32) for s in inputs]
+    t_out = getattr(torch.nn, cls)(*args, **kwargs)(*[torch.tensor(x) for x in xs])
+    m_layer = getattr(mint.nn, cls)(*args, **kwargs)
+    compare(m_layer(*[ms.Tensor(x) for x in xs]), t_out)
+    grad = ms.grad(lambda v: m_layer(v, *[ms.Tensor(x) for x in xs[1:]]).sum())(ms.Tensor(xs[0]))
+    t_in = torch.tensor(xs[0], requires_grad=True)
+    getattr(torch.nn, cls)(*args, **kwargs)(t_in, *[torch.tensor(x) for x in xs[1:]]).sum().backward()
+    compare(grad, t_in.grad, what="input grad")
+
+
+@pytest.mark.parametrize("cls,shape", [("BatchNorm1d", (5, 3, 4)), ("BatchNorm2d", (4, 3, 2, 2))])
+def test_batch_norm_layer_train_then_eval(cls, shape, fallback, compare):
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    rng = np.random.default_rng(3)
+    t = getattr(torch.nn, cls)(3, momentum=0.3)
+    m = getattr(mint.nn, cls)(3, momentum=0.3)
+    with torch.no_grad():
+        t.weight.copy_(torch.tensor(rng.standard_normal(3).astype(np.float32)))
+        t.bias.copy_(torch.tensor(rng.standard_normal(3).astype(np.float32)))
+    _copy_params(t, m)
+    m.set_train(True)
+    for _ in range(2):
+        x = rng.standard_normal(shape).astype(np.float32) * 2 + 1
+        compare(m(ms.Tensor(x)), t(torch.tensor(x)), what="training output")
+    compare(m.running_mean, t.running_mean, what="running_mean")
+    compare(m.running_var, t.running_var, what="running_var")
+    m.set_train(False)
+    t.eval()
+    x = rng.standard_normal(shape).astype(np.float32)
+    compare(m(ms.Tensor(x)), t(torch.tensor(x)), what="inference output")
+    t.train()
+    t(torch.tensor(x)).pow(2).sum().backward()
+    m.set_train(True)
+    grads = _param_grads(m, lambda v: m(v).pow(2).sum(), ms.Tensor(x))
+    compare(grads["weight"], t.weight.grad, what="weight grad")
+
+
+def test_dropout2d_zeroes_whole_channels(fallback):
+    import mindspore as ms
+    from mindspore import mint
+
+    x = ms.Tensor(np.ones((40, 50, 3, 3), np.float32))
+    layer = mint.nn.Dropout2d(p=0.4)
+    layer.set_train(False)
+    np.testing.assert_array_equal(layer(x).asnumpy(), x.asnumpy())
+    layer.set_train(True)
+    out = layer(x).asnumpy()
+    per_channel = out.reshape(40, 50, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel != 0).all(-1)), "a channel was partly dropped"
+    kept = (per_channel != 0).all(-1)
+    assert abs(kept.mean() - 0.6) < 0.05, kept.mean()
+    np.testing.assert_allclose(out[out != 0], 1 / 0.6, rtol=1e-6)
+    functional = mint.nn.functional.dropout2d(x, 0.4).asnumpy().reshape(40, 50, 9)
+    assert np.all((functional == 0).all(-1) | (functional != 0).all(-1))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"weight_decay": 0.1, "amsgrad": True}, {"maximize": True}],
+                         ids=["default", "amsgrad-decay", "maximize"])
+def test_adamw_matches_torch_over_three_steps(kwargs, fallback, compare):
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    rng = np.random.default_rng(4)
+    w0 = rng.standard_normal((3, 2)).astype(np.float32)
+    t_param = torch.nn.Parameter(torch.tensor(w0))
+    m_param = ms.Parameter(ms.Tensor(w0), name="w")
+    t_opt = torch.optim.AdamW([t_param], lr=0.05, **kwargs)
+    m_opt = mint.optim.AdamW([m_param], lr=0.05, **kwargs)
+    for _ in range(3):
+        g = rng.standard_normal((3, 2)).astype(np.float32)
+        t_param.grad = torch.tensor(g)
+        t_opt.step()
+        m_opt((ms.Tensor(g),))
+    compare(m_param, t_param.detach(), what="parameter after 3 AdamW steps")

@@ -51,3 +51,42 @@ def test_manual_seed_reproduces_and_calls_differ(fallback):
     c = mint.randn(8).asnumpy()
     np.testing.assert_array_equal(a, c)
     assert not np.array_equal(a, b)
+
+
+def test_other_random_creators(fallback):
+    import mindspore as ms
+    from mindspore import mint
+
+    like = ms.Tensor(np.zeros((N,), np.float32))
+    r = mint.randint_like(like, 2, 5).asnumpy()
+    assert r.min() >= 2 and r.max() <= 4 and mint.randint_like(like, 3).dtype == ms.float32
+    n = mint.normal(2.0, 3.0, size=(N,)).asnumpy()
+    assert abs(n.mean() - 2.0) < 0.1 and abs(n.std() - 3.0) < 0.1
+    mean = ms.Tensor(np.full((N,), -1.0, np.float32))
+    assert abs(mint.normal(mean, 0.5).asnumpy().mean() + 1.0) < 0.02
+    b = mint.bernoulli(ms.Tensor(np.full((N,), 0.25, np.float32))).asnumpy()
+    assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.25) < 0.02
+    p = mint.randperm(50).asnumpy()
+    assert sorted(p.tolist()) == list(range(50)) and mint.randperm(5).dtype == ms.int64
+
+
+def test_multinomial(fallback):
+    import mindspore as ms
+    from mindspore import mint
+
+    weights = ms.Tensor(np.array([[0.0, 1.0, 3.0], [5.0, 0.0, 0.0]], np.float32))
+    draws = mint.multinomial(weights, 2000, replacement=True).asnumpy()
+    assert draws.shape == (2, 2000) and draws.dtype == np.int64
+    assert abs((draws[0] == 2).mean() - 0.75) < 0.04 and (draws[0] != 0).all() and (draws[1] == 0).all()
+    no_repeat = mint.multinomial(ms.Tensor(np.ones(6, np.float32)), 6).asnumpy()
+    assert sorted(no_repeat.tolist()) == list(range(6))
+
+
+def test_empty_has_the_shape_and_dtype(fallback):
+    import mindspore as ms
+    from mindspore import mint
+
+    assert mint.empty(2, 3).shape == (2, 3) and mint.empty((4,), dtype=ms.int32).dtype == ms.int32
+    like = ms.Tensor(np.ones((3, 2), np.float16))
+    out = mint.empty_like(like)
+    assert out.shape == (3, 2) and out.dtype == ms.float16

@@ -1,0 +1,87 @@
+"""Tensor methods without a CPU kernel, against the same torch methods."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _pair(array):
+    import mindspore as ms
+    import torch
+
+    return ms.Tensor(array), torch.tensor(array)
+
+
+X = np.random.default_rng(6).standard_normal((3, 4)).astype(np.float32)
+
+
+@pytest.mark.parametrize("method,args,kwargs", [
+    ("clone", (), {}),
+    ("repeat", (2, 1), {}),
+    ("repeat", ((1, 2, 3),), {}),
+    ("new_full", ((2, 2), 3.5), {}),
+    ("scatter_add", (1, "index", "src"), {}),
+], ids=["clone", "repeat", "repeat-new-dims", "new_full", "scatter_add"])
+def test_out_of_place_methods(method, args, kwargs, fallback, compare):
+    import mindspore as ms
+    import torch
+
+    m_x, t_x = _pair(X)
+    index = np.array([[0, 3], [1, 1], [2, 0]])
+    src = np.ones((3, 2), np.float32)
+    lookup = {"index": (ms.Tensor(index), torch.tensor(index)), "src": (ms.Tensor(src), torch.tensor(src))}
+    m_args = [lookup[a][0] if isinstance(a, str) else a for a in args]
+    t_args = [lookup[a][1] if isinstance(a, str) else a for a in args]
+    compare(getattr(m_x, method)(*m_args, **kwargs), getattr(t_x, method)(*t_args, **kwargs))
+
+
+def test_differentiable_methods_pass_gradients(fallback, compare):
+    import mindspore as ms
+    import torch
+
+    m_x, t_x = _pair(X)
+    t_x.requires_grad_(True)
+    (t_x.clone() * 2 + t_x.repeat(2, 1)[:3]).sum().backward()
+    grad = ms.grad(lambda v: (v.clone() * 2 + v.repeat(2, 1)[:3]).sum())(m_x)
+    compare(grad, t_x.grad)
+
+
+@pytest.mark.parametrize("method,args", [
+    ("fill_", (2.5,)), ("zero_", ()), ("clamp_", (-0.3, 0.4)), ("masked_fill_", ("mask", -1.0)),
+])
+def test_in_place_methods_change_the_tensor(method, args, fallback, compare):
+    import mindspore as ms
+    import torch
+
+    m_x, t_x = _pair(X.copy())
+    mask = X > 0
+    m_args = [ms.Tensor(mask) if a == "mask" else a for a in args]
+    t_args = [torch.tensor(mask) if a == "mask" else a for a in args]
+    returned = getattr(m_x, method)(*m_args)
+    getattr(t_x, method)(*t_args)
+    compare(m_x, t_x, what="tensor after the in-place call")
+    assert returned is m_x
+
+
+def test_random_in_place_methods(fallback):
+    import mindspore as ms
+
+    x = ms.Tensor(np.zeros((200, 100), np.float32))
+    x.uniform_(-2, 3)
+    values = x.asnumpy()
+    assert values.min() >= -2 and values.max() <= 3 and abs(values.mean() - 0.5) < 0.05
+    x.normal_(1.0, 2.0)
+    values = x.asnumpy()
+    assert abs(values.mean() - 1.0) < 0.05 and abs(values.std() - 2.0) < 0.05
+    probs = ms.Tensor(np.full((200, 100), 0.3, np.float32))
+    draws = probs.bernoulli().asnumpy()
+    assert set(np.unique(draws)) <= {0.0, 1.0} and abs(draws.mean() - 0.3) < 0.02
+
+
+def test_unique_method(fallback, compare):
+    import torch
+
+    values = np.array([3, 1, 3, 0, 1, 7])
+    m_x, t_x = _pair(values)
+    compare(m_x.unique(return_counts=True), t_x.unique(return_counts=True))

@@ -13,6 +13,8 @@ CAUGHT = [
     ("import in a function", "def f():\n    import torchvision\n    return 1\n", "torch-import", 2, "torchvision"),
     ("importlib", "import importlib\nm = importlib.import_module('torch.nn')\n", "torch-import", 2, "dynamically"),
     ("__import__", "t = __import__('torch')\n", "torch-import", 1, "dynamically"),
+    ("importlib f-string", "import importlib\nname = 'nn'\nm = importlib.import_module(f'torch.{name}')\n",
+     "torch-import", 3, "dynamically"),
     ("safetensors.torch", "from safetensors.torch import load_file\n", "torch-import", 1, "safetensors.torch"),
     ("HF model class", "from transformers import GPT2LMHeadModel\n", "torch-import", 1, "mindone.transformers"),
     ("name bound to torch", "import torch as th\nx = th.zeros(3)\n", "torch-name", 2, "torch.zeros"),

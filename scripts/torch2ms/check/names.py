@@ -52,17 +52,20 @@ def imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
 
 
 def dynamic_imports(tree: ast.AST) -> list[tuple[str, int]]:
-    """`importlib.import_module("x")` and `__import__("x")` with a literal module name."""
+    """`importlib.import_module("x")` and `__import__("x")` with a literal module name (or an
+    f-string with a literal start)."""
     out = []
     for node in nodes(tree):
         if not isinstance(node, ast.Call) or not node.args:
             continue
         first = node.args[0]
+        if isinstance(first, ast.JoinedStr) and first.values and isinstance(first.values[0], ast.Constant):
+            first = first.values[0]  # f"torch.{name}": its literal start names the package
         if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
             continue
         func = dotted(node.func)
         if func in ("__import__", "importlib.import_module", "import_module"):
-            out.append((first.value, node.lineno))
+            out.append((first.value.rstrip("."), node.lineno))
     return out
 
 

@@ -1,5 +1,8 @@
 """Text generation with the Cohere2 example model, in MindSpore: the port of `generate_torch.py`.
 
+On a CPU-only machine some mint kernels are missing in MindSpore 2.10: run it with
+`torch2ms.cpu_fallback.enable()` called first, as the tests do (Ascend needs nothing).
+
     python generate_ms.py --prompt 5,17,42 --max-new-tokens 16
     python generate_ms.py --prompt 5,17,42 --sample --temperature 0.8 --top-k 20 --seed 1
     python generate_ms.py --prompt 5,17,42 --checkpoint model.safetensors

@@ -1,6 +1,9 @@
 """Training the Cohere2 example model as a causal language model, in MindSpore: the port of
 `train_torch.py` (read README.md beside it).
 
+On a CPU-only machine some mint kernels are missing in MindSpore 2.10: run it with
+`torch2ms.cpu_fallback.enable()` called first, as the tests do (Ascend needs nothing).
+
     python train_ms.py --steps 20 --accum 2 --lr 3e-3 --checkpoint model.safetensors
 
 What changed from the torch file:

@@ -1,7 +1,8 @@
 """`torch2ms probe`: record which mint APIs run natively on the CPU of the installed MindSpore.
 
 Every public callable of mindspore.mint, mint.nn, mint.nn.functional, mint.optim (plus
-mint.linalg and mint.special, which ports use) and the common Tensor methods is called on small
+mint.linalg, mint.special and the process-free part of mint.distributed, which ports use) and
+the common Tensor methods is called on small
 CPU inputs. Inputs come from `cpu_fallback/probe_recipes.yaml` where a signature needs them, and
 are otherwise guessed from parameter names; an API whose inputs do not fit is recorded as
 "unknown", never as "runs".
@@ -29,7 +30,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent / "cpu_fallback"
 DEFAULT_OUT = PACKAGE_DIR / "capability.yaml"
 RECIPES_PATH = PACKAGE_DIR / "probe_recipes.yaml"
 
-NAMESPACES = ("mint", "mint.nn", "mint.nn.functional", "mint.optim", "mint.linalg", "mint.special")
+NAMESPACES = ("mint", "mint.nn", "mint.nn.functional", "mint.optim", "mint.linalg", "mint.special",
+              "mint.distributed")
 STATUSES = ("runs", "no_cpu_kernel", "fails", "unknown", "crash")
 
 # Messages that mean "this kernel does not exist on CPU" (as opposed to bad arguments).
@@ -264,6 +266,8 @@ def probe_one(api: str, recipes: dict) -> dict:
         spec = recipes.get("tensor_recipes", {}).get(api.split(".", 1)[1])
     if isinstance(spec, str):  # a reason why it cannot be probed here
         return {"status": "unknown", "reason": spec}
+    if spec is None and api.startswith("mint.distributed."):
+        return {"status": "unknown", "reason": "collective or group API: needs an initialised process group"}
     if spec is None:
         spec = guess_recipe(resolve(api)) if not api.startswith("Tensor.") else {"args": []}
         if spec is None:

@@ -434,6 +434,8 @@ TESTED_ELSEWHERE = {
     **{f"mint.nn.{c}.construct": "test_layers.py" for c in (
         "Dropout", "Dropout2d", "Conv1d", "Conv2d", "Conv3d", "L1Loss", "LogSoftmax", "Hardtanh")},
     "mint.optim.AdamW.construct": "test_layers.py",
+    **{f"mint.nn.functional.{n}": "test_tensor_methods.py" for n in (
+        "relu_", "sigmoid_", "elu_", "hardtanh_", "threshold_")},
     **{f"Tensor.{m}": "test_tensor_methods.py" for m in (
         "clone", "repeat", "fill_", "zero_", "masked_fill_", "clamp_", "new_full", "uniform_",
         "normal_", "bernoulli", "unique", "scatter_add")},

@@ -232,3 +232,66 @@ def test_adamw_matches_torch_over_three_steps(kwargs, fallback, compare):
         t_opt.step()
         m_opt((ms.Tensor(g),))
     compare(m_param, t_param.detach(), what="parameter after 3 AdamW steps")
+
+
+def test_cross_entropy_loss_layer(fallback, compare):
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((6, 5)).astype(np.float32), rng.integers(0, 5, 6)
+    w = np.abs(rng.standard_normal(5)).astype(np.float32) + 0.1
+    kwargs = {"ignore_index": 2, "label_smoothing": 0.1}
+    t_layer = torch.nn.CrossEntropyLoss(weight=torch.tensor(w), **kwargs)
+    m_layer = mint.nn.CrossEntropyLoss(weight=ms.Tensor(w), **kwargs)
+    t_in = torch.tensor(x, requires_grad=True)
+    t_out = t_layer(t_in, torch.tensor(y))
+    compare(m_layer(ms.Tensor(x), ms.Tensor(y)), t_out)
+    t_out.backward()
+    compare(ms.grad(lambda v: m_layer(v, ms.Tensor(y)))(ms.Tensor(x)), t_in.grad, what="input grad")
+
+
+def test_conv_transpose2d_layer(fallback, compare):
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    rng = np.random.default_rng(9)
+    kwargs = {"stride": 2, "padding": 1, "output_padding": 1}
+    t = torch.nn.ConvTranspose2d(4, 6, 3, **kwargs)
+    m = mint.nn.ConvTranspose2d(4, 6, 3, **kwargs)
+    _copy_params(t, m)
+    x = rng.standard_normal((2, 4, 5, 5)).astype(np.float32)
+    compare(m(ms.Tensor(x)), t(torch.tensor(x)))
+    t(torch.tensor(x)).pow(2).sum().backward()
+    grads = _param_grads(m, lambda v: m(v).pow(2).sum(), ms.Tensor(x))
+    compare(grads["weight"], t.weight.grad, what="weight grad")
+    compare(grads["bias"], t.bias.grad, what="bias grad")
+
+
+def test_batch_norm3d_layer(fallback, compare):
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    x = np.random.default_rng(10).standard_normal((2, 3, 2, 3, 2)).astype(np.float32)
+    t, m = torch.nn.BatchNorm3d(3), mint.nn.BatchNorm3d(3)
+    m.set_train(True)
+    compare(m(ms.Tensor(x)), t(torch.tensor(x)))
+    compare(m.running_var, t.running_var, what="running_var")
+
+
+def test_every_listed_layer_has_a_test():
+    """mindone_api_notes.yaml counts these layers as covered: each must be tested here."""
+    from pathlib import Path
+
+    import yaml
+
+    import torch2ms.cpu_fallback as fb
+
+    notes = yaml.safe_load((Path(fb.__file__).parent / "mindone_api_notes.yaml").read_text())
+    text = Path(__file__).read_text()
+    missing = [name for name in notes["layers_through_functions"]
+               if f'"{name.split(".")[-1]}"' not in text and f"mint.nn.{name.split('.')[-1]}(" not in text]
+    assert not missing, f"listed as covered but not tested: {missing}"

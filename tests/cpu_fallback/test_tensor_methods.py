@@ -85,3 +85,18 @@ def test_unique_method(fallback, compare):
     values = np.array([3, 1, 3, 0, 1, 7])
     m_x, t_x = _pair(values)
     compare(m_x.unique(return_counts=True), t_x.unique(return_counts=True))
+
+
+@pytest.mark.parametrize("name,args", [
+    ("relu_", ()), ("sigmoid_", ()), ("elu_", (0.5,)), ("hardtanh_", (-0.2, 0.3)), ("threshold_", (0.1, 9.0)),
+])
+def test_in_place_activations(name, args, fallback, compare):
+    import torch
+    from mindspore import mint
+
+    m_x, t_x = _pair(X.copy())
+    returned = getattr(mint.nn.functional, name)(m_x, *args)
+    # torch has sigmoid_ as a tensor function, the others in torch.nn.functional
+    getattr(torch.nn.functional, name, getattr(torch, name, None))(t_x, *args)
+    compare(m_x, t_x, what=f"tensor after {name}")
+    assert returned is m_x

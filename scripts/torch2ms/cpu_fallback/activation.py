@@ -76,3 +76,30 @@ def selu(input):
 @bf16_via_fp32
 def threshold(input, threshold, value, inplace=False):
     return ops.where(input > threshold, input, ops.full_like(input, value))
+
+
+def _in_place(input, value):
+    # in-place variants: the tensor's data is replaced (not differentiable, as in-place ops
+    # on leaves are not in torch either)
+    input.assign_value(value)
+    return input
+
+
+def relu_(input):
+    return _in_place(input, ops.relu(input))
+
+
+def sigmoid_(input):
+    return _in_place(input, ops.sigmoid(input))
+
+
+def elu_(input, alpha=1.0):
+    return _in_place(input, elu(input, alpha))
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return _in_place(input, hardtanh(input, min_val, max_val))
+
+
+def threshold_(input, threshold, value):  # noqa: F811 - mint's parameter name
+    return _in_place(input, ops.where(input > threshold, input, ops.full_like(input, value)))

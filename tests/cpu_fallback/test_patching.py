@@ -6,6 +6,21 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def start_disabled():
+    """These tests start from a disabled fallback, whatever other test modules left enabled."""
+    import torch2ms.cpu_fallback as fb
+
+    was_enabled = fb.is_enabled()
+    fb.disable()
+    yield
+    fb.disable()
+    if was_enabled:
+        fb.enable()
+
 
 def _snapshot():
     """Every name in every loaded module, and the class attributes the table touches."""

@@ -81,12 +81,3 @@ def test_multinomial(fallback):
     no_repeat = mint.multinomial(ms.Tensor(np.ones(6, np.float32)), 6).asnumpy()
     assert sorted(no_repeat.tolist()) == list(range(6))
 
-
-def test_empty_has_the_shape_and_dtype(fallback):
-    import mindspore as ms
-    from mindspore import mint
-
-    assert mint.empty(2, 3).shape == (2, 3) and mint.empty((4,), dtype=ms.int32).dtype == ms.int32
-    like = ms.Tensor(np.ones((3, 2), np.float16))
-    out = mint.empty_like(like)
-    assert out.shape == (3, 2) and out.dtype == ms.float16

@@ -72,18 +72,6 @@ def ones_like(input, *, dtype=None):
     return ops.ones(input.shape, dtype) if dtype != ms.bfloat16 else ops.cast(ops.ones(input.shape, ms.float32), dtype)
 
 
-def empty(*size, dtype=None, device=None):
-    """Uninitialised memory in mint; zeros here (any content is valid for `empty`)."""
-    from torch2ms.cpu_fallback._common import size_tuple
-
-    dtype = dtype or ms.float32
-    return zeros_like(Tensor(0, ms.float32).broadcast_to(size_tuple(size)), dtype=dtype)
-
-
-def empty_like(input, *, dtype=None, device=None):
-    return zeros_like(input, dtype=dtype)
-
-
 def clone(input):
     # a new tensor, gradient passes through unchanged
     return ops.deepcopy(input) if input.dtype == ms.bool_ else input * ops.ones((), input.dtype)

@@ -1,0 +1,99 @@
+"""The capability probe: classification, inputs, an end-to-end run, and the committed table."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from torch2ms import probe
+
+
+@pytest.fixture(scope="module")
+def table():
+    return yaml.safe_load(probe.DEFAULT_OUT.read_text())
+
+
+def test_committed_table_matches_installed_mindspore(table):
+    import mindspore
+
+    assert table["mindspore"] == mindspore.__version__, (
+        "capability.yaml was generated for another MindSpore version: run `torch2ms probe`")
+
+
+def test_committed_table_counts_its_rows(table):
+    rows = table["apis"].values()
+    for status in probe.STATUSES:
+        assert table["counts"][status] == sum(1 for r in rows if r["status"] == status), status
+    assert table["counts"]["runs_with_fallback"] == sum(1 for r in rows if r.get("with_fallback") == "runs")
+    assert all(r.get("error") or r.get("reason") for r in rows if r["status"] != "runs"), \
+        "a non-running API without the error or reason behind it"
+
+
+def test_table_covers_every_namespace(table):
+    recipes = probe.load_recipes()
+    assert set(probe.discover(recipes)) == set(table["apis"]), "table is stale: run `torch2ms probe`"
+    for ns in probe.NAMESPACES:
+        assert any(a.rpartition(".")[0] == ns for a in table["apis"]), ns
+    assert any(a.startswith("Tensor.") for a in table["apis"])
+
+
+def test_replacements_are_for_apis_without_a_cpu_kernel(table):
+    """The fallback only replaces what does not run natively, and every replacement runs."""
+    from torch2ms.cpu_fallback import replacement_table
+
+    apis = table["apis"]
+    for api in replacement_table():
+        probed = api[: -len(".construct")] if api.endswith(".construct") else api
+        if probed not in apis:
+            assert api.startswith("ops."), f"{api} is neither probed nor a known extra"
+            continue
+        assert apis[probed]["status"] != "runs", f"{api} runs natively: do not replace it"
+        assert apis[probed].get("with_fallback") == "runs", f"{api} still fails with the fallback"
+
+
+@pytest.mark.parametrize("error,expected", [
+    (RuntimeError("The kernel Arange unregistered."), "no_cpu_kernel"),
+    (RuntimeError("Create kernelmod for op LayerNormExt failed"), "no_cpu_kernel"),
+    (NotImplementedError("einsum only supports Ascend."), "no_cpu_kernel"),
+    (TypeError("Failed calling add with add(Tensor)."), "unknown"),
+    (ValueError("shapes do not broadcast"), "unknown"),
+    (RuntimeError("Not implement exception"), "fails"),
+])
+def test_classify(error, expected):
+    assert probe.classify(error) == expected
+
+
+def test_recipe_values():
+    import mindspore as ms
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    t = probe.make_value("f32:2x3", rng)
+    assert t.shape == (2, 3) and t.dtype == ms.float32
+    assert probe.make_value("f32:", rng).shape == ()
+    ints = probe.make_value("i64:50<4", rng).asnumpy()
+    assert ints.min() >= 0 and ints.max() < 4
+    assert (probe.make_value("f32+:10", rng).asnumpy() > 0).all()
+    assert probe.make_value("tuple:2x3", rng) == (2, 3)
+    assert probe.make_value("dtype:float16", rng) == ms.float16
+    assert probe.make_value({"tensor": [[0, 3]], "dtype": "int64"}, rng).dtype == ms.int64
+    assert probe.make_value(["bool:2", "mean"], rng)[1] == "mean"
+
+
+def test_end_to_end_run(tmp_path):
+    out = tmp_path / "table.yaml"
+    run = subprocess.run(
+        [sys.executable, "-m", "torch2ms", "probe", "--only", "mint.a", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "again with the CPU fallback enabled" in run.stdout
+    apis = yaml.safe_load(out.read_text())["apis"]
+    assert apis["mint.abs"]["status"] == "runs"
+    assert apis["mint.arange"]["status"] == "no_cpu_kernel"
+    assert apis["mint.arange"]["with_fallback"] == "runs"
+    assert all(a.startswith("mint.a") for a in apis)

@@ -135,9 +135,10 @@ def test_argument_handling_is_consistent(table):
 
 
 def test_verified_entries_are_covered_by_passing_differential_cases(table, case_table, expected_failures):
-    """`status: verified` only where a differential case runs the converted call cleanly."""
+    """`status: verified` only where differential cases run the converted call cleanly (a case
+    listed as `flagged` shows an unsupported argument being flagged, which is right)."""
     covered = {c["api"] for c in case_table}
-    failing = {c["api"] for c in case_table if c["id"] in expected_failures}
+    failing = {c["api"] for c in case_table if expected_failures.get(c["id"], "flagged") != "flagged"}
     wrong = [name for name, e in table.items() if e.status == "verified"
              and (name not in covered or name in failing or e.to is None)]
     assert not wrong, wrong

@@ -246,6 +246,19 @@ CASES = [
     Case("mint.nn.functional.adaptive_avg_pool2d", (Fl((2, 3, 6, 6)), (3, 2))),
     Case("mint.nn.functional.unfold", (Fl((2, 3, 5, 5)), 2), {"stride": 1, "padding": 1}),
     Case("mint.nn.functional.fold", (Fl((1, 12, 4)), (3, 3), 2)),
+    # linear algebra, pooling and losses outside mindone's list
+    Case("mint.cummin", (Fl((3, 6)), 1), grad_output=0),
+    Case("mint.inverse", (Special("well-conditioned", (3, 3)),), dtypes=("float32",), grad=False),
+    Case("mint.linalg.inv", (Special("well-conditioned", (4, 4)),), dtypes=("float32",), grad=False),
+    Case("mint.vdot", (Fl((5,)), Fl((5,)))),
+    Case("mint.linalg.qr", (Fl((5, 3)),), dtypes=("float32",), grad=False),
+    Case("mint.nn.functional.adaptive_avg_pool3d", (Fl((1, 2, 4, 4, 4)), 2), dtypes=("float32",)),
+    Case("mint.nn.functional.adaptive_max_pool1d", (Fl((2, 3, 8)), 3), grad=False),
+    Case("mint.nn.functional.adaptive_max_pool1d", (Fl((2, 3, 8)), 4), {"return_indices": True}, grad_output=0,
+         id="indices"),
+    Case("mint.nn.functional.max_unpool2d", (Fl((1, 1, 2, 2)), Special("unpool-indices"), 2), dtypes=("float32",)),
+    Case("mint.nn.functional.cosine_embedding_loss", (Fl((4, 5)), Fl((4, 5)), Special("signs", (4,))),
+         {"margin": 0.2}),
     # einsum
     Case("mint.einsum", ("bhqd,bhkd->bhqk", Fl((2, 3, 4, 5)), Fl((2, 3, 6, 5)))),
     Case("mint.einsum", ("...ij,...jk", Fl((2, 3, 4)), Fl((4, 5))), id="ellipsis-implicit"),
@@ -286,6 +299,11 @@ def _build(spec, dtype, rng):
             values = np.tanh(values) * 0.9
         return ("float" if spec.diff else "const", (values + spec.offset).astype(np.float32))
     if isinstance(spec, Special):
+        if spec.kind == "well-conditioned":
+            n = spec.shape[0]
+            return ("const", (rng.standard_normal(spec.shape) + 3 * np.eye(n)).astype(np.float32))
+        if spec.kind == "unpool-indices":
+            return ("int", np.array([[[[0, 3], [8, 15]]]]))
         if spec.kind == "infs":
             return ("const", np.array([1.0, -np.inf, np.inf, np.nan, -2.0, 0.0, -np.inf, 3.0], np.float32))
         return ("const", np.where(rng.random(spec.shape) < 0.5, -1.0, 1.0).astype(np.float32))
@@ -428,7 +446,8 @@ TESTED_ELSEWHERE = {
         "multinomial", "randperm")},
     "mint.nn.functional.dropout": "test_layers.py", "mint.nn.functional.dropout2d": "test_layers.py",
     **{f"mint.nn.{c}.construct": "test_layers.py" for c in (
-        "Dropout", "Dropout2d", "Conv1d", "Conv2d", "Conv3d", "L1Loss", "LogSoftmax", "Hardtanh")},
+        "Dropout", "Dropout2d", "Conv1d", "Conv2d", "Conv3d", "L1Loss", "LogSoftmax", "Hardtanh",
+        "UpsamplingBilinear2d")},
     "mint.optim.AdamW.construct": "test_layers.py",
     **{f"mint.nn.functional.{n}": "test_tensor_methods.py" for n in (
         "relu_", "sigmoid_", "elu_", "hardtanh_", "threshold_")},

@@ -147,6 +147,8 @@ def test_conv_layers(n, kwargs, fallback, compare):
     ("AvgPool2d", (2,), {}, ((1, 2, 6, 6),)),
     ("MaxPool2d", (2,), {}, ((1, 2, 6, 6),)),
     ("Unfold", (2,), {}, ((1, 2, 4, 4),)),
+    ("UpsamplingBilinear2d", (), {"size": (5, 6)}, ((1, 2, 3, 3),)),
+    ("UpsamplingBilinear2d", (), {"scale_factor": 2.0}, ((1, 2, 3, 3),)),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_parameterless_layers(cls, args, kwargs, inputs, fallback, compare):
     import mindspore as ms

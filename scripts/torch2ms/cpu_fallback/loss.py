@@ -96,3 +96,15 @@ def kl_div(input, target, reduction="mean", log_target=False):
 @bf16_via_fp32
 def soft_margin_loss(input, target, reduction="mean"):
     return _reduce(ops.softplus(-target * input), reduction)
+
+
+@bf16_via_fp32
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction="mean"):
+    eps = 1e-12  # torch's EPSILON in the cosine
+    dot = (input1 * input2).sum(-1)
+    norms = ops.sqrt(((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps))
+    cos = dot / norms
+    zeros = ops.zeros_like(cos)
+    loss = ops.where(target == 1, 1 - cos, ops.maximum(zeros, cos - margin))
+    loss = ops.where((target == 1) | (target == -1), loss, zeros)
+    return _reduce(loss, reduction)

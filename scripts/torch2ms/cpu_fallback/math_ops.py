@@ -304,3 +304,28 @@ def take(input, index):
 @bf16_via_fp32
 def scatter_add(input, dim, index, src):
     return ops.tensor_scatter_elements(input, index, src, dim, "add")
+
+
+@bf16_via_fp32
+def cummin(input, dim):
+    # values re-gathered from the indices: ops.cummin's own gradient needs a kernel CPU lacks
+    _, indices = ops.cummin(ops.stop_gradient(input), dim)
+    indices = to_int64(indices)
+    return ops.gather_elements(input, dim, indices), indices
+
+
+@bf16_via_fp32
+def inverse(input):
+    return ops.inverse(input)
+
+
+@bf16_via_fp32
+def vdot(input, other):
+    return (input * other).sum()  # real tensors: no conjugation needed
+
+
+@bf16_via_fp32
+def qr(A, mode="reduced"):
+    if mode == "r":
+        raise NotImplementedError("cpu_fallback.linalg.qr: mode='r' is not implemented")
+    return ops.qr(A, mode)

@@ -72,8 +72,12 @@ class FileResult:
         }
 
 
-_LINE_TYPES = (cst.SimpleStatementLine, cst.BaseCompoundStatement, cst.Call, cst.Attribute, cst.Name)
+_LINE_TYPES = (cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With, cst.FunctionDef,
+               cst.ClassDef, cst.Try, cst.TryStar, cst.Match, cst.Call, cst.Attribute, cst.Name)
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+# concrete classes, for a set lookup: isinstance against libcst's abstract bases is slow
+_STATEMENT_TYPES = frozenset({cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With,
+                              cst.FunctionDef, cst.ClassDef, cst.Try, cst.TryStar, cst.Match})
 
 
 def _short(text: str, width: int = 80) -> str:
@@ -299,7 +303,7 @@ class Converter(cst.CSTTransformer):
 
     # ------------------------------------------------------------ statement frames
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, _STATEMENTS):
+        if type(node) in _STATEMENT_TYPES:
             self._frames.append([])
             self.statements.append(node)
         return super().on_visit(node)
@@ -307,11 +311,11 @@ class Converter(cst.CSTTransformer):
     def on_leave(self, original, updated):
         result = super().on_leave(original, updated)
         for handler in rules.NODES.get(type(original), ()):
-            if isinstance(result, cst.CSTNode) and type(result) is type(original):
+            if type(result) is type(original):
                 new = handler(self, original, result)
                 if new is not None:
                     result = new
-        if isinstance(original, _STATEMENTS):
+        if type(original) in _STATEMENT_TYPES:
             self.statements.pop()
             frame = self._frames.pop()
             if frame and isinstance(result, cst.FlattenSentinel) and result.nodes \
@@ -585,11 +589,13 @@ def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None) 
         # a torch alias was renamed to make room for a MindSpore name that was never used
         conv = Converter(module, scopes, table, unclaimable=frozenset(needless))
         new = module.visit(conv)
+    placed = False
     if conv.torch_imports:
-        # the fixer needs the original import nodes: map them through by identity of the
-        # (unvisited, hence unchanged) import statements
-        new = new.visit(_ImportFixer(conv))
-    if conv.namer.needed:
+        # the import nodes were not visited by the main pass, so they are the original objects
+        fixer = _ImportFixer(conv)
+        new = new.visit(fixer)
+        placed = fixer.placed
+    if conv.namer.needed and not placed:
         new = _add_imports(new, conv.namer.needed)
     if _starts_blank(new) and not _starts_blank(module):
         # the removed imports at the top must not leave the file starting with blank lines

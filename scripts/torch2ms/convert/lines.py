@@ -13,7 +13,7 @@ from libcst._nodes.internal import CodegenState
 class _LineRecorder(CodegenState):
     def __init__(self, module: cst.Module, types: tuple[type, ...]):
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self.types = types
+        self.types = frozenset(types)
         self.line = 1
         self.lines: dict[int, int] = {}
 
@@ -25,7 +25,7 @@ class _LineRecorder(CodegenState):
         self.tokens.extend(self.indent_tokens)
 
     def before_codegen(self, node: cst.CSTNode) -> None:
-        if isinstance(node, self.types):
+        if type(node) in self.types:
             # leading blank lines and comments belong to the node but are not its line
             leading = getattr(node, "leading_lines", ())
             self.lines[id(node)] = self.line + len(leading)

@@ -1,0 +1,138 @@
+"""Checks of a conversion that do not trust the engine: used by the tree test and the benchmark.
+
+For one source file: the output parses (checked with the `ast` module, not libcst), converting
+it again changes nothing, every comment of the input is still in the output, and every
+reference to a torch import left in the output sits on a statement carrying a TODO marker.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import time
+import tokenize
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+MARKER = "# TODO(torch2ms):"
+
+
+@dataclass
+class Proof:
+    path: str
+    lines: int = 0
+    parse_seconds: float = 0.0
+    convert_seconds: float = 0.0
+    found: int = 0
+    converted: int = 0
+    flagged: int = 0
+    error: str | None = None
+    parses: bool = True
+    idempotent: bool = True
+    lost_comments: list[str] = field(default_factory=list)
+    unmarked: list[int] = field(default_factory=list)  # lines of torch references without a TODO
+
+    @property
+    def ok(self) -> bool:
+        return self.parses and self.idempotent and not self.lost_comments and not self.unmarked
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def comments(code: str) -> Counter:
+    found: Counter = Counter()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type == tokenize.COMMENT and not tok.string.startswith(MARKER):
+                found[tok.string.strip()] += 1
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return found
+
+
+def _torch_names(tree: ast.Module) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "torch":
+                    names.add(a.asname or a.name.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and node.module.split(".")[0] == "torch":
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+def unmarked_torch_references(code: str) -> list[int]:
+    """Lines of torch references (and torch imports) whose statement carries no TODO marker."""
+    tree = ast.parse(code)
+    names = _torch_names(tree)
+    if not names:
+        return []
+    lines = code.splitlines()
+
+    def marked(stmt: ast.stmt) -> bool:
+        first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+        i = first - 2  # comment lines directly above
+        while i >= 0 and lines[i].lstrip().startswith("#"):
+            if lines[i].lstrip().startswith(MARKER):
+                return True
+            i -= 1
+        body = getattr(stmt, "body", None)
+        last = (body[0].lineno - 1) if isinstance(body, list) and body and \
+            isinstance(body[0], ast.stmt) else stmt.end_lineno
+        return any(MARKER in lines[j - 1] for j in range(stmt.lineno, max(last, stmt.lineno) + 1))
+
+    bad = []
+
+    def visit(node: ast.AST, stmt: ast.stmt | None) -> None:
+        if isinstance(node, ast.stmt):
+            stmt = node
+            if isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno and \
+                    any((a.asname or a.name.split(".")[0]) in names for a in node.names) and \
+                    (isinstance(node, ast.Import) or (node.module or "").split(".")[0] == "torch"):
+                if not marked(node):
+                    bad.append(node.lineno)
+        if isinstance(node, ast.Name) and node.id in names and stmt is not None:
+            if not marked(stmt):
+                bad.append(node.lineno)
+        for child in ast.iter_child_nodes(node):
+            visit(child, stmt)
+
+    visit(tree, None)
+    return sorted(set(bad))
+
+
+def prove(path: str, code: str | None = None) -> Proof:
+    """Convert one file and check the result; times parse-only and conversion on the same text."""
+    import libcst as cst
+
+    from .engine import convert_source
+
+    if code is None:
+        with open(path, encoding="utf-8") as fh:
+            code = fh.read()
+    proof = Proof(path=path, lines=code.count("\n"))
+    start = time.perf_counter()
+    try:
+        cst.parse_module(code)
+    except cst.ParserSyntaxError as exc:
+        proof.error = f"input does not parse: {exc}"
+        return proof
+    proof.parse_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    result = convert_source(code, path)
+    proof.convert_seconds = time.perf_counter() - start
+    proof.found, proof.converted, proof.flagged = result.found, result.converted, result.flagged
+    try:
+        ast.parse(result.code)
+    except SyntaxError as exc:
+        proof.parses = False
+        proof.error = f"output does not parse: {exc}"
+        return proof
+    proof.idempotent = convert_source(result.code, path).code == result.code
+    missing = comments(code) - comments(result.code)
+    proof.lost_comments = sorted(missing)
+    proof.unmarked = unmarked_torch_references(result.code)
+    return proof

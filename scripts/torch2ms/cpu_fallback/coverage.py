@@ -1,6 +1,6 @@
 """How far the CPU fallback covers the mint APIs that mindone 0.5.0 calls.
 
-Each row of mindone_mint_apis.csv is one of: native (runs on CPU as is, per capability.yaml),
+Each row of mindone_mint_apis.yaml is one of: native (runs on CPU as is, per capability.yaml),
 fallback (does not run natively; a tested fallback makes it run), uncovered (neither; absent
 APIs are listed apart), not_an_api (typos, dtype names, modules, methods; see
 mindone_api_notes.yaml). Run: python -m torch2ms.cpu_fallback.coverage [--list]
@@ -9,7 +9,6 @@ mindone_api_notes.yaml). Run: python -m torch2ms.cpu_fallback.coverage [--list]
 from __future__ import annotations
 
 import argparse
-import csv
 import inspect
 import types
 from pathlib import Path
@@ -25,8 +24,7 @@ def _load(name):
 
 
 def mindone_rows() -> list[tuple[str, int]]:
-    with open(HERE / "mindone_mint_apis.csv", newline="") as fh:
-        return [(r["mint_api"], int(r["call_sites_in_mindone_0.5.0"])) for r in csv.DictReader(fh)]
+    return [(str(name), int(calls)) for name, calls in _load("mindone_mint_apis.yaml").items()]
 
 
 def _resolve(name: str):

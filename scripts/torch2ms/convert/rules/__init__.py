@@ -9,6 +9,9 @@ node, or None when it does not apply (the next handler, then the mapping table, 
 - `@reference("torch.nn.Module")`: a name used without being called (class bases, isinstance).
 - `@method("size")`: a method call `<expr>.size(...)` whose callee is not a torch name.
 - `@node(cst.With)`: any node of that type, after its children were converted.
+
+The `imports` family (`imports.py`) is not a handler: it runs once after the main pass, on
+what the pass recorded (torch imports still used, MindSpore names written).
 """
 
 from __future__ import annotations

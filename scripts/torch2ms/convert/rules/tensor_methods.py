@@ -130,13 +130,14 @@ def is_device(ctx, expr: cst.BaseExpression) -> bool:
 
 
 def is_dtype(ctx, expr: cst.BaseExpression) -> bool:
+    """A torch dtype, its MindSpore name (as converted), or a name saying `dtype`."""
+    from .devices_dtypes import DTYPES
+
     if isinstance(expr, (cst.Name, cst.Attribute)):
         qn = ctx.qualname(expr)
         if qn is not None:
-            from .devices_dtypes import DTYPES
             return qn in DTYPES
-        if ctx.resolves_to(expr, *(f"mindspore.{d}" for d in ("float16", "float32", "float64",
-                                                            "bfloat16", "int32", "int64", "bool_"))):
+        if ctx.resolves_to(expr, *DTYPES.values()):
             return True
         last = expr.value if isinstance(expr, cst.Name) else expr.attr.value
         return "dtype" in last.lower()

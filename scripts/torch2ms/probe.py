@@ -323,6 +323,9 @@ def _worker(api_file: str, with_fallback: bool = False) -> None:
 
 # ---------------------------------------------------------------- the parent
 
+WORKER_CODE = "from torch2ms.probe import _worker; _worker({api_file!r}, {with_fallback})"
+
+
 def _run_workers(apis: list[str], timeout: float, progress, with_fallback: bool = False) -> dict[str, dict]:
     import tempfile
 
@@ -333,7 +336,7 @@ def _run_workers(apis: list[str], timeout: float, progress, with_fallback: bool 
             json.dump(pending, fh)
         env = {**os.environ, "GLOG_v": "3", "PYTHONWARNINGS": "ignore"}
         proc = subprocess.Popen(
-            [sys.executable, "-c", f"from torch2ms.probe import _worker; _worker({fh.name!r}, {with_fallback})"],
+            [sys.executable, "-c", WORKER_CODE.format(api_file=fh.name, with_fallback=with_fallback)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
         )
         lines: queue.Queue = queue.Queue()

@@ -97,3 +97,25 @@ def test_end_to_end_run(tmp_path):
     assert apis["mint.arange"]["status"] == "no_cpu_kernel"
     assert apis["mint.arange"]["with_fallback"] == "runs"
     assert all(a.startswith("mint.a") for a in apis)
+
+
+def test_a_crashing_or_hanging_api_costs_only_itself(monkeypatch):
+    """The parent side of the isolation, with a stand-in worker: 'b' kills the worker, 'd' hangs,
+    'f' asks to be redone first in a fresh worker (a failure that may belong to the previous API)."""
+    fake_worker = (
+        "import json, os, sys, time\n"
+        "for pos, api in enumerate(json.load(open({api_file!r}))):\n"
+        "    print('START ' + api, flush=True)\n"
+        "    if api == 'f' and pos > 0: print('RETRY f', flush=True); sys.exit(3)\n"
+        "    if api == 'b': os._exit(9)\n"
+        "    if api == 'd': time.sleep(60)\n"
+        "    print('RESULT ' + json.dumps([api, {{'status': 'runs'}}]), flush=True)\n"
+    )
+    monkeypatch.setattr(probe, "WORKER_CODE", fake_worker)
+    seen = []
+    results = probe._run_workers(["a", "b", "c", "d", "e", "f", "g"], timeout=3,
+                                 progress=lambda a, r: seen.append(a))
+    assert results["b"]["status"] == "crash" and "exit 9" in results["b"]["error"]
+    assert results["d"]["status"] == "crash" and "within 3 s" in results["d"]["error"]
+    assert [results[a]["status"] for a in "acefg"] == ["runs"] * 5
+    assert seen == ["a", "c", "e", "f", "g"]

@@ -151,11 +151,11 @@ def split_functions(code: str) -> dict[str, str]:
 class Batch:
     """All cases as one torch module, converted once; both modules executed once."""
 
-    def __init__(self, cases: list[dict]):
+    def __init__(self, cases: list[dict], table=None):
         from torch2ms.convert.engine import convert_source
 
         self.source = module_source(cases)
-        result = convert_source(self.source, "differential_cases.py")
+        result = convert_source(self.source, "differential_cases.py", table=table)
         assert result.error is None, result.error
         self.converted = result.code
         self.functions = split_functions(self.converted)

@@ -6,7 +6,7 @@ time for the same files in the same run, and the whole-tree proof.
 Each file is parsed alone (parse-only) and converted (parse + name resolution + rules +
 imports + code generation) in the same worker, so both figures see the same load. The proof
 per file (torch2ms.convert.proof): the output parses, a second conversion changes nothing,
-no comment is lost, every torch reference left carries a TODO marker.
+no comment or statement is lost, every torch reference left carries a TODO marker.
 """
 
 from __future__ import annotations
@@ -57,15 +57,16 @@ def main() -> int:
           f"= {convert / parse:.2f}x parse-only (target <= 2x)")
     print(f"torch call sites: found {found}, converted {converted} ({100 * converted / max(found, 1):.1f}%), "
           f"flagged {flagged} ({100 * flagged / max(found, 1):.1f}%)")
-    print("proof: outputs parse {}/{}, idempotent {}/{}, comments kept {}/{}, torch references "
-          "marked {}/{}".format(
+    print("proof: outputs parse {}/{}, idempotent {}/{}, comments kept {}/{}, statements kept "
+          "{}/{}, torch references marked {}/{}".format(
               sum(p.parses and not p.error for p in proofs), len(proofs),
               sum(p.idempotent for p in proofs), len(proofs),
               sum(not p.lost_comments for p in proofs), len(proofs),
+              sum(not p.lost_statements for p in proofs), len(proofs),
               sum(not p.unmarked for p in proofs), len(proofs)))
     for p in [p for p in proofs if not p.ok or p.error][:10]:
         print(f"  {p.path.split('models/')[-1]}: error={p.error} idempotent={p.idempotent} "
-              f"lost={p.lost_comments[:2]} unmarked lines={p.unmarked[:5]}")
+              f"lost={p.lost_comments[:2]} {p.lost_statements} unmarked lines={p.unmarked[:5]}")
     if args.json:
         Path(args.json).write_text(json.dumps([p.to_dict() for p in proofs], indent=1))
     return 0 if not errors and all(p.ok for p in proofs) else 1

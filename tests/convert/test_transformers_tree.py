@@ -2,7 +2,7 @@
 
 Every 40th file in path order (49 of 1,957 files with transformers 4.57.1, about 26k lines),
 converted in two processes: the output parses, converting it again changes nothing, no comment
-is lost, and every torch reference left carries a TODO marker (checked with `ast`, independent
+or statement is lost, and every torch reference left carries a TODO marker (checked with `ast`, independent
 of the engine). The full tree runs in benchmarks/bench_convert.py.
 """
 
@@ -42,6 +42,10 @@ def test_conversion_is_idempotent(proofs):
 
 def test_no_comment_is_lost(proofs):
     assert not [(p.path, p.lost_comments) for p in proofs if p.lost_comments]
+
+
+def test_no_statement_is_lost(proofs):
+    assert not [(p.path, p.lost_statements) for p in proofs if p.lost_statements]
 
 
 def test_every_torch_reference_left_is_marked(proofs):

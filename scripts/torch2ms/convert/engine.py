@@ -472,7 +472,7 @@ def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] 
         return result
     new, conv = convert_module(module, table)
     result.code = new.code
-    result.edits = conv.edits
+    result.edits = sorted(conv.edits, key=lambda e: e.line)
     result.flags = conv.flags
     result.found, result.converted, result.flagged = conv.counts()
     return result

@@ -30,11 +30,13 @@ class Proof:
     parses: bool = True
     idempotent: bool = True
     lost_comments: list[str] = field(default_factory=list)
+    lost_statements: dict[str, int] = field(default_factory=dict)  # statement kind -> missing
     unmarked: list[int] = field(default_factory=list)  # lines of torch references without a TODO
 
     @property
     def ok(self) -> bool:
-        return self.parses and self.idempotent and not self.lost_comments and not self.unmarked
+        return (self.parses and self.idempotent and not self.lost_comments
+                and not self.lost_statements and not self.unmarked)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +51,15 @@ def comments(code: str) -> Counter:
     except (tokenize.TokenError, SyntaxError):
         pass
     return found
+
+
+# statements a conversion may remove or add: imports, `pass` and the `with` of a dropped context
+_EDITABLE = (ast.Import, ast.ImportFrom, ast.Pass, ast.With)
+
+
+def statement_kinds(tree: ast.AST) -> Counter:
+    return Counter(type(n).__name__ for n in ast.walk(tree)
+                   if isinstance(n, ast.stmt) and not isinstance(n, _EDITABLE))
 
 
 def _torch_names(tree: ast.Module) -> set[str]:
@@ -126,7 +137,7 @@ def prove(path: str, code: str | None = None) -> Proof:
     proof.convert_seconds = time.perf_counter() - start
     proof.found, proof.converted, proof.flagged = result.found, result.converted, result.flagged
     try:
-        ast.parse(result.code)
+        out_tree = ast.parse(result.code)
     except SyntaxError as exc:
         proof.parses = False
         proof.error = f"output does not parse: {exc}"
@@ -135,4 +146,6 @@ def prove(path: str, code: str | None = None) -> Proof:
     missing = comments(code) - comments(result.code)
     proof.lost_comments = sorted(missing)
     proof.unmarked = unmarked_torch_references(result.code)
+    missing = statement_kinds(ast.parse(code)) - statement_kinds(out_tree)
+    proof.lost_statements = dict(missing)
     return proof

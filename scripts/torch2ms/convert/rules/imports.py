@@ -25,7 +25,8 @@ class _ImportFixer(cst.CSTTransformer):
     def __init__(self, conv):
         super().__init__()
         self.conv = conv
-        self.removed: set[int] = set()
+        # removed statements by id; holding them keeps their ids from being reused
+        self.removed: dict[int, cst.CSTNode] = {}
         self.placed = False
 
     def on_visit(self, node):
@@ -67,7 +68,7 @@ class _ImportFixer(cst.CSTTransformer):
                 body.append(small)
         if not body:
             # removed by the enclosing block, which moves its comments to the next statement
-            self.removed.add(id(updated))
+            self.removed[id(updated)] = updated
             return updated
         new = updated.with_changes(body=body) if body != list(updated.body) else updated
         if messages:

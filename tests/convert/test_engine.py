@@ -124,3 +124,13 @@ def test_written_imports_are_importable(convert_code, code):
         elif isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Import):
             for alias in stmt.body[0].names:
                 importlib.import_module(module.code_for_node(alias.name))
+
+
+def test_statements_survive_many_removed_imports(convert_code):
+    """Removed import statements in many blocks: no other statement may disappear with them."""
+    code = "".join(f"if c{i}:\n    import torch\n    x{i} = torch.tanh(1)\n    y{i} = {i}\n"
+                   for i in range(120))
+    result = convert_code(code)
+    for i in range(120):
+        assert f"    x{i} = mint.tanh(1)\n    y{i} = {i}\n" in result.code
+    assert "import torch" not in result.code

@@ -86,6 +86,15 @@ CASES = [
         model.set_train(True)
         model.set_train(False)
         """),
+    ("train_eval_on_receivers_named_like_models", """\
+        def evaluate(model, batches):
+            model.eval()
+            self.encoder.train()
+        """, """\
+        def evaluate(model, batches):
+            model.set_train(False)
+            self.encoder.set_train(True)
+        """),
     ("seeds", """\
         import torch
         torch.manual_seed(0)
@@ -126,7 +135,7 @@ def test_leaves_look_alikes(converts, name, code):
     ("import torch\nwith torch.autocast('cuda'):\n    pass\n", "auto_mixed_precision"),
     ("import torch\ntorch.backends.cudnn.deterministic = True\n", "deterministic='ON'"),
     ("import torch\nctx = torch.no_grad()\n", "outside a `with` or a decorator"),
-    ("model.eval()\n", "receiver type unknown"),
+    ("runner.eval()\n", "receiver type unknown"),
 ])
 def test_flags_with_precise_notes(convert_code, code, expected):
     result = convert_code(code)

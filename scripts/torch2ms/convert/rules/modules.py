@@ -196,8 +196,17 @@ def register_buffer(ctx, original: cst.Call, updated: cst.Call):
     return None
 
 
+def _named_like_a_model(expr: cst.BaseExpression) -> bool:
+    name = expr.value if isinstance(expr, cst.Name) else (
+        expr.attr.value if isinstance(expr, cst.Attribute) else "")
+    return any(word in name.lower() for word in _DATA["module_name_words"])
+
+
 def is_module(ctx, expr: cst.BaseExpression) -> bool:
-    """A receiver known to be a module: self in a module class, or a known module attribute."""
+    """A receiver known to be a module: self in a module class, a name or attribute assigned a
+    module, or one named like a model (`model`, `self.encoder`)."""
+    if _named_like_a_model(expr):
+        return True
     if isinstance(expr, cst.Name):
         if expr.value == "self":
             return _in_module_class(ctx)

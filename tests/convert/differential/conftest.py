@@ -6,7 +6,7 @@ becomes a function of one generated torch module; the module is converted once b
 it must carry no TODO marker and no torch reference, and its result must equal torch's in
 value, shape and dtype (random ops: shape and dtype). Inputs come from a fixed seed and reach
 both runs as `_in[name]`, bound with a tensor annotation so the converter knows their type.
-MindSpore is imported once and the CPU fallback stays on for the session.
+MindSpore is imported once; the CPU fallback is on while this folder's tests run.
 """
 
 from __future__ import annotations
@@ -292,13 +292,19 @@ def _run_and_compare(case: dict, batch: Batch) -> None:
 
 @pytest.fixture(scope="session")
 def differential_batch():
-    """Every case converted in one engine call, MindSpore imported, the CPU fallback on."""
+    """Every case converted in one engine call; MindSpore imported once."""
     import mindspore  # noqa: F401
 
+    return Batch(CASES)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cpu_fallback_on():
+    """The CPU fallback, on for this folder's test modules only (it patches MindSpore globally)."""
     from torch2ms import cpu_fallback
 
     with cpu_fallback.enabled():
-        yield Batch(CASES)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -100,6 +100,32 @@ CASES = [
         """),
 ]
 
+CASES.append(("output_of_a_layer_is_a_tensor", """\
+        from torch import nn
+
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.proj = nn.Linear(2, 2)
+
+            def forward(self, x, m):
+                y = self.proj(x)
+                return y.masked_fill(m, 0.0)
+        """, """\
+        from mindspore import mint, nn
+
+
+        class M(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.proj = mint.nn.Linear(2, 2)
+
+            def construct(self, x, m):
+                y = self.proj(x)
+                return mint.masked_fill(y, m, 0.0)
+        """))
+
 NO_CHANGE = [
     ("look_alike_methods_of_other_objects", """\
         def f(cfg, d, q):

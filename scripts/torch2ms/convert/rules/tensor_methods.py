@@ -58,6 +58,10 @@ def is_tensor(ctx, expr: cst.BaseExpression) -> bool:
                                            "torch.utils.", "torch.optim.", "torch.jit.")))
         if ctx.resolves_to_prefix(expr.func, "mindspore.mint.", "mindspore.ops."):
             return True
+        if (isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Name)
+                and expr.func.value.value == "self" and ctx.class_stack
+                and expr.func.attr.value in ctx.class_modules.get(id(ctx.class_stack[-1]), ())):
+            return True  # the output of a layer: self.proj(x)
         if isinstance(expr.func, cst.Attribute):
             return (expr.func.attr.value not in _NON_TENSOR_RESULTS
                     and is_tensor(ctx, expr.func.value))

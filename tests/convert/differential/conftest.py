@@ -23,7 +23,7 @@ CASES_DIR = Path(__file__).parent / "cases"
 # difference the table cannot express; the test asserts that such a case still fails
 EXPECTED_FAILURES = Path(__file__).parent / "expected_failures.yaml"
 MARKER = "TODO(torch2ms)"
-OPTIONS = ("expect", "random", "rtol", "atol", "eval", "seed", "setup", "inputs")
+OPTIONS = ("expect", "random", "rtol", "atol", "eval", "seed", "setup", "inputs", "check")
 DTYPES = {"f32": "float32", "f64": "float64", "f16": "float16", "i64": "int64", "i32": "int32",
           "bool": "bool", "u8": "uint8"}
 # a MindSpore op with no kernel on the CPU backend (the mapping may be right, it cannot run here)
@@ -288,6 +288,10 @@ def _run_and_compare(case: dict, batch: Batch) -> None:
     actual = batch.ms_ns[fn](ms_inputs(arrays), ms_m)
     compare(expected, actual, rtol=case.get("rtol", 1e-5), atol=case.get("atol", 1e-5),
             random=case.get("random", False))
+    if case.get("check"):
+        # a distribution-free property of a random result (`r`: the first value as numpy)
+        r = flatten(actual, "ms")[0]
+        assert eval(case["check"], {"np": np}, {"r": r}), f"{case['check']} is false for {r}"
 
 
 @pytest.fixture(scope="session")

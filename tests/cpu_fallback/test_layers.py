@@ -215,27 +215,6 @@ def test_dropout2d_zeroes_whole_channels(fallback):
     assert np.all((functional == 0).all(-1) | (functional != 0).all(-1))
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"weight_decay": 0.1, "amsgrad": True}, {"maximize": True}],
-                         ids=["default", "amsgrad-decay", "maximize"])
-def test_adamw_matches_torch_over_three_steps(kwargs, fallback, compare):
-    import mindspore as ms
-    import torch
-    from mindspore import mint
-
-    rng = np.random.default_rng(4)
-    w0 = rng.standard_normal((3, 2)).astype(np.float32)
-    t_param = torch.nn.Parameter(torch.tensor(w0))
-    m_param = ms.Parameter(ms.Tensor(w0), name="w")
-    t_opt = torch.optim.AdamW([t_param], lr=0.05, **kwargs)
-    m_opt = mint.optim.AdamW([m_param], lr=0.05, **kwargs)
-    for _ in range(3):
-        g = rng.standard_normal((3, 2)).astype(np.float32)
-        t_param.grad = torch.tensor(g)
-        t_opt.step()
-        m_opt((ms.Tensor(g),))
-    compare(m_param, t_param.detach(), what="parameter after 3 AdamW steps")
-
-
 def test_cross_entropy_loss_layer(fallback, compare):
     import mindspore as ms
     import torch

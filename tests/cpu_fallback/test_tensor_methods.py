@@ -47,19 +47,34 @@ def test_differentiable_methods_pass_gradients(fallback, compare):
     compare(grad, t_x.grad)
 
 
-@pytest.mark.parametrize("method,args", [
-    ("fill_", (2.5,)), ("zero_", ()), ("clamp_", (-0.3, 0.4)), ("masked_fill_", ("mask", -1.0)),
-])
-def test_in_place_methods_change_the_tensor(method, args, fallback, compare):
+IN_PLACE = [
+    ("fill_", (2.5,), {}), ("zero_", (), {}), ("clamp_", (-0.3, 0.4), {}), ("clamp_", (), {"min": 0.1}),
+    ("masked_fill_", ("mask", -1.0), {}),
+    # run on CPU without the fallback but leave the tensor unchanged
+    ("add_", ("other",), {"alpha": -0.5}), ("add_", (1.5,), {}), ("sub_", ("other",), {"alpha": 2.0}),
+    ("mul_", ("other",), {}), ("mul_", (3.0,), {}), ("div_", ("other",), {}),
+    ("div_", ("other",), {"rounding_mode": "floor"}), ("exp_", (), {}), ("floor_divide_", ("other",), {}),
+    ("remainder_", ("other",), {}),
+]
+
+
+@pytest.mark.parametrize("on", ["tensor", "parameter"])
+@pytest.mark.parametrize("method,args,kwargs", IN_PLACE,
+                         ids=[f"{m}-{i}" for i, (m, *_) in enumerate(IN_PLACE)])
+def test_in_place_methods_change_the_tensor(method, args, kwargs, on, fallback, compare):
     import mindspore as ms
     import torch
 
     m_x, t_x = _pair(X.copy())
-    mask = X > 0
-    m_args = [ms.Tensor(mask) if a == "mask" else a for a in args]
-    t_args = [torch.tensor(mask) if a == "mask" else a for a in args]
-    returned = getattr(m_x, method)(*m_args)
-    getattr(t_x, method)(*t_args)
+    if on == "parameter":
+        m_x = ms.Parameter(m_x, name="p")
+    other = np.random.default_rng(3).uniform(0.5, 2.0, X.shape).astype(np.float32)
+    inputs = {"mask": (ms.Tensor(X > 0), torch.tensor(X > 0)), "other": (ms.Tensor(other), torch.tensor(other))}
+    m_args = [inputs[a][0] if isinstance(a, str) else a for a in args]
+    t_args = [inputs[a][1] if isinstance(a, str) else a for a in args]
+    returned = getattr(m_x, method)(*m_args, **kwargs)
+    getattr(t_x, method)(*t_args, **kwargs)
+    assert not np.allclose(m_x.asnumpy(), X), "the tensor did not change"
     compare(m_x, t_x, what="tensor after the in-place call")
     assert returned is m_x
 

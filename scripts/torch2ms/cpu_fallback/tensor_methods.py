@@ -1,10 +1,12 @@
-"""Tensor methods without a CPU kernel. In-place ones replace the tensor's data
+"""Tensor methods without a CPU kernel, and in-place arithmetic that silently does nothing on CPU
+(`add_`, `sub_`, `mul_`, `div_`, `exp_`, `floor_divide_`, `remainder_` return the right values but
+leave the tensor unchanged, Parameters included). In-place ones replace the tensor's data
 (`assign_value`): a view taken earlier does not see the change, unlike torch."""
 
 from __future__ import annotations
 
 import mindspore as ms
-from mindspore import Tensor, ops
+from mindspore import Tensor, mint, ops
 
 from torch2ms.cpu_fallback import creation, math_ops, random_ops
 
@@ -42,6 +44,34 @@ def masked_fill_(self, mask, value):
 
 def clamp_(self, min=None, max=None):
     return _inplace(self, ops.clamp(self, min, max))
+
+
+def add_(self, other, *, alpha=1):
+    return _inplace(self, mint.add(self, other, alpha=alpha))
+
+
+def sub_(self, other, *, alpha=1):
+    return _inplace(self, mint.sub(self, other, alpha=alpha))
+
+
+def mul_(self, other):
+    return _inplace(self, mint.mul(self, other))
+
+
+def div_(self, other, *, rounding_mode=None):
+    return _inplace(self, mint.div(self, other, rounding_mode=rounding_mode))
+
+
+def exp_(self):
+    return _inplace(self, mint.exp(self))
+
+
+def floor_divide_(self, other):
+    return _inplace(self, mint.floor_divide(self, other))
+
+
+def remainder_(self, other):
+    return _inplace(self, mint.remainder(self, other))
 
 
 def new_full(self, size, fill_value, *, dtype=None):

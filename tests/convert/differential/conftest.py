@@ -23,7 +23,7 @@ CASES_DIR = Path(__file__).parent / "cases"
 # difference the table cannot express; the test asserts that such a case still fails
 EXPECTED_FAILURES = Path(__file__).parent / "expected_failures.yaml"
 MARKER = "TODO(torch2ms)"
-OPTIONS = ("expect", "random", "rtol", "atol", "eval", "seed", "setup", "inputs", "check")
+OPTIONS = ("expect", "random", "rtol", "atol", "eval", "seed", "setup", "inputs", "check", "optimizer")
 DTYPES = {"f32": "float32", "f64": "float64", "f16": "float16", "i64": "int64", "i32": "int32",
           "bool": "bool", "u8": "uint8"}
 # a MindSpore op with no kernel on the CPU backend (the mapping may be right, it cannot run here)
@@ -129,7 +129,10 @@ def case_source(case: dict) -> str:
             lines.append("    m.eval()")
         lines += ["    return m", ""]
     lines.append(f"def {fn}(_in, m=None):")
-    lines += [f'    {name}: torch.Tensor = _in["{name}"]' for name in case["inputs"]]
+    if case.get("optimizer"):  # `p` is a parameter, the form builds an optimizer over it
+        lines.append('    p = _in["p"]')
+    else:
+        lines += [f'    {name}: torch.Tensor = _in["{name}"]' for name in case["inputs"]]
     lines += [f"    result = {case['form']}", "    return result", ""]
     return "\n".join(lines)
 
@@ -274,9 +277,31 @@ def _flush_mindspore() -> None:
         pass
 
 
+def _run_optimizer(case: dict, batch: Batch) -> None:
+    """Three steps with the same gradients; the parameters must end equal."""
+    import mindspore as ms
+    import torch
+
+    rng = np.random.default_rng(case.get("seed", 0))
+    start = rng.standard_normal((3, 4)).astype("float32")
+    grads = [rng.standard_normal((3, 4)).astype("float32") for _ in range(3)]
+    torch_p = torch.nn.Parameter(torch.from_numpy(start.copy()))
+    ms_p = ms.Parameter(ms.Tensor(start.copy()), name="p")
+    torch_opt = batch.torch_ns[case["fn"]]({"p": torch_p})
+    ms_opt = batch.ms_ns[case["fn"]]({"p": ms_p})
+    for g in grads:
+        torch_p.grad = torch.from_numpy(g.copy())
+        torch_opt.step()
+        ms_opt((ms.Tensor(g.copy()),))
+    compare(torch_p.detach(), ms.Tensor(ms_p.asnumpy()), rtol=case.get("rtol", 1e-5),
+            atol=case.get("atol", 1e-6), random=False)
+
+
 def _run_and_compare(case: dict, batch: Batch) -> None:
     import torch
 
+    if case.get("optimizer"):
+        return _run_optimizer(case, batch)
     fn = case["fn"]
     arrays = inputs_of(case)
     torch.manual_seed(0)

@@ -226,12 +226,18 @@ def _call(api: str, recipe: dict, rng):
     kwargs = make_value(recipe.get("kwargs", {}), rng)
     if api.startswith("Tensor."):
         self_value = make_value(recipe.get("self", "f32:3x4"), rng)
-        return getattr(self_value, api.split(".", 1)[1])(*args, **kwargs)
+        before = self_value.asnumpy().copy()
+        result = getattr(self_value, api.split(".", 1)[1])(*args, **kwargs)
+        if api.endswith("_"):
+            _expect_changed([before], [self_value])
+        return result
     if inspect.isclass(obj) and api.startswith("mint.optim."):
         params = make_value("ParamList", rng)
+        before = [p.asnumpy().copy() for p in params]
         opt = obj(params, **make_value(recipe.get("init_kwargs", {}), rng))
         grads = tuple(ms.Tensor(rng.standard_normal(p.shape).astype("float32")) for p in params)
         opt(grads)
+        _expect_changed(before, params)
         return list(params)
     if inspect.isclass(obj):
         layer = obj(*make_value(recipe.get("init", []), rng), **make_value(recipe.get("init_kwargs", {}), rng))
@@ -239,6 +245,15 @@ def _call(api: str, recipe: dict, rng):
             layer.set_train(True)
         return layer(*args, **kwargs)
     return obj(*args, **kwargs)
+
+
+def _expect_changed(before, tensors) -> None:
+    """In-place methods and optimisers can run on CPU and yet leave their tensors unchanged
+    (`Tensor.add_` in 2.10): that is a failure, not "runs"."""
+    import numpy as np
+
+    if all(np.array_equal(b, t.asnumpy()) for b, t in zip(before, tensors)):
+        raise RuntimeError("ran but left its tensors unchanged")
 
 
 def classify(error: BaseException) -> str:
@@ -387,7 +402,8 @@ def build_table(results: dict[str, dict], recipes: dict) -> dict:
         "statuses": {
             "runs": "ran on CPU with the recorded inputs and synchronised",
             "no_cpu_kernel": "the CPU backend has no kernel for it (or not for float32)",
-            "fails": "raised a runtime error that does not name a missing kernel",
+            "fails": ("raised a runtime error that does not name a missing kernel, or (in-place methods, "
+                      "optimisers) ran but left its tensors unchanged"),
             "unknown": "not probed, or its inputs did not fit: nothing is claimed",
             "crash": "the worker died or hung while running it",
         },

@@ -131,6 +131,8 @@ def case_source(case: dict) -> str:
     lines.append(f"def {fn}(_in, m=None):")
     if case.get("optimizer"):  # `p` is a parameter, the form builds an optimizer over it
         lines.append('    p = _in["p"]')
+        if case["optimizer"] == "scheduler":  # ... or a scheduler over `opt`
+            lines.append("    opt = torch.optim.SGD([p], lr=0.1)")
     else:
         lines += [f'    {name}: torch.Tensor = _in["{name}"]' for name in case["inputs"]]
     lines += [f"    result = {case['form']}", "    return result", ""]
@@ -297,9 +299,28 @@ def _run_optimizer(case: dict, batch: Batch) -> None:
             atol=case.get("atol", 1e-6), random=False)
 
 
+def _run_scheduler(case: dict, batch: Batch) -> None:
+    """Five optimizer and scheduler steps; the learning rates must agree at every step."""
+    import mindspore as ms
+    import torch
+
+    torch_s = batch.torch_ns[case["fn"]]({"p": torch.nn.Parameter(torch.ones(2))})
+    ms_s = batch.ms_ns[case["fn"]]({"p": ms.Parameter(ms.Tensor(np.ones(2, "float32")), name="p")})
+    torch_lrs, ms_lrs = [], []
+    for _ in range(5):
+        torch_s.optimizer.step()
+        torch_s.step()
+        ms_s.step()
+        torch_lrs.append(torch_s.get_last_lr()[0])
+        ms_lrs.append(float(ms_s.get_last_lr()[0]))
+    np.testing.assert_allclose(ms_lrs, torch_lrs, rtol=1e-5, atol=1e-7)
+
+
 def _run_and_compare(case: dict, batch: Batch) -> None:
     import torch
 
+    if case.get("optimizer") == "scheduler":
+        return _run_scheduler(case, batch)
     if case.get("optimizer"):
         return _run_optimizer(case, batch)
     fn = case["fn"]

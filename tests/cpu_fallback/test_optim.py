@@ -47,10 +47,9 @@ def _run(name, kwargs, second_group, scheduler=None, ms_family="mint", torch_sch
     m_opt = getattr(ms_optim, name)(_groups(ms_params, second_group), **kwargs)
     schedulers = []
     if scheduler:
-        cls, sched_kwargs = scheduler
-        schedulers = [getattr(ms_sched, cls)(m_opt, **sched_kwargs)]
+        schedulers = [scheduler(ms_sched, m_opt)]
         if torch_scheduler:
-            schedulers.append(getattr(torch.optim.lr_scheduler, cls)(t_opt, **sched_kwargs))
+            schedulers.append(scheduler(torch.optim.lr_scheduler, t_opt))
     rng = np.random.default_rng(seed + 1)
     order = list(SHAPES)  # the optimiser's parameter order: group by group
     for _ in range(STEPS):
@@ -60,7 +59,7 @@ def _run(name, kwargs, second_group, scheduler=None, ms_family="mint", torch_sch
         t_opt.step()
         m_opt(tuple(ms.Tensor(grads[n]) for n in order))
         for s in schedulers:
-            s.step()
+            s.step(1.0) if type(s).__name__ == "ReduceLROnPlateau" else s.step()  # a flat metric
     return ms_params, torch_params
 
 
@@ -95,7 +94,32 @@ def test_optimizer_matches_torch(name, case, kwargs, second_group, fallback, com
         compare(ms_params[n], torch_params[n].detach(), what=f"{name} {case}: {n} after {STEPS} steps")
 
 
-STEP_LR = ("StepLR", {"step_size": 1, "gamma": 0.5})  # halves the learning rate every step
+def _scheduler(cls, **kwargs):
+    """A builder that makes the same scheduler from torch's or MindSpore's lr_scheduler module."""
+    return lambda module, opt: getattr(module, cls)(opt, **kwargs)
+
+
+STEP_LR = _scheduler("StepLR", step_size=1, gamma=0.5)  # halves the learning rate every step
+# Every scheduler of mindspore.experimental.optim.lr_scheduler (2.10) with torch's arguments.
+SCHEDULERS = {
+    "StepLR": STEP_LR,
+    "MultiStepLR": _scheduler("MultiStepLR", milestones=[1, 3], gamma=0.5),
+    "ConstantLR": _scheduler("ConstantLR", factor=0.5, total_iters=2),
+    "LinearLR": _scheduler("LinearLR", start_factor=0.25, total_iters=3),
+    "ExponentialLR": _scheduler("ExponentialLR", gamma=0.7),
+    "PolynomialLR": _scheduler("PolynomialLR", total_iters=4, power=2.0),
+    "CosineAnnealingLR": _scheduler("CosineAnnealingLR", T_max=3),
+    "CosineAnnealingWarmRestarts": _scheduler("CosineAnnealingWarmRestarts", T_0=2),
+    "LambdaLR": _scheduler("LambdaLR", lr_lambda=lambda epoch: 0.5 ** epoch),
+    "MultiplicativeLR": _scheduler("MultiplicativeLR", lr_lambda=lambda epoch: 0.8),
+    # MindSpore's CyclicLR has no cycle_momentum: it never cycles momentum (torch does by default)
+    "CyclicLR": lambda module, opt: module.CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=2, **(
+        {"cycle_momentum": False} if module.__name__.startswith("torch") else {})),
+    "ReduceLROnPlateau": _scheduler("ReduceLROnPlateau", factor=0.5, patience=0),
+    "SequentialLR": lambda module, opt: module.SequentialLR(opt, schedulers=[
+        module.ConstantLR(opt, factor=0.5, total_iters=2), module.ExponentialLR(opt, gamma=0.7)],
+        milestones=[2]),
+}
 
 
 @pytest.mark.parametrize("family,name,kwargs", [
@@ -105,6 +129,27 @@ def test_optimizer_follows_a_scheduler(family, name, kwargs, fallback, compare):
     ms_params, torch_params = _run(name, kwargs, {}, scheduler=STEP_LR, ms_family=family)
     for n in SHAPES:
         compare(ms_params[n], torch_params[n].detach(), what=f"{family} {name} with StepLR: {n}")
+
+
+@pytest.mark.parametrize("scheduler", sorted(SCHEDULERS))
+def test_every_scheduler_drives_mint_adamw_as_in_torch(scheduler, fallback, compare):
+    ms_params, torch_params = _run("AdamW", {"lr": 0.05}, {"lr": 0.02}, scheduler=SCHEDULERS[scheduler])
+    for n in SHAPES:
+        compare(ms_params[n], torch_params[n].detach(), what=f"mint AdamW with {scheduler}: {n}")
+
+
+def test_the_scheduler_list_is_complete():
+    """SCHEDULERS names every scheduler MindSpore has; torch's others have no counterpart."""
+    import torch
+    from mindspore.experimental.optim import lr_scheduler
+
+    def names(module):
+        return {n for n in dir(module) if n.endswith("LR") or n in (
+            "ReduceLROnPlateau", "CosineAnnealingWarmRestarts", "ChainedScheduler")} - {"LRScheduler"}
+
+    ours = names(lr_scheduler)
+    assert ours == set(SCHEDULERS)
+    assert names(torch.optim.lr_scheduler) - ours == {"OneCycleLR", "ChainedScheduler"}
 
 
 def test_mint_sgd_ignores_a_scheduler(fallback, compare):

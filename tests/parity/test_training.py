@@ -6,8 +6,8 @@ from torch2ms.parity import assert_training_parity, compare_training_step
 
 
 def sgd_pair(lr=0.1):
-    """torch SGD and mindspore.nn.SGD: the same update rule (no momentum), and nn.SGD runs on CPU
-    (mint.optim.SGD updates with Tensor.add_, which does nothing on the CPU backend of 2.10)."""
+    """torch SGD and mindspore.nn.SGD: the same update rule (no momentum); a custom pair that runs
+    on CPU without the fallback (mint.optim.SGD needs it: see the test below)."""
     import mindspore
     import torch
 
@@ -24,6 +24,22 @@ def test_a_correct_port_matches_loss_gradients_and_step(toy_pair, toy_input):
     # the step really moved the weights (on both sides, as they agree)
     moved = port.head.weight.asnumpy() - torch_model.head.weight.detach().numpy()
     assert abs(moved).max() < 1e-5
+
+
+@pytest.mark.parametrize("optimizer,kwargs", [
+    ("sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+    ("adam", {"lr": 0.01, "amsgrad": True}),
+])
+def test_mint_sgd_and_adam_through_the_cpu_fallback_match_torch(optimizer, kwargs, toy_pair, toy_input):
+    from torch2ms import cpu_fallback
+
+    torch_model, port = toy_pair()
+    before = port.head.weight.asnumpy().copy()
+    with cpu_fallback.enabled():
+        report = compare_training_step(torch_model, port, (toy_input,), output="logits",
+                                       optimizer=optimizer, optimizer_kwargs=kwargs)
+    assert report.ok, report.summary()
+    assert abs(port.head.weight.asnumpy() - before).max() > 1e-4, "the mint.optim step did not move the weights"
 
 
 def test_mint_adamw_through_the_cpu_fallback_matches_torch_adamw(toy_pair, toy_input):

@@ -2,7 +2,8 @@
 
 Forward parity misses bugs that only touch gradients (a wrong backward, a stop-gradient, an
 optimizer that does not update); this mode compares the loss, the gradient of every parameter
-and every parameter after one step of the named optimizer (torch.optim.X vs mindspore.mint.optim.X).
+and every parameter after one step of the named optimizer (torch.optim.X vs mindspore.mint.optim.X;
+on CPU, mint.optim needs torch2ms.cpu_fallback, which `torch2ms parity` enables).
 Dropout must be off (p=0) or the model run with train_mode=False: random masks differ per framework.
 """
 
@@ -195,10 +196,12 @@ def compare_training_step(
         report.localise_note = "gradients agree but parameters after the step differ: the optimizer step diverges"
         if all(np.array_equal(before[n], tensor_leaf(p).value) for n, p in ms_params.items() if n in before):
             # measured: on the CPU backend of mindspore 2.10, in-place Tensor ops (add_, mul_, ...)
-            # return a result but leave the tensor unchanged, and mint.optim updates with them
+            # return a result but leave the tensor unchanged, and mint.optim SGD/Adam update with
+            # them; torch2ms.cpu_fallback makes them write
             report.localise_note += (
                 "; the MindSpore step left every parameter unchanged (a likely cause on CPU: in-place "
-                "Tensor ops such as add_, which mint.optim uses, do not write there in mindspore 2.10)"
+                "Tensor ops such as add_, which mint.optim uses, do not write there in mindspore 2.10 "
+                "unless torch2ms.cpu_fallback is enabled)"
             )
     return report
 

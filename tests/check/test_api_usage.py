@@ -118,6 +118,7 @@ def test_self_calls_in_a_cell(check):
         "        self._gradient_checkpointing_func(x)\n"  # set from outside, by convention
         "        y = [m for m in self.named_modules()]\n"  # torch's Module API
         "        return self.fc(x)\n"              # assigned in __init__
+        "from mixins import SomeMixin\n"
         "class Other(SomeMixin, nn.Cell):\n"      # unknown base: not judged
         "    def construct(self, x):\n"
         "        return self.anything(x)\n")

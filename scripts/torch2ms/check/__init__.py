@@ -3,7 +3,7 @@
     from torch2ms.check import check_source, check_file
     result = check_file(Path("outputs/model.py"))      # FileResult: .verdict, .findings, .todos
 
-Static checks (always): the file parses; no torch left (imports at any depth and dynamic ones,
+Static checks (always): the file parses; every name it reads is defined; no torch left (imports at any depth and dynamic ones,
 names bound to torch, torch idioms, open `# TODO(torch2ms)` markers); every mindspore/mindone
 name exists in the installed versions and calls bind to their signatures. Optional runtime checks
 (`--import`, `--parity`) live in torch2ms.check.runtime.
@@ -23,6 +23,7 @@ def check_source(source: str, shown_path: str, index=None) -> FileResult:
     from torch2ms.check.api_usage import ApiUsage
     from torch2ms.check.names import import_bindings
     from torch2ms.check.torch_left import todo_markers, torch_findings
+    from torch2ms.check.undefined import undefined_names
 
     result = FileResult(path=shown_path, lines=source.count("\n") + (not source.endswith("\n")),
                         sha256=hashlib.sha256(source.encode("utf-8")).hexdigest())
@@ -38,6 +39,7 @@ def check_source(source: str, shown_path: str, index=None) -> FileResult:
     usage = ApiUsage(tree, bindings, index if index is not None else ApiIndex())
     result.findings += torch_findings(tree, bindings, api_params=usage.params)
     result.findings += usage.findings()
+    result.findings += undefined_names(source, tree, shown_path)
     return result
 
 

@@ -31,13 +31,22 @@ def test_same_data():
 
 
 @pytest.mark.parametrize("accum_steps", [2])
-def test_losses_agree(accum_steps):
+def test_losses_agree(accum_steps, monkeypatch):
+    made = []
+
+    class RecordedAdamW(ms.mint.optim.AdamW):  # the port must train with mint.optim.AdamW
+        def __init__(self, *args, **kwargs):
+            made.append(kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(ms.mint.optim, "AdamW", RecordedAdamW)
     pt, port = pair()
     batches = train_torch.make_batches(STEPS * accum_steps)
     # max_grad_norm below the gradient norm (about 0.12 at the start), so clipping really acts.
     want = train_torch.train(pt, batches, lr=2e-2, accum_steps=accum_steps, max_grad_norm=0.05)
     got = train_ms.train(port, batches, lr=2e-2, accum_steps=accum_steps, max_grad_norm=0.05)
     assert len(want) == len(got) == STEPS
+    assert made == [{"lr": 2e-2, "weight_decay": 0.01}]
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     assert want[-1] < want[0] - 0.05  # the steps really train (measured: 4.16 -> 4.07)
     # ... and the weights after training agree too.

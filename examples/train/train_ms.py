@@ -13,9 +13,9 @@ What changed from the torch file:
 - accumulation adds the returned gradient tuples; clipping is `ops.clip_by_global_norm(grads, max_norm)`
   (torch's `clip_grad_norm_` clips in place);
 - `model.train()` -> `model.set_train(True)` (a Cell starts in inference mode);
-- `torch.optim.AdamW` and `lr_scheduler.LambdaLR` -> `mindspore.experimental.optim` (same
-  arguments). `mint.optim.AdamW` is the Ascend-fused version: on CPU (MindSpore 2.10) it has no
-  kernel, and `mint.optim.SGD`/`Adam` leave the parameters unchanged without an error;
+- `torch.optim.AdamW` -> `mint.optim.AdamW` (same arguments; on CPU its kernel is missing in
+  MindSpore 2.10: the CPU fallback provides it); `lr_scheduler.LambdaLR` ->
+  `mindspore.experimental.optim.lr_scheduler.LambdaLR`, which drives mint.optim optimizers too;
 - `loss.item()` -> `float(loss.asnumpy())`; `torch.save(state_dict)` -> `mindspore.save_checkpoint`.
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 
 import mindspore as ms
 from mindspore import mint, ops
-from mindspore.experimental import optim
+from mindspore.experimental.optim import lr_scheduler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "modeling"))
 from configuration_cohere2 import Cohere2Config  # noqa: E402
@@ -68,8 +68,8 @@ def lm_loss(logits, labels):
 def train(model, batches, lr=3e-3, accum_steps=1, max_grad_norm=1.0, warmup_steps=2, log_every=0):
     """Runs len(batches) // accum_steps optimizer steps; returns the mean loss of each step."""
     total_steps = len(batches) // accum_steps
-    optimizer = optim.AdamW(model.trainable_params(), lr=lr, weight_decay=0.01)
-    scheduler = optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(warmup_steps, total_steps))
+    optimizer = mint.optim.AdamW(model.trainable_params(), lr=lr, weight_decay=0.01)
+    scheduler = lr_scheduler.LambdaLR(optimizer, warmup_cosine(warmup_steps, total_steps))
     model.set_train(True)
 
     def forward_fn(ids, labels):

@@ -37,6 +37,6 @@ def test_main_job_counts_what_the_checks_found(tmp_path):
     assert set(queued) <= set(checked), "every converted file was checked"
     passing = sum(checked[p]["verdict"] == "pass" for p in queued)
     summary = (ws / "report.md").read_text()
-    assert f"**{passing} of {len(queued)} files verified**" in summary
+    assert f"**{passing} of {len(queued)} files pass the checks**" in summary
     for p in queued:  # the tracker's check column holds the same verdicts
         assert tracker.entry(p).check == checked[p]["summary"]

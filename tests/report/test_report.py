@@ -47,10 +47,10 @@ def test_deterministic(ws):
 
 def test_only_verified_files_count(ws):
     proc = report(ws)
-    assert "1 of 6 files verified." in proc.stdout
+    assert "2 of 7 files pass the checks." in proc.stdout
     table = (ws / "conversion_report.md").read_text()
     rows = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| `")}
-    assert "yes, not verified" in rows["`data.py`"] and "fail: 1 torch-idiom" in rows["`data.py`"]
+    assert "yes, check not passed" in rows["`data.py`"] and "fail: 1 torch-idiom" in rows["`data.py`"]
     assert "| yes |" in rows["`model.py`"] and "| pass, import ok, parity ok |" in rows["`model.py`"]
     assert "not checked" in rows["`infer.py`"]
     assert "stale" in rows["`sched.py`"]  # the tracker says pass, the output changed since
@@ -65,10 +65,75 @@ def test_fixing_a_file_changes_the_count(ws, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "torch2ms", "check", "--workspace", str(ws),
                            str(ws / "outputs" / "data.py")], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 of 6 files verified." in report(ws).stdout
+    assert "3 of 7 files pass the checks." in report(ws).stdout
 
 
 def test_no_tracker_is_bad_input(tmp_path):
     proc = report(tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("torch2ms report: ")
+
+
+def keep_only(ws: Path, paths: list[str]) -> None:
+    """Cut the fixture tracker down to the entries of `paths` (with their sub-bullets)."""
+    tracker = ws / "files_to_convert.md"
+    out, keep = [], True
+    for line in tracker.read_text(encoding="utf-8").splitlines():
+        if line.startswith("- ["):
+            keep = any(f"`{p}`" in line for p in paths)
+        elif not line.startswith("  "):
+            keep = True
+        if keep:
+            out.append(line)
+    tracker.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def test_passing_the_checks_is_not_parity(ws):
+    """Two Modeling files pass the checks; only one was compared with the torch original: the
+    other is left for a human as needing a parity spec, never "Nothing"."""
+    keep_only(ws, ["model.py", "layers.py"])
+    proc = report(ws)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 of 2 files pass the checks." in proc.stdout
+    assert "1 of them also matches the torch original numerically (parity)" in proc.stdout
+    summary = (ws / "report.md").read_text()
+    left = summary.split("## Left for a human")[1].split("##")[0]
+    assert "Nothing" not in left
+    assert "`layers.py` (Modeling): passes the checks; no parity run: needs a parity spec " \
+           "`outputs/layers.parity.yaml`" in left
+    assert "model.py" not in left
+    assert "verified**" not in summary  # the bold count never calls a checked file verified
+    table = (ws / "conversion_report.md").read_text()
+    assert "- Of these, match the torch original numerically (parity ok): 1" in table
+    assert "- Modeling/Inference files passing the checks without a parity run: 1" in table
+
+    (ws / "outputs" / "layers.parity.yaml").write_text("entry: MLP\n")
+    report(ws)
+    left = (ws / "report.md").read_text().split("## Left for a human")[1].split("##")[0]
+    assert "parity spec `outputs/layers.parity.yaml` not run: `torch2ms check --parity outputs/layers.py`" in left
+
+
+def test_nothing_left_only_when_every_model_matches(ws):
+    keep_only(ws, ["model.py"])
+    report(ws)
+    summary = (ws / "report.md").read_text()
+    assert "1 of 1 file pass the checks" in summary or "1 of 1 file passes the checks" in summary
+    assert "Nothing: every file to convert passes the checks, and every Modeling/Inference file " \
+           "matches the torch original (parity)." in summary
+
+
+def test_converter_and_hand_edits_are_counted_apart(ws):
+    report(ws)
+    assert "- Edits recorded: 9 (3 by `torch2ms convert`, 6 by hand)" in (ws / "conversion_report.md").read_text()
+    assert "9 edits recorded: 3 by `torch2ms convert`, 6 by hand." in (ws / "report.md").read_text()
+
+
+@pytest.mark.parametrize("only", [None, ["model.py"]], ids=["fixture", "all pass"])
+def test_headings_follow_a_blank_line(ws, only):
+    if only:
+        keep_only(ws, only)
+    report(ws)
+    for name in ("conversion_report.md", "report.md"):
+        lines = (ws / name).read_text().splitlines()
+        bad = [line for i, line in enumerate(lines) if i and line.startswith("#") and lines[i - 1] != ""]
+        assert bad == [], name

@@ -51,9 +51,10 @@ def run(args) -> int:
         return 2
     _write(ws.conversion_report, detail)
     _write(ws.report, summary)
-    verified = next(line for line in summary.splitlines() if line.startswith("**"))
+    verified, parity = [line for line in summary.splitlines() if line.startswith("**")][:2]
     print(f"Wrote {ws.conversion_report} and {ws.report}.")
     print(verified.replace("**", "").split(":")[0] + ".")
+    print(parity.replace("**", ""))
     if args.show:
         print()
         print(summary, end="")

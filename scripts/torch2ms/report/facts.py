@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from torch2ms.tracker import Entry, Tracker
 from torch2ms.workspace import Workspace
+
+# categories whose outputs compute tensors: passing the checks says nothing about the numbers
+NEEDS_PARITY = ("Modeling", "Inference")
+# the lines `torch2ms convert` records, e.g. "convert L12 mapping: torch.cat -> mint.cat"
+CONVERTER_EDIT = re.compile(r"^convert L\d+\b")
 
 REASONS = {
     "mindspore": "already MindSpore: listed, not converted",
@@ -16,7 +22,7 @@ REASONS = {
 @dataclass
 class FileFacts:
     entry: Entry
-    edits: int
+    edits: int                     # all edit lines recorded: auto_edits + hand_edits
     has_output: bool
     todos: int | None              # open TODO(torch2ms) markers in the current output
     check: str                     # pass / fail / stale / not checked / no output
@@ -24,10 +30,23 @@ class FileFacts:
     findings: list[dict] = field(default_factory=list)
     import_result: str | None = None
     parity_result: str | None = None
+    auto_edits: int = 0            # recorded by `torch2ms convert`
+    hand_edits: int = 0            # recorded by `torch2ms edit`
+    has_spec: bool = False         # a <stem>.parity.yaml next to the output
 
     @property
     def verified(self) -> bool:
+        """Passes the checks (static + whatever runtime checks ran): not a numeric comparison."""
         return self.check == "pass"
+
+    @property
+    def parity_ok(self) -> bool:
+        return self.verified and self.parity_result == "ok"
+
+    @property
+    def needs_parity(self) -> bool:
+        """Passes the checks, computes tensors, yet was never compared with the torch original."""
+        return self.verified and self.entry.category in NEEDS_PARITY and self.parity_result != "ok"
 
 
 def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]:
@@ -36,11 +55,15 @@ def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]
     records = check_data.get("files", {})
     out = []
     for e in tracker.entries:
-        edits = sum(1 for line in tracker.edits.get(e.path, []) if line.lstrip().startswith(("- ", "* ")))
+        items = [line.lstrip()[2:] for line in tracker.edits.get(e.path, [])
+                 if line.lstrip().startswith(("- ", "* "))]
+        auto = sum(bool(CONVERTER_EDIT.match(item)) for item in items)
         output = ws.outputs / e.path
         has_output = output.is_file()
         todos = None
-        facts = FileFacts(e, edits, has_output, todos, "no output")
+        facts = FileFacts(e, len(items), has_output, todos, "no output", auto_edits=auto,
+                          hand_edits=len(items) - auto,
+                          has_spec=output.with_name(output.stem + ".parity.yaml").is_file())
         if has_output:
             text = output.read_text(encoding="utf-8", errors="replace")
             facts.todos = len(todo_markers(text))

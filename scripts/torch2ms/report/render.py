@@ -5,7 +5,7 @@ Pure functions of the gathered facts and the versions: the same inputs give the 
 
 from __future__ import annotations
 
-from torch2ms.report.facts import FileFacts, not_converted, queued
+from torch2ms.report.facts import NEEDS_PARITY, FileFacts, not_converted, queued
 
 SHOWN_FINDINGS = 10
 DASH = "—"
@@ -31,7 +31,16 @@ def _runtime(value: str | None) -> str:
 def _ticked_state(f: FileFacts) -> str:
     if not f.entry.done:
         return "no"
-    return "yes" if f.verified else "yes, not verified"
+    return "yes" if f.verified else "yes, check not passed"
+
+
+def _parity_todo(f: FileFacts) -> str:
+    """What a file that passes the checks but was never compared numerically still needs."""
+    out = f"outputs/{f.entry.path}"
+    spec = out[:-len(".py")] + ".parity.yaml" if out.endswith(".py") else out + ".parity.yaml"
+    if f.has_spec:
+        return f"parity spec `{spec}` not run: `torch2ms check --parity {out}`"
+    return (f"no parity run: needs a parity spec `{spec}`, then `torch2ms check --import --parity {out}`")
 
 
 def totals(facts: list[FileFacts]) -> dict:
@@ -51,8 +60,16 @@ def totals(facts: list[FileFacts]) -> dict:
         "import_run": sum(f.import_result is not None for f in q),
         "parity_ok": sum(f.parity_result == "ok" for f in q),
         "parity_run": sum(f.parity_result not in (None, "no spec") for f in q),
+        "verified_parity": sum(f.parity_ok for f in q),
+        "needs_parity": sum(f.needs_parity for f in q),
         "edits": sum(f.edits for f in q),
+        "auto_edits": sum(f.auto_edits for f in q),
+        "hand_edits": sum(f.hand_edits for f in q),
     }
+
+
+def _kinds() -> str:
+    return "/".join(NEEDS_PARITY)
 
 
 def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
@@ -60,8 +77,9 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
     q = queued(facts)
     out = ["# Conversion report", "",
            f"Input folder: `{input_dir}`. Built by `torch2ms report` from `files_to_convert.md` and "
-           "`.torch2ms/check.json`; a file counts as verified only when `torch2ms check` passes on "
-           "its current output.", "",
+           "`.torch2ms/check.json`. A file passes the checks when `torch2ms check` passes on its "
+           "current output; that is not a numeric comparison: only a parity run (`parity ok`) "
+           "compares it with the torch original.", "",
            "| file | category | status | ticked | edits | open TODOs | check | import | parity |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for f in q:
@@ -72,9 +90,9 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
     if not q:
         out.append(f"| {DASH} | | | | | | | | |")
     failing = [f for f in q if not f.verified]
-    out += ["", "## Not verified", ""]
+    out += ["", "## Not passing the check", ""]
     if not failing:
-        out.append("Every file to convert passes its check.")
+        out += ["Every file to convert passes its check.", ""]
     for f in failing:
         out.append(f"### `{f.entry.path}`: {_check_cell(f)}")
         for item in f.findings[:SHOWN_FINDINGS]:
@@ -89,6 +107,11 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
         elif f.check == "stale":
             out.append(f"- check it again: `torch2ms check outputs/{f.entry.path}`")
         out.append("")
+    unmatched = [f for f in q if f.needs_parity]
+    if unmatched:
+        out += [f"## Passing the checks, not compared with the torch original ({_kinds()})", ""]
+        out += [f"- `{f.entry.path}` ({f.entry.category}): {_parity_todo(f)}" for f in unmatched]
+        out.append("")
     out += ["## Not converted", ""]
     skipped = not_converted(facts)
     out += [f"- `{f.entry.path}` ({f.entry.status}): {why}" for f, why in skipped] or ["None."]
@@ -96,12 +119,15 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
             f"- Files to convert: {t['to_convert']}",
             f"- Outputs written: {t['outputs']}",
             f"- Ticked in the tracker: {t['ticked']}",
-            f"- **Verified (check passes on the current output): {t['verified']} of {t['to_convert']}**",
+            f"- **Pass the checks (on the current output): {t['verified']} of {t['to_convert']}**",
+            f"- Of these, match the torch original numerically (parity ok): {t['verified_parity']}",
+            f"- {_kinds()} files passing the checks without a parity run: {t['needs_parity']}",
             f"- Failing the check: {t['failing']}; not checked: {t['not_checked']}; "
             f"changed since checked: {t['stale']}; no output: {t['no_output']}",
-            f"- Ticked but not verified: {t['ticked_unverified']}",
+            f"- Ticked but not passing the check: {t['ticked_unverified']}",
             f"- Open TODO(torch2ms) markers: {t['todos']}",
-            f"- Edits recorded: {t['edits']}",
+            f"- Edits recorded: {t['edits']} ({t['auto_edits']} by `torch2ms convert`, "
+            f"{t['hand_edits']} by hand)",
             f"- Import (`--import`): {t['import_ok']} ok of {t['import_run']} run",
             f"- Parity (`--parity`): {t['parity_ok']} ok of {t['parity_run']} run",
             f"- Not converted: {len(skipped)}"]
@@ -126,20 +152,28 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
            f"({', '.join(f'{n} {c}' for c, n in sorted(categories.items())) or 'none'}).",
            "", "## Converted", "",
            f"{t['outputs']} of {_n(t['to_convert'], 'file')} have an output in `outputs/`; "
-           f"{t['ticked']} ticked in the tracker; {_n(t['edits'], 'edit')} recorded.",
-           "", "## Verified", "",
-           f"**{t['verified']} of {_n(t['to_convert'], 'file')} verified**: `torch2ms check` passes on their "
-           "current output (it parses, no torch is left, no open TODO(torch2ms) marker, every "
-           "MindSpore/mindone name and keyword argument exists in the installed versions).",
+           f"{t['ticked']} ticked in the tracker; {_n(t['edits'], 'edit')} recorded: "
+           f"{t['auto_edits']} by `torch2ms convert`, {t['hand_edits']} by hand.",
+           "", "## Checks and parity", "",
+           f"**{t['verified']} of {_n(t['to_convert'], 'file')} pass the checks**: `torch2ms check` passes on "
+           "their current output (it parses, every name is defined, no torch is left, no open "
+           "TODO(torch2ms) marker, every MindSpore/mindone name and keyword argument exists in the "
+           "installed versions). Passing the checks is not a numeric comparison.",
+           f"**{t['verified_parity']} of them also {'matches' if t['verified_parity'] == 1 else 'match'} "
+           "the torch original numerically (parity)**; "
+           f"{_n(t['needs_parity'], f'{_kinds()} file passes', f'{_kinds()} files pass')} the checks "
+           "without a parity run (listed under Left for a human).",
            f"Imported with the CPU fallback: {t['import_ok']} ok of {t['import_run']} tried. "
-           f"Parity with the torch original: {t['parity_ok']} ok of {t['parity_run']} run.",
+           f"Parity runs: {t['parity_ok']} ok of {t['parity_run']} run.",
            ]
     if t["ticked_unverified"]:
-        out.append(f"{_n(t['ticked_unverified'], 'ticked file is', 'ticked files are')} not verified: "
+        out.append(f"{_n(t['ticked_unverified'], 'ticked file does', 'ticked files do')} not pass the check: "
                    "a tick is not counted as success.")
     out += ["", "## Left for a human", ""]
     left = []
     for f in q:
+        if f.needs_parity:
+            left.append(f"- `{f.entry.path}` ({f.entry.category}): passes the checks; {_parity_todo(f)}")
         if f.verified:
             continue
         what = {"fail": f"check fails ({f.summary.removeprefix('fail: ')})" if f.summary else "check fails",
@@ -149,7 +183,8 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
     left += [f"- `{f.entry.path}`: {why}" for f, why in not_converted(facts)]
     if t["todos"]:
         left.append(f"- {_n(t['todos'], 'open TODO(torch2ms) marker')} in the outputs")
-    out += left or ["Nothing: every file to convert is verified."]
+    out += left or ["Nothing: every file to convert passes the checks, and every "
+                     f"{_kinds()} file matches the torch original (parity)."]
     out += ["", "## Versions", "", "| package | version |", "| --- | --- |"]
     out += [f"| {name} | {versions.get(name) or 'not installed'} |"
             for name in ("mindspore", "mindone", "torch", "transformers", "numpy")]

@@ -2,10 +2,15 @@
 
 They change files_to_convert.md only through torch2ms.tracker, under its lock, so nobody has to
 edit the tracker's structure by hand.
+
+`torch2ms done FILE` ticks a file only when its latest `torch2ms check` verdict is "pass" and the
+output has not changed since (compared by content hash with .torch2ms/check.json). Otherwise it
+says why on stderr, leaves the box unticked and exits 1; `--force` ticks anyway, with the warning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 
@@ -75,13 +80,42 @@ def run_next(args) -> int:
 def add_done_arguments(parser) -> None:
     parser.add_argument("file", help="the file, as listed in the tracker (or its path in the input or outputs/)")
     parser.add_argument("--undo", action="store_true", help="untick it instead")
+    parser.add_argument("--force", action="store_true",
+                        help="tick it even though its latest check did not pass (a warning is printed)")
     _workspace_argument(parser)
+
+
+def unchecked_reason(ws: Workspace, entry) -> str | None:
+    """Why `entry` may not be ticked yet (None: its latest check passed on the current output)."""
+    from torch2ms.check import results
+
+    output = ws.outputs / entry.path
+    if not output.is_file():
+        return f"there is no output {output} yet"
+    record = results.load(ws.check_results)["files"].get(entry.path)
+    if record is None and entry.check is None:
+        return "it was never checked"
+    verdict = record["summary"] if record else entry.check
+    if not verdict.startswith("pass"):
+        return f"its latest check verdict is \"{verdict}\", not pass"
+    if record and record.get("sha256") != hashlib.sha256(output.read_bytes()).hexdigest():
+        return "the output changed since its check passed"
+    return None
 
 
 def run_done(args) -> int:
     ws = Workspace.resolve(args.workspace)
     try:
         with Tracker.locked(ws.tracker) as tracker:
+            entry = tracker.entry(args.file) if not args.undo else None
+            why = unchecked_reason(ws, entry) if entry is not None and entry.queued else None
+            if why:
+                print(f"torch2ms done: warning: {entry.path}: {why}; run "
+                      f"`torch2ms check --import outputs/{entry.path}` until it passes"
+                      + (". Ticked anyway (--force)." if args.force else
+                         ". Not ticked (tick anyway with --force)."), file=sys.stderr)
+                if not args.force:
+                    return 1
             entry = tracker.mark_done(args.file, done=not args.undo)
             if not entry.queued:
                 print(f"torch2ms done: note: {entry.path} has status {entry.status}"

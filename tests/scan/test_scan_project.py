@@ -113,7 +113,7 @@ def test_json_flag_prints_the_scan_data(project, scan, tmp_path):
 def test_rescan_keeps_ticks_edits_checks_and_marks_vanished(project, scan, tmp_path, write_tree):
     ws = tmp_path / "ws"
     scan(project)
-    assert main(["done", "model.py", "--workspace", str(ws)]) == 0
+    assert main(["done", "model.py", "--force", "--workspace", str(ws)]) == 0
     assert main(["edit", "model.py", "-m", "forward -> construct", "--workspace", str(ws)]) == 0
     with Tracker.locked(ws / "files_to_convert.md") as t:
         t.set_check("model.py", "fail: 3 torch refs")
@@ -248,7 +248,7 @@ def test_user_packages_from_the_workspace_file_and_the_flag(tmp_path, scan, writ
 def test_a_moved_project_is_followed(tmp_path, scan, write_tree):
     proj = write_tree(tmp_path / "old", {"a.py": "import torch\n"})
     assert scan(proj)[0] == 0
-    assert main(["done", "a.py", "--workspace", str(tmp_path / "ws")]) == 0
+    assert main(["done", "a.py", "--force", "--workspace", str(tmp_path / "ws")]) == 0
     moved = proj.rename(tmp_path / "new")
     code, _, err, data = scan(moved)
     assert code == 0 and "is gone" in err
@@ -295,3 +295,11 @@ def test_an_unlistable_subfolder_warns(tmp_path, scan, write_tree, monkeypatch):
     code, _, _, data = scan(proj)
     assert code == 0 and [f["path"] for f in data["files"]] == ["a.py"]
     assert data["warnings"] == ["private/: cannot list it (Permission denied): skipped"]
+
+
+def test_order_lines_label_libraries_and_status(tmp_path, scan, write_tree):
+    proj = write_tree(tmp_path / "p", {"gpt.py": "import torch\nclass GPT(torch.nn.Module):\n    pass\n"})
+    code, out, _, _ = scan(proj)
+    assert code == 0
+    line = next(x for x in out.splitlines() if "gpt.py  [" in x)
+    assert "[Modeling; libraries: torch; status: torch]" in line

@@ -164,7 +164,8 @@ def print_summary(data: dict, ws: Workspace) -> None:
         for i, path in enumerate(data["order"][:SHOWN_FILES], 1):
             f = by_path[path]
             libs = ", ".join(f["libraries"]) or "-"
-            print(f"  {i:>3}. {path}  [{f['category']}; {libs}; {f['status']}]  {f['evidence'][0] if f['evidence'] else ''}")
+            print(f"  {i:>3}. {path}  [{f['category']}; libraries: {libs}; status: {f['status']}]  "
+                  f"{f['evidence'][0] if f['evidence'] else ''}")
         if len(data["order"]) > SHOWN_FILES:
             print(f"  ... and {len(data['order']) - SHOWN_FILES} more (see the tracker)")
     listed_only = [f for f in data["files"] if not f["queued"] or f["done"]]

@@ -36,6 +36,11 @@ PROJECT = {
 }
 
 
+# the parity spec /convert-next step 4 asks for, for the fixture's model.py
+MODEL_SPEC = ("torch: {build: Net}\ninputs:\n  - {shape: [3, 4], dtype: float32, seed: 0}\n"
+              "tolerance: {atol: 1.0e-5, rtol: 0}\nseed: 0\n")
+
+
 def split_command(path: Path) -> tuple[dict, str]:
     text = path.read_text(encoding="utf-8")
     m = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.S)
@@ -123,10 +128,12 @@ def test_convert_next_verify_report_run_as_written(project):
         proc = run_line(line, env, fill)
         assert_ran(line, proc)
         seen.append(line.split()[1])
+        if seen == ["convert"]:  # step 4: a Modeling file gets its parity spec, as Claude writes it
+            (ws / "outputs" / "model.parity.yaml").write_text(MODEL_SPEC)
     assert seen == ["convert", "check", "edit", "done"]
     assert (ws / "outputs" / "model.py").is_file()
     tracker = (ws / "files_to_convert.md").read_text()
-    assert "- [x] `model.py`" in tracker and "check: " in tracker
+    assert "- [x] `model.py`" in tracker and "check: pass, import ok, parity ok" in tracker
     assert "replaced torch.relu" in tracker
     # /verify with no arguments
     front, body = split_command(COMMANDS / "verify.md")
@@ -142,6 +149,7 @@ def test_convert_next_verify_report_run_as_written(project):
     proc = run_line(ctx, env, {})
     assert_ran(ctx, proc)
     assert "# Migration report" in proc.stdout
+    assert "1 of them also matches the torch original numerically (parity)" in proc.stdout
     assert (ws / "report.md").is_file() and (ws / "conversion_report.md").is_file()
 
 
@@ -166,3 +174,30 @@ def test_hook_runs_and_prints(project):
     proc = subprocess.run(["bash", "-c", hook["command"]], input=payload, cwd=REPO, env=hook_env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "pass" in proc.stdout
+
+
+def test_convert_next_ticks_after_the_check_claude_md_requires():
+    """The check run before `done` in /convert-next is the one CLAUDE.md's contract names."""
+    _, body = split_command(COMMANDS / "convert-next.md")
+    lines = shell_lines(body)
+    check = lines[[ln.split()[1] for ln in lines].index("done") - 2]  # check, edit, done
+    assert check == f"{HELPER} check --import --parity <output>"
+    contract = (REPO / "CLAUDE.md").read_text().split("## Workflow contract")[1].split("\n## ")[0]
+    assert "`torch2ms check --import --parity <output>` passes" in " ".join(contract.split())
+    assert "Never edit it by hand, not even to tick a box" in " ".join(contract.split())
+
+
+def test_convert_next_parity_spec_example_is_a_valid_spec():
+    from torch2ms.parity.spec import validate
+
+    _, body = split_command(COMMANDS / "convert-next.md")
+    [block] = re.findall(r"```yaml\n(.*?)```", body, re.S)
+    spec = validate(yaml.safe_load(block))
+    assert spec["torch"]["build"] and spec["inputs"]
+    assert "<output stem>.parity.yaml" in body and "Modeling" in body
+
+
+def test_convert_next_explains_exit_1_of_convert():
+    _, body = split_command(COMMANDS / "convert-next.md")
+    text = " ".join(body.split())
+    assert "Exit status 1 is not a failure when the output was written" in text

@@ -191,3 +191,8 @@ def test_a_thousand_lines_well_under_a_second():
     start = time.perf_counter()
     assert undefined_names(source, ast.parse(source)) == []
     assert time.perf_counter() - start < 0.3
+
+
+def test_torch_left_without_its_import_is_reported_once(check):
+    result = check("x = torch.ones(2)\ny = device\n")
+    assert [(f.line, f.code) for f in result.findings] == [(1, "torch-name"), (2, "undefined-name")]

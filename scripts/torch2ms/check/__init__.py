@@ -39,7 +39,11 @@ def check_source(source: str, shown_path: str, index=None) -> FileResult:
     usage = ApiUsage(tree, bindings, index if index is not None else ApiIndex())
     result.findings += torch_findings(tree, bindings, api_params=usage.params)
     result.findings += usage.findings()
-    result.findings += undefined_names(source, tree, shown_path)
+    # `torch.x` left without its import is already a torch-name finding on that line
+    torch_lines = {(f.line, f.message) for f in result.findings if f.code == "torch-name"}
+    result.findings += [f for f in undefined_names(source, tree, shown_path)
+                        if not any(line == f.line and f" {f.message.split('`')[1]}." in msg
+                                   for line, msg in torch_lines)]
     return result
 
 

@@ -1,7 +1,12 @@
 """Tensor methods without a CPU kernel, and in-place arithmetic that silently does nothing on CPU
 (`add_`, `sub_`, `mul_`, `div_`, `exp_`, `floor_divide_`, `remainder_` return the right values but
-leave the tensor unchanged, Parameters included). In-place ones replace the tensor's data
-(`assign_value`): a view taken earlier does not see the change, unlike torch."""
+leave the tensor unchanged, Parameters included).
+
+In-place ones compute the result out of place from a copy of the tensor, then write it with
+`Tensor.copy_`, which runs on CPU and is recorded by autograd as torch's in-place ops are (so
+gradients through them are right). `copy_` has no CPU kernel for views of a larger storage
+(`x[0]`, slices, transposes): those get new data instead (`assign_value`), so the tensor they
+were taken from does not see the change, unlike torch, and no gradient flows through the write."""
 
 from __future__ import annotations
 
@@ -23,9 +28,29 @@ def repeat(self, *repeats):
     return ops.tile(x, tuple(repeats))
 
 
+def _owns_its_storage(t) -> bool:
+    try:
+        return t.is_contiguous() and t.storage_offset() == 0 and t.untyped_storage().nbytes() == t.nbytes
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def _inplace(self, value):
-    self.assign_value(value.astype(self.dtype) if value.dtype != self.dtype else value)
+    value = value.astype(self.dtype) if value.dtype != self.dtype else value
+    if _owns_its_storage(self):
+        self.copy_(value)
+    else:
+        self.assign_value(value)
     return self
+
+
+def _fresh(t):
+    # Ops save their inputs for backward; writing over a saved input fails the version check.
+    # (Identity has no bfloat16 kernel on CPU: compute in float32, `_inplace` casts back.)
+    return ops.cast(t, ms.float32) if t.dtype == ms.bfloat16 else _IDENTITY(t)
+
+
+_IDENTITY = ops.Identity()
 
 
 def fill_(self, value):
@@ -38,40 +63,40 @@ def zero_(self):
 
 
 def masked_fill_(self, mask, value):
-    return _inplace(self, ops.masked_fill(self, mask, ops.cast(Tensor(value), self.dtype)
+    return _inplace(self, ops.masked_fill(_fresh(self), mask, ops.cast(Tensor(value), self.dtype)
                                           if not isinstance(value, Tensor) else value.astype(self.dtype)))
 
 
 def clamp_(self, min=None, max=None):
-    return _inplace(self, ops.clamp(self, min, max))
+    return _inplace(self, ops.clamp(_fresh(self), min, max))
 
 
 def add_(self, other, *, alpha=1):
-    return _inplace(self, mint.add(self, other, alpha=alpha))
+    return _inplace(self, mint.add(_fresh(self), other, alpha=alpha))
 
 
 def sub_(self, other, *, alpha=1):
-    return _inplace(self, mint.sub(self, other, alpha=alpha))
+    return _inplace(self, mint.sub(_fresh(self), other, alpha=alpha))
 
 
 def mul_(self, other):
-    return _inplace(self, mint.mul(self, other))
+    return _inplace(self, mint.mul(_fresh(self), other))
 
 
 def div_(self, other, *, rounding_mode=None):
-    return _inplace(self, mint.div(self, other, rounding_mode=rounding_mode))
+    return _inplace(self, mint.div(_fresh(self), other, rounding_mode=rounding_mode))
 
 
 def exp_(self):
-    return _inplace(self, mint.exp(self))
+    return _inplace(self, mint.exp(_fresh(self)))
 
 
 def floor_divide_(self, other):
-    return _inplace(self, mint.floor_divide(self, other))
+    return _inplace(self, mint.floor_divide(_fresh(self), other))
 
 
 def remainder_(self, other):
-    return _inplace(self, mint.remainder(self, other))
+    return _inplace(self, mint.remainder(_fresh(self), other))
 
 
 def new_full(self, size, fill_value, *, dtype=None):

@@ -134,3 +134,18 @@ def test_statements_survive_many_removed_imports(convert_code):
     for i in range(120):
         assert f"    x{i} = mint.tanh(1)\n    y{i} = {i}\n" in result.code
     assert "import torch" not in result.code
+
+
+@pytest.mark.parametrize("code", [
+    # only annotations still use torch: the import must stay on the second run too
+    "import torch\nimport torch.types\n\n\ndef f(x: torch.types.Number, y: torch.Tensor):\n    return x\n",
+    # a flagged ModuleDict renamed to torch_nn must stay flagged, not become a CellDict
+    "from torch import nn\n\n\nclass M(nn.Module):\n    def __init__(self, names):\n"
+    "        super().__init__()\n        self.d = nn.ModuleDict({n: nn.ModuleList([]) for n in names})\n",
+    # a layer built by converted code is a module, not a tensor
+    "import torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+    "        self.emb = nn.Embedding(2, 2)\n        self.emb.requires_grad_(False)\n",
+])
+def test_second_conversion_changes_nothing(convert_code, code):
+    first = convert_code(code).code
+    assert convert_code(first).code == first

@@ -267,10 +267,11 @@ class Converter(cst.CSTTransformer):
         scope = self.scopes.get(root)
         if scope is None:
             return
-        for access in scope.accesses[root]:
-            for referent in access.referents:
-                if isinstance(referent, ImportAssignment):
-                    into.add((id(referent.node), referent.name))
+        # the assignments the name resolves to from here (annotations are accessed in an
+        # enclosing scope, so the name is looked up rather than the access)
+        for referent in scope[root.value]:
+            if isinstance(referent, ImportAssignment):
+                into.add((id(referent.node), referent.name))
 
     def _rename_root(self, node, new_name: str):
         if isinstance(node, cst.Call):

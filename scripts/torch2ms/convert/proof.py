@@ -97,7 +97,19 @@ def unmarked_torch_references(code: str) -> list[int]:
 
     bad = []
 
-    def visit(node: ast.AST, stmt: ast.stmt | None) -> None:
+    def local_names(fn) -> set[str]:
+        """Names a function binds itself (parameters, assignments): they shadow the imports."""
+        args = fn.args
+        bound = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs,
+                                 *[x for x in (args.vararg, args.kwarg) if x]]}
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                bound.add(n.id)
+        return bound
+
+    def visit(node: ast.AST, stmt: ast.stmt | None, shadowed: frozenset = frozenset()) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            shadowed = shadowed | frozenset(local_names(node) & names)
         if isinstance(node, ast.stmt):
             stmt = node
             if isinstance(node, (ast.Import, ast.ImportFrom)) and node.lineno and \
@@ -105,11 +117,11 @@ def unmarked_torch_references(code: str) -> list[int]:
                     (isinstance(node, ast.Import) or (node.module or "").split(".")[0] == "torch"):
                 if not marked(node):
                     bad.append(node.lineno)
-        if isinstance(node, ast.Name) and node.id in names and stmt is not None:
-            if not marked(stmt):
-                bad.append(node.lineno)
+        if isinstance(node, ast.Name) and node.id in names and node.id not in shadowed \
+                and stmt is not None and not marked(stmt):
+            bad.append(node.lineno)
         for child in ast.iter_child_nodes(node):
-            visit(child, stmt)
+            visit(child, stmt, shadowed)
 
     visit(tree, None)
     return sorted(set(bad))

@@ -103,8 +103,10 @@ def _holds_containers(ctx, call_node: cst.Call) -> bool:
     class Find(cst.CSTVisitor):
         def visit_Call(self, n):
             nonlocal found
-            if n is not call_node and ctx.qualname(n.func) in _CONTAINERS:
-                found = True
+            if n is not call_node and (ctx.qualname(n.func) in _CONTAINERS or ctx.resolves_to(
+                    n.func, "mindspore.nn.CellList", "mindspore.nn.CellDict",
+                    "mindspore.nn.SequentialCell")):
+                found = True  # a torch container, or one converted already
 
     for arg in call_node.args:
         arg.value.visit(Find())

@@ -42,6 +42,12 @@ def _class_tensors(ctx) -> set[str]:
     return ctx.class_tensors.setdefault(id(ctx.class_stack[-1]), set())
 
 
+def _last_name(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    return expr.value if isinstance(expr, cst.Name) else ""
+
+
 def is_tensor(ctx, expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Name):
         return expr.value in ctx.tensor_names[-1] or expr.value in ctx.tensor_names[0]
@@ -56,8 +62,9 @@ def is_tensor(ctx, expr: cst.BaseExpression) -> bool:
                     and (not qn.startswith("torch.nn.") or qn.startswith("torch.nn.functional."))
                     and not qn.startswith(("torch.cuda.", "torch.backends.", "torch.distributed.",
                                            "torch.utils.", "torch.optim.", "torch.jit.")))
-        if ctx.resolves_to_prefix(expr.func, "mindspore.mint.", "mindspore.ops."):
-            return True
+        if ctx.resolves_to_prefix(expr.func, "mindspore.mint.", "mindspore.ops.") \
+                and _last_name(expr.func)[:1].islower():
+            return True  # a function of converted code (a layer class would be upper case)
         if (isinstance(expr.func, cst.Attribute) and isinstance(expr.func.value, cst.Name)
                 and expr.func.value.value == "self" and ctx.class_stack
                 and expr.func.attr.value in ctx.class_modules.get(id(ctx.class_stack[-1]), ())):
@@ -137,6 +144,8 @@ def is_dtype(ctx, expr: cst.BaseExpression) -> bool:
     """A torch dtype, its MindSpore name (as converted), or a name saying `dtype`."""
     from .devices_dtypes import DTYPES
 
+    if isinstance(expr, cst.Name) and expr.value in ("bool", "int", "float", "complex"):
+        return True  # Python types stand for dtypes in .to()
     if isinstance(expr, (cst.Name, cst.Attribute)):
         qn = ctx.qualname(expr)
         if qn is not None:

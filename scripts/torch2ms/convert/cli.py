@@ -155,16 +155,19 @@ def _line(r: dict) -> str:
 
 def _run_jobs(jobs, workers: int, quiet: bool) -> list[dict]:
     workers = workers or os.cpu_count() or 1
-    show = not quiet and len(jobs) >= 50 and sys.stderr.isatty()
+    show = not quiet and len(jobs) >= 50
+    tty = sys.stderr.isatty()
     if workers <= 1 or len(jobs) < 4:
         return [_convert_one(j) for j in jobs]
     results = []
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         for i, r in enumerate(pool.map(_convert_one, jobs, chunksize=4), 1):
             results.append(r)
-            if show and (i % 25 == 0 or i == len(jobs)):
+            if show and tty and (i % 25 == 0 or i == len(jobs)):
                 print(f"\rconverted {i}/{len(jobs)} files", end="", file=sys.stderr, flush=True)
-    if show:
+            elif show and not tty and (i % 200 == 0 or i == len(jobs)):
+                print(f"converted {i}/{len(jobs)} files", file=sys.stderr, flush=True)
+    if show and tty:
         print(file=sys.stderr)
     return results
 

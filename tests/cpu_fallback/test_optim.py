@@ -182,3 +182,51 @@ def test_without_the_fallback_sgd_leaves_parameters_unchanged():
     finally:
         if was_enabled:
             fb.enable()
+
+
+def test_mint_sgd_refuses_a_generator_and_trainable_params_is_the_list(fallback):
+    """docs/rules/pitfalls.md: `get_parameters()` (a generator, with non-trainable parameters)
+    makes mint.optim.SGD raise; `trainable_params()` is torch's `parameters()`."""
+    from mindspore import mint, nn
+
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.norm = mint.nn.BatchNorm2d(3)
+            self.fc = mint.nn.Linear(2, 2)
+
+    net = Net()
+    with pytest.raises(ValueError, match="must not be empty"):
+        mint.optim.SGD(net.get_parameters(), lr=0.1)
+    assert "norm.running_mean" in [p.name for p in net.get_parameters()]
+    opt = mint.optim.SGD(net.trainable_params(), lr=0.1)
+    assert [p.name for p in opt.parameters] == ["norm.weight", "norm.bias", "fc.weight", "fc.bias"]
+
+
+def one_cycle_factor(base_lr, max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+    """torch's OneCycleLR (cosine, two phases) as a LambdaLR factor of the optimizer's `base_lr`."""
+    import math
+
+    initial, final = max_lr / div_factor, max_lr / div_factor / final_div_factor
+    warm_end, end = float(pct_start * total_steps) - 1, float(total_steps - 1)
+
+    def anneal(start, stop, pct):
+        return stop + (start - stop) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+    def factor(step):
+        if step <= warm_end:
+            return anneal(initial, max_lr, step / warm_end) / base_lr
+        return anneal(max_lr, final, (step - warm_end) / (end - warm_end)) / base_lr
+
+    return factor
+
+
+def test_one_cycle_lr_as_a_lambda_lr(fallback, compare):
+    """docs/rules/markers.md: OneCycleLR -> LambdaLR with the one-cycle factor (momentum not cycled)."""
+    build = lambda module, opt: (  # noqa: E731
+        module.OneCycleLR(opt, max_lr=0.1, total_steps=10, cycle_momentum=False)
+        if module.__name__.startswith("torch")
+        else module.LambdaLR(opt, one_cycle_factor(0.05, 0.1, 10)))
+    ms_params, torch_params = _run("AdamW", {"lr": 0.05}, {}, scheduler=build)
+    for n in SHAPES:
+        compare(ms_params[n], torch_params[n].detach(), what=f"OneCycleLR as LambdaLR: {n}")

@@ -106,6 +106,7 @@ def test_unique_method(fallback, compare):
     ("relu_", ()), ("sigmoid_", ()), ("elu_", (0.5,)), ("hardtanh_", (-0.2, 0.3)), ("threshold_", (0.1, 9.0)),
 ])
 def test_in_place_activations(name, args, fallback, compare):
+    import mindspore as ms
     import torch
     from mindspore import mint
 
@@ -115,6 +116,18 @@ def test_in_place_activations(name, args, fallback, compare):
     getattr(torch.nn.functional, name, getattr(torch, name, None))(t_x, *args)
     compare(m_x, t_x, what=f"tensor after {name}")
     assert returned is m_x
+    # ... and on an intermediate inside a forward pass, the gradient is torch's
+    t_in = torch.tensor(X, requires_grad=True)
+    t_h = t_in * 3
+    getattr(torch.nn.functional, name, getattr(torch, name, None))(t_h, *args)
+    t_h.sum().backward()
+
+    def forward(x):
+        h = x * 3
+        getattr(mint.nn.functional, name)(h, *args)
+        return h.sum()
+
+    compare(ms.grad(forward)(ms.Tensor(X)), t_in.grad, what=f"gradient through {name}")
 
 
 def test_gradients_flow_through_in_place_methods(fallback, compare):

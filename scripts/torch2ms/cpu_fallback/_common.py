@@ -55,3 +55,32 @@ def size_tuple(size) -> tuple:
 
 def to_int64(t: Tensor) -> Tensor:
     return t if t.dtype == ms.int64 else ops.cast(t, ms.int64)
+
+
+def _owns_its_storage(t: Tensor) -> bool:
+    try:
+        return t.is_contiguous() and t.storage_offset() == 0 and t.untyped_storage().nbytes() == t.nbytes
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def write_in_place(t: Tensor, value: Tensor) -> Tensor:
+    """Write `value` into `t` with `Tensor.copy_` (runs on CPU, recorded by autograd like torch's
+    in-place ops). A view of a larger storage (`x[0]`, a slice, a transpose) has no CPU copy_
+    kernel: it gets new data (`assign_value`), which its base does not see and autograd ignores."""
+    value = value.astype(t.dtype) if value.dtype != t.dtype else value
+    if _owns_its_storage(t):
+        t.copy_(value)
+    else:
+        t.assign_value(value)
+    return t
+
+
+_IDENTITY = ops.Identity()
+
+
+def fresh(t: Tensor) -> Tensor:
+    """A copy to compute an in-place result from: ops save their inputs for backward, and writing
+    over a saved input fails autograd's version check. (Identity has no bfloat16 CPU kernel:
+    bfloat16 is computed in float32; `write_in_place` casts back.)"""
+    return ops.cast(t, ms.float32) if t.dtype == ms.bfloat16 else _IDENTITY(t)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from mindspore import ops
 
-from torch2ms.cpu_fallback._common import bf16_via_fp32
+from torch2ms.cpu_fallback._common import bf16_via_fp32, fresh, write_in_place
 
 
 @bf16_via_fp32
@@ -78,28 +78,23 @@ def threshold(input, threshold, value, inplace=False):
     return ops.where(input > threshold, input, ops.full_like(input, value))
 
 
-def _in_place(input, value):
-    # in-place variants: the tensor's data is replaced (not differentiable, as in-place ops
-    # on leaves are not in torch either)
-    input.assign_value(value)
-    return input
-
-
+# in-place variants: computed from a copy, written back with copy_ (differentiable as in torch)
 def relu_(input):
-    return _in_place(input, ops.relu(input))
+    return write_in_place(input, ops.relu(fresh(input)))
 
 
 def sigmoid_(input):
-    return _in_place(input, ops.sigmoid(input))
+    return write_in_place(input, ops.sigmoid(fresh(input)))
 
 
 def elu_(input, alpha=1.0):
-    return _in_place(input, elu(input, alpha))
+    return write_in_place(input, elu(fresh(input), alpha))
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
-    return _in_place(input, hardtanh(input, min_val, max_val))
+    return write_in_place(input, hardtanh(fresh(input), min_val, max_val))
 
 
 def threshold_(input, threshold, value):  # noqa: F811 - mint's parameter name
-    return _in_place(input, ops.where(input > threshold, input, ops.full_like(input, value)))
+    x = fresh(input)
+    return write_in_place(input, ops.where(x > threshold, x, ops.full_like(x, value)))

@@ -14,6 +14,8 @@ import mindspore as ms
 from mindspore import Tensor, mint, ops
 
 from torch2ms.cpu_fallback import creation, math_ops, random_ops
+from torch2ms.cpu_fallback._common import fresh as _fresh
+from torch2ms.cpu_fallback._common import write_in_place as _inplace
 
 
 def clone(self, *, memory_format=None):
@@ -26,31 +28,6 @@ def repeat(self, *repeats):
     lead = len(repeats) - self.ndim
     x = self.reshape((1,) * lead + tuple(self.shape)) if lead > 0 else self
     return ops.tile(x, tuple(repeats))
-
-
-def _owns_its_storage(t) -> bool:
-    try:
-        return t.is_contiguous() and t.storage_offset() == 0 and t.untyped_storage().nbytes() == t.nbytes
-    except (AttributeError, RuntimeError):
-        return False
-
-
-def _inplace(self, value):
-    value = value.astype(self.dtype) if value.dtype != self.dtype else value
-    if _owns_its_storage(self):
-        self.copy_(value)
-    else:
-        self.assign_value(value)
-    return self
-
-
-def _fresh(t):
-    # Ops save their inputs for backward; writing over a saved input fails the version check.
-    # (Identity has no bfloat16 kernel on CPU: compute in float32, `_inplace` casts back.)
-    return ops.cast(t, ms.float32) if t.dtype == ms.bfloat16 else _IDENTITY(t)
-
-
-_IDENTITY = ops.Identity()
 
 
 def fill_(self, value):

@@ -17,7 +17,6 @@ import argparse
 import importlib.abc
 import importlib.machinery
 import json
-import os
 import runpy
 import sys
 from pathlib import Path
@@ -114,7 +113,7 @@ def _find_workspace(home: Path) -> Workspace | None:
     default = Workspace.resolve()
     if _is_within(home, default.outputs):
         return default
-    for parent in home.parents:
+    for parent in (home, *home.parents):
         if parent.name == "outputs" and _input_dir(Workspace(parent.parent)) is not None:
             return Workspace(parent.parent)
     return None
@@ -197,10 +196,9 @@ def _module_path(folder: Path, leaf: str, namespace_ok: bool) -> Path | None:
 
 
 def _shown(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+    """Relative to the current folder when below it, else absolute."""
+    cwd = Path.cwd().resolve()
+    return str(path.resolve().relative_to(cwd)) if _is_within(path, cwd) else str(path)
 
 
 # --- running ---------------------------------------------------------------------------------

@@ -121,11 +121,13 @@ def _workspace(tmp_path: Path) -> tuple[Path, Path]:
     (inp / "sub").mkdir(parents=True)
     (inp / "sub" / "plain.py").write_text("print('INPUT COPY IMPORTED')\nVALUE = 1\n")
     (inp / "sub" / "app.py").write_text("import plain\n")
+    (inp / "plain.py").write_text("print('INPUT COPY IMPORTED')\nVALUE = 1\n")
     (ws / ".torch2ms").mkdir(parents=True)
     (ws / ".torch2ms" / "scan.json").write_text(json.dumps({"input_dir": str(inp)}))
     (ws / "outputs" / "sub").mkdir(parents=True)
     (ws / "outputs" / "sub" / "app.py").write_text(
         "import json\nimport plain\nprint('VALUE', plain.VALUE)\n")
+    (ws / "outputs" / "top.py").write_text("import plain\n")
     return inp, ws
 
 
@@ -134,16 +136,17 @@ def test_project_module_missing_from_outputs_is_reported(tmp_path: Path):
     env = _env()
     env["PYTHONPATH"] = str(inp / "sub")  # the input copy is reachable: it must still not be used
     app = ws / "outputs" / "sub" / "app.py"
-    # with --workspace, and found from the script's path
-    for opts in (["--workspace", ws], []):
-        proc = t2ms_run(*opts, app, cwd=tmp_path, env=env)
+    # with --workspace; found from the script's path (in a subfolder of outputs/, and at its top)
+    cases = [(["--workspace", ws], app, ("sub",)), ([], app, ("sub",)), ([], ws / "outputs" / "top.py", ())]
+    for opts, script, sub in cases:
+        proc = t2ms_run(*opts, script, cwd=tmp_path, env=env)
         assert proc.returncode == 1
         assert "INPUT COPY IMPORTED" not in proc.stdout
         lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("torch2ms run: `plain`")]
         assert len(lines) == 1, proc.stderr
         assert "not in outputs/" in lines[0]
-        assert str(Path("input", "sub", "plain.py")) in lines[0]
-        assert str(Path("ws", "outputs", "sub", "plain.py")) in lines[0]
+        assert str(Path("input", *sub, "plain.py")) in lines[0]
+        assert str(Path("ws", "outputs", *sub, "plain.py")) in lines[0]
         assert "ModuleNotFoundError" in proc.stderr
 
     # once copied into outputs/, it runs

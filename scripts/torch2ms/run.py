@@ -45,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
     kind, name, script_args = target
     if kind == "script" and not Path(name).exists():
         return _bad(f"no such script: {name}")
-    home = Path(name).resolve().parent if kind == "script" else Path.cwd()
-    if kind == "script" and Path(name).is_dir():
-        home = Path(name).resolve()
-
-    guard = None
+    # the folder that comes first on sys.path, as with python (a directory runs its __main__.py)
+    if kind == "module":
+        home = Path.cwd()
+    else:
+        home = Path(name).resolve() if Path(name).is_dir() else Path(name).resolve().parent
     try:
         guard = _outputs_guard(args.workspace, home)
     except ValueError as exc:

@@ -86,3 +86,25 @@ def test_edits_go_to_the_tracker(tmp_path, capsys):
     before = (ws / "files_to_convert.md").read_text()
     main(["convert", str(proj), "--workspace", str(ws)])  # nothing left to convert
     assert (ws / "files_to_convert.md").read_text() == before
+
+
+def test_exit_status_tells_flags_from_failures(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    clean = tmp_path / "clean.py"
+    clean.write_text("import torch\ny = torch.tanh(torch.ones(2))\n")
+    flagged = tmp_path / "flagged.py"
+    flagged.write_text(OTHER)
+    broken = tmp_path / "broken.py"
+    broken.write_text("import torch\ndef f(:\n")
+    assert main(["convert", str(clean), "--workspace", str(ws)]) == 0
+    assert main(["convert", str(flagged), "--workspace", str(ws)]) == 1
+    assert main(["convert", str(broken), "--workspace", str(ws)]) == 2
+    assert "broken.py: not converted: does not parse" in capsys.readouterr().out
+    assert main(["convert", str(tmp_path / "missing.py"), "--workspace", str(ws)]) == 2
+
+
+def test_help_documents_the_exit_status(capsys):
+    import pytest
+    with pytest.raises(SystemExit):
+        main(["convert", "--help"])
+    assert "1  lines flagged for review" in capsys.readouterr().out

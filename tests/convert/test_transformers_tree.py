@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+import transformers
 
 from torch2ms.convert.proof import prove
 
@@ -20,7 +21,6 @@ MIN_SHARE = 0.80  # share of torch call sites converted on this sample (0.85 whe
 
 @pytest.fixture(scope="module")
 def proofs():
-    transformers = pytest.importorskip("transformers")
     root = Path(transformers.__file__).parent / "models"
     files = sorted(str(p) for p in root.rglob("*.py"))[::STEP]
     assert len(files) >= 40

@@ -9,6 +9,8 @@ Positional arguments after a removed one become keywords so that nothing shifts.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from .mappings import Mapping
@@ -51,6 +53,17 @@ def changes_call(entry: Mapping, args, current_name: str | None = None) -> bool:
                 or keywords & set(entry.rename) or (set(entry.defaults) - given))
 
 
+_DEFAULT_NOTE = re.compile(r"default value of `?(\w+)`? is different")
+
+
+def _note_for(entry: Mapping, given: set[str]) -> str:
+    """The entry's note for a flag, unless it only warns of a default the call does not use."""
+    match = _DEFAULT_NOTE.search(entry.note or "")
+    if not entry.note or match and match.group(1) in given:
+        return ""
+    return f" ({entry.note})"
+
+
 def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
     """New argument list, or None when an unsupported argument blocks the conversion."""
     bound = _bind(entry, args)
@@ -69,7 +82,7 @@ def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
     for name, arg in bound:
         if name in entry.drop_silent or name in entry.drop:
             if name not in entry.drop_silent and not _is_none(arg.value):
-                note = f" ({entry.note})" if entry.note else ""
+                note = _note_for(entry, given)
                 ctx.flag(original, RULE, f"{label}: argument `{name}` dropped, MindSpore has no "
                                          f"counterpart; check the behaviour{note}")
             if arg.keyword is None:

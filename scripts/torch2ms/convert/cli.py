@@ -22,7 +22,16 @@ from ..workspace import Workspace
 SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".torch2ms", ".tox"}
 
 
+EXIT_CODES = """exit status:
+  0  every file converted, nothing flagged
+  1  lines flagged for review (TODO(torch2ms) markers): not a failure
+  2  bad input (missing path, output over its input) or a file that could not be converted"""
+
+
 def add_arguments(parser) -> None:
+    import argparse
+    parser.epilog = EXIT_CODES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("path", help="a Python file or a folder of them")
     parser.add_argument("-o", "--output", metavar="DIR",
                         help="output folder (default: the workspace's outputs/)")
@@ -63,14 +72,22 @@ def _convert_one(job: tuple[str, str, str]) -> dict:
     try:
         code = start.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return {"path": rel, "error": f"cannot read {start}: {exc}", "changed": False,
-                "call_sites": {"found": 0, "converted": 0, "flagged": 0}, "edits": [],
-                "flags": [], "lines": 0, "from_output": start == Path(dst)}
-    result = convert_source(code, rel)
+        return _failed(rel, f"cannot read {start}: {exc}", start == Path(dst))
+    try:
+        result = convert_source(code, rel)
+    except Exception as exc:  # a syntax error, or a crash of a rule: reported, exit status 2
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return _failed(rel, f"{type(exc).__name__}: {first}", start == Path(dst))
     out = result.to_dict()
     out.update(lines=code.count("\n"), from_output=start == Path(dst), src=str(start), dst=dst,
                original=code, code=result.code)
     return out
+
+
+def _failed(rel: str, error: str, from_output: bool) -> dict:
+    return {"path": rel, "error": error, "changed": False,
+            "call_sites": {"found": 0, "converted": 0, "flagged": 0}, "edits": [],
+            "flags": [], "lines": 0, "from_output": from_output}
 
 
 def _relative(file: Path, folder: Path, tracker_input: Path | None) -> str:
@@ -139,9 +156,9 @@ def run(args) -> int:
         share = f" ({100 * totals['converted'] / totals['found']:.1f}% converted)" if totals["found"] else ""
         print(f"total: {len(results)} files, torch call sites found {totals['found']}, "
               f"converted {totals['converted']}, flagged {totals['flagged']}{share} -> {out_dir}")
-    failed = any(r.get("error") for r in results)
-    flagged = any(r["flags"] for r in results)
-    return 1 if (failed or flagged) else 0
+    if any(r.get("error") for r in results):
+        return 2
+    return 1 if any(r["flags"] for r in results) else 0
 
 
 def _line(r: dict) -> str:

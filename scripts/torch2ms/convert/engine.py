@@ -362,7 +362,9 @@ class Converter(cst.CSTTransformer):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         from .rules.tensor_methods import note_assignment
+        from .rules.training_loop import note_optimizer_binding
         note_assignment(self, node)
+        note_optimizer_binding(self, node)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         from .rules.tensor_methods import note_assignment
@@ -371,8 +373,12 @@ class Converter(cst.CSTTransformer):
     # ------------------------------------------------------------ calls and references
     def visit_Call(self, node: cst.Call) -> None:
         self._skip.add(id(node.func))
-        if self.qualname(node.func):
+        qn = self.qualname(node.func)
+        if qn:
             self._sites[id(node)] = "found"
+            if qn.startswith("torch.optim."):
+                from .rules.training_loop import note_optimizer_arguments
+                note_optimizer_arguments(self, node, qn)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._skip.add(id(node.value))

@@ -7,7 +7,8 @@
   statement becomes a plain `nn.Cell()` built completely before it is attached.
 - `nn.Parameter(t, requires_grad)` -> `ms.Parameter(t, requires_grad=...)`.
 - `register_buffer` exists on Cell with the same signature: only noted for tensor inference.
-- `named_parameters()`/`parameters()`/... on modules -> the Cell method names.
+- `named_parameters()`/`parameters()`/... on modules -> the Cell method names; `parameters()`
+  passed to an optimizer -> `trainable_params()`, `named_parameters()` there is flagged.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import libcst as cst
 from . import call, method, node, reference
 from ._data import load
 from .tensor_methods import note_buffer
+from .training_loop import flag_named_parameters, optimizer_parameters
 
 FAMILY = "modules"
 _DATA = load(FAMILY)
@@ -234,9 +236,15 @@ def constructs_module(ctx, value: cst.BaseExpression) -> bool:
 
 def _rename_method(ctx, original, updated):
     name = original.func.attr.value
-    if not is_module(ctx, original.func.value):
+    in_optimizer = optimizer_parameters(ctx, original)
+    if not in_optimizer and not is_module(ctx, original.func.value):
         return None
     target = _DATA["renamed_methods"][name]
+    if in_optimizer == "parameters":
+        # get_parameters() would also hand the BatchNorm statistics to the optimizer
+        target = _DATA["optimizer_parameters"]
+    elif in_optimizer == "named_parameters":
+        flag_named_parameters(ctx, original)
     new = updated.with_changes(func=updated.func.with_changes(attr=cst.Name(target)))
     ctx.count_site(original)
     return ctx.edit(original, FAMILY, new)

@@ -16,6 +16,12 @@ _DATA = load(FAMILY)
 _FLAGS = {k: " ".join(v.split()) for k, v in _DATA["flags"].items()}
 _WORDS = tuple(_DATA["optimizer_words"])
 _STEP_NOTE = " ".join(_DATA["step_note"].split())
+_UNKNOWN_STEP_NOTE = " ".join(_DATA["unknown_step_note"].split())
+_NAMED_PARAMETERS_NOTE = " ".join(_DATA["named_parameters_note"].split())
+_SCHEDULER_WORDS = tuple(_DATA["scheduler_words"])
+# what the converted constructors resolve to, so that a second run sees the same bindings
+_MS_SCHEDULERS = ("mindspore.experimental.optim.lr_scheduler.", "mindspore.nn.learning_rate_schedule.")
+_MS_OPTIMIZERS = ("mindspore.mint.optim.", "mindspore.experimental.optim.", "mindspore.nn.optim.")
 
 
 def _note(qn: str) -> str | None:
@@ -51,11 +57,66 @@ def _optimizer_like(expr: cst.BaseExpression) -> bool:
     return isinstance(name, str) and any(w in name.lower() for w in _WORDS)
 
 
+def _is_scheduler(qn: str) -> bool:
+    return qn.startswith("torch.optim.lr_scheduler.") or any(
+        w in qn.rsplit(".", 1)[-1].lower() for w in _SCHEDULER_WORDS)
+
+
+def note_optimizer_binding(ctx, node: cst.Assign) -> None:
+    """Remember what each assigned name or attribute was bound to: optimizer or scheduler."""
+    kinds = ctx.state.setdefault("optimizer_bindings", {})
+    func = node.value.func if isinstance(node.value, cst.Call) else None
+    qn = ctx.qualname(func) if func is not None else None
+    kind = None
+    if qn is not None and _is_scheduler(qn) or func is not None and ctx.resolves_to_prefix(
+            func, *_MS_SCHEDULERS):
+        kind = "scheduler"
+    elif qn is not None and qn.startswith("torch.optim.") or func is not None and \
+            ctx.resolves_to_prefix(func, *_MS_OPTIMIZERS):
+        kind = "optimizer"
+    for target in node.targets:
+        key = ctx.code(target.target)
+        if kind is None:
+            kinds.pop(key, None)
+        else:
+            kinds[key] = kind
+
+
+def note_optimizer_arguments(ctx, node: cst.Call, qn: str) -> None:
+    """Mark the `.parameters()` / `.named_parameters()` calls inside an optimizer's arguments."""
+    if _is_scheduler(qn):
+        return
+    found = ctx.state.setdefault("optimizer_parameters", {})
+
+    class Find(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            if isinstance(n.func, cst.Attribute) and n.func.attr.value in (
+                    "parameters", "named_parameters"):
+                found[id(n)] = n.func.attr.value
+
+    for arg in node.args:
+        arg.value.visit(Find())
+
+
+def optimizer_parameters(ctx, original: cst.Call) -> str | None:
+    """"parameters" / "named_parameters" when the call is inside an optimizer's arguments."""
+    return ctx.state.get("optimizer_parameters", {}).get(id(original))
+
+
+def flag_named_parameters(ctx, original: cst.Call) -> None:
+    ctx.flag(original, FAMILY, _NAMED_PARAMETERS_NOTE)
+
+
 def _optimizer_method(ctx, original: cst.Call, updated: cst.Call):
-    if not _optimizer_like(original.func.value):
+    recv = original.func.value
+    kind = ctx.state.get("optimizer_bindings", {}).get(ctx.code(recv))
+    if kind == "scheduler":
+        return None  # mindspore.experimental.optim.lr_scheduler keeps step()
+    if kind is None and not _optimizer_like(recv):
         return None
     ctx.count_site(original)
-    ctx.flag(original, FAMILY, f".{original.func.attr.value}(): {_STEP_NOTE}")
+    note = _STEP_NOTE if kind == "optimizer" else _UNKNOWN_STEP_NOTE
+    ctx.flag(original, FAMILY, f".{original.func.attr.value}(): {note}")
     return updated
 
 

@@ -1,0 +1,124 @@
+"""Regression cases found by running the converter as a new user would (default mapping table)."""
+
+import textwrap
+
+from torch2ms.convert.engine import convert_source
+
+
+def convert(code: str):
+    result = convert_source(textwrap.dedent(code))
+    assert convert_source(result.code).code == result.code, "not idempotent"
+    return result
+
+
+def line_of(code: str, start: str) -> str:
+    return next(line.strip() for line in code.splitlines() if line.lstrip().startswith(start))
+
+
+TRAINING = """\
+    import torch
+    import torch.nn as nn
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+    groups = torch.optim.AdamW([{"params": net[0].parameters()}], lr=0.1)
+    optimizer.step()
+    scheduler.step()
+    opt_or_sched.step()
+    n = sum(p.numel() for p in net.parameters())
+    """
+
+
+def test_optimizer_gets_trainable_params():
+    code = convert(TRAINING).code
+    assert "mint.optim.SGD(net.trainable_params(), lr=0.1)" in code
+    assert '[{"params": net[0].trainable_params()}]' in code
+    # outside an optimizer, the Cell method of the same meaning
+    assert "for p in net.get_parameters()" in code
+
+
+def test_named_parameters_param_groups_are_flagged():
+    code = convert("""\
+        import torch
+        decay = torch.optim.AdamW(
+            [{"params": [p for n, p in model.named_parameters() if "bias" not in n]}], lr=0.1)
+        """).code
+    assert "model.parameters_and_names()" in code
+    assert "moving_mean/moving_variance" in code and "TODO(torch2ms)" in code
+
+
+def test_scheduler_step_keeps_step_and_optimizer_step_is_flagged():
+    code = convert(TRAINING).code
+    assert line_of(code, "scheduler.step()") == "scheduler.step()"
+    assert "optimizer(grads)" in line_of(code, "optimizer.step()")
+    unknown = line_of(code, "opt_or_sched.step()")
+    assert "if this is an optimizer" in unknown and "lr_scheduler scheduler: keep" in unknown
+
+
+def test_scheduler_bound_on_self_in_another_method():
+    code = convert("""\
+        import torch
+
+
+        class Trainer:
+            def __init__(self, opt):
+                self.sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+
+            def epoch_end(self):
+                self.sched.step()
+        """).code
+    assert line_of(code, "self.sched.step()") == "self.sched.step()"
+
+
+def test_inplace_of_activations_is_dropped_without_a_marker():
+    result = convert("""\
+        import torch.nn as nn
+        act = nn.ReLU(inplace=True)
+        """)
+    assert result.code.splitlines()[-1] == "act = mint.nn.ReLU()"
+    assert not result.flags
+
+
+def test_clip_grad_norm_points_to_clip_by_global_norm():
+    from mindspore import ops
+    assert callable(ops.clip_by_global_norm)
+    line = line_of(convert("""\
+        import torch
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        """).code, "torch.nn.utils.clip_grad_norm_")
+    assert "mindspore.ops.clip_by_global_norm(grads, max_norm)" in line
+    assert "nearest is mindspore.ops.clip_by_norm" not in line
+
+
+def test_note_on_a_default_is_left_out_where_the_call_passes_that_argument():
+    code = convert("""\
+        import torch
+        pos = torch.arange(0, 8, device=dev)
+        k = torch.topk(x, 2, dim=0, out=buf)
+        v = torch.topk(x, 2, out=buf)
+        """).code
+    assert "default value" not in line_of(code, "pos =")
+    assert "argument `device` dropped" in line_of(code, "pos =")
+    assert "default value" not in line_of(code, "k =")
+    assert "default value of dim is different" in line_of(code, "v =")
+
+
+def test_dataloader_marker_names_the_iterators_of_the_rules():
+    line = line_of(convert("""\
+        from torch.utils.data import DataLoader
+        loader = DataLoader(ds, batch_size=4)
+        """).code, "loader =")
+    assert "create_dict_iterator(num_epochs=1)" in line and "create_tuple_iterator" in line
+
+
+def test_every_scheduler_of_mindspore_experimental_is_the_target():
+    from mindspore.experimental.optim import lr_scheduler
+    from torch2ms.convert.mappings import default_table
+    table = default_table()
+    schedulers = {k.rsplit(".", 1)[1]: e for k, e in table.items()
+                  if k.startswith("torch.optim.lr_scheduler.")}
+    assert len(schedulers) >= 12
+    for name, entry in schedulers.items():
+        if hasattr(lr_scheduler, name):
+            assert entry.to == f"mindspore.experimental.optim.lr_scheduler.{name}", name

@@ -15,6 +15,16 @@ def line_of(code: str, start: str) -> str:
     return next(line.strip() for line in code.splitlines() if line.lstrip().startswith(start))
 
 
+def markers_of(code: str, start: str) -> str:
+    """The statement's line with the marker comment lines written above it."""
+    lines = code.splitlines()
+    i = next(i for i, line in enumerate(lines) if line.lstrip().startswith(start))
+    j = i
+    while j > 0 and lines[j - 1].lstrip().startswith("# TODO(torch2ms)"):
+        j -= 1
+    return "\n".join(lines[j:i + 1])
+
+
 TRAINING = """\
     import torch
     import torch.nn as nn
@@ -122,3 +132,62 @@ def test_every_scheduler_of_mindspore_experimental_is_the_target():
     for name, entry in schedulers.items():
         if hasattr(lr_scheduler, name):
             assert entry.to == f"mindspore.experimental.optim.lr_scheduler.{name}", name
+
+
+def test_non_persistent_buffer_becomes_a_plain_attribute():
+    code = convert("""\
+        import torch
+        from torch import nn
+
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("mask", torch.ones(3, 3), persistent=False)  # causal
+                self.register_buffer("bias", torch.zeros(3))
+
+            def forward(self, x):
+                return x * self.mask + self.bias
+        """).code
+    assert "        self.mask = mint.ones((3, 3))  # causal" in code.splitlines()
+    assert 'self.register_buffer("bias", mint.zeros(3))' in code
+
+
+def test_checkpoint_methods_are_flagged():
+    code = convert("""\
+        import torch
+        model.load_state_dict(torch.load(path)["model"])
+        sd = model.state_dict()
+        """).code
+    assert "mindspore.load_param_into_net" in markers_of(code, "model.load_state_dict(")
+    assert "mindspore.save_checkpoint(net, path)" in line_of(code, "sd =")
+
+
+def test_generator_passed_to_a_dataloader_is_noted():
+    line = line_of(convert("""\
+        import torch
+        from torch.utils.data import DataLoader
+        g = torch.Generator().manual_seed(0)
+        dl = DataLoader(ds, batch_size=2, generator=g)
+        """).code, "dl =")
+    assert "mindspore.dataset.config.set_seed(s)" in line
+
+
+def test_self_assignment_left_by_to_device_is_removed():
+    code = convert("""\
+        def train(loader, device):
+            for images, labels in loader:
+                images, labels = images.to(device), labels.to(device)
+                x = images.to(device)  # kept
+            for a in loader:
+                a = a.to(device)
+            b = b
+        """).code
+    assert code == textwrap.dedent("""\
+        def train(loader, device):
+            for images, labels in loader:
+                x = images  # kept
+            for a in loader:
+                pass
+            b = b
+        """)

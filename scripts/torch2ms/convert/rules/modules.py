@@ -6,7 +6,8 @@
   `nn.CellDict`; a ModuleDict holding containers (which CellDict rejects) assigned in one
   statement becomes a plain `nn.Cell()` built completely before it is attached.
 - `nn.Parameter(t, requires_grad)` -> `ms.Parameter(t, requires_grad=...)`.
-- `register_buffer` exists on Cell with the same signature: only noted for tensor inference.
+- `register_buffer` exists on Cell with the same signature: only noted for tensor inference;
+  `persistent=False` buffers become plain attributes (`self.b = t`).
 - `named_parameters()`/`parameters()`/... on modules -> the Cell method names; `parameters()`
   passed to an optimizer -> `trainable_params()`, `named_parameters()` there is flagged.
 """
@@ -198,6 +199,45 @@ def parameter_ref(ctx, original, updated, qn):
 def register_buffer(ctx, original: cst.Call, updated: cst.Call):
     note_buffer(ctx, original)
     return None
+
+
+def _non_persistent_buffer(call: cst.BaseExpression) -> tuple[str, cst.BaseExpression] | None:
+    """(name, value) of `self.register_buffer("name", value, persistent=False)`, else None."""
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value == "register_buffer"
+            and isinstance(call.func.value, cst.Name) and call.func.value.value == "self"):
+        return None
+    args = call.args
+    persistent = [a for a in args if a.keyword is not None and a.keyword.value == "persistent"]
+    positional = [a for a in args if a.keyword is None and not a.star]
+    by_keyword = {a.keyword.value: a.value for a in args if a.keyword is not None}
+    if len(positional) == 3:
+        persistent = [positional[2]]
+    if len(persistent) != 1 or not (isinstance(persistent[0].value, cst.Name)
+                                    and persistent[0].value.value == "False"):
+        return None
+    name = positional[0].value if positional else by_keyword.get("name")
+    value = positional[1].value if len(positional) > 1 else by_keyword.get("tensor")
+    if not isinstance(name, cst.SimpleString) or value is None or any(a.star for a in args):
+        return None
+    text = name.evaluated_value
+    return (text, value) if isinstance(text, str) and text.isidentifier() else None
+
+
+@node(cst.Expr)
+def non_persistent_buffer(ctx, original: cst.Expr, updated: cst.Expr):
+    """`self.register_buffer("b", t, persistent=False)` -> `self.b = t` (CLAUDE.md: a plain
+    attribute; it is left out of the checkpoint like in torch)."""
+    if not _in_module_class(ctx) or _non_persistent_buffer(original.value) is None:
+        return None
+    found = _non_persistent_buffer(updated.value)
+    if found is None:
+        return None
+    name, value = found
+    new = cst.Assign([cst.AssignTarget(cst.Attribute(cst.Name("self"), cst.Name(name)))],
+                     value, semicolon=updated.semicolon)
+    return ctx.edit(original, FAMILY, new, before=f"self.register_buffer({name!r}, ..., persistent=False)",
+                    after=f"self.{name} = ...")
 
 
 def _named_like_a_model(expr: cst.BaseExpression) -> bool:

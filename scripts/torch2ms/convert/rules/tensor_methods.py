@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from . import method
+from . import method, node
 from ._data import load
 
 FAMILY = "tensor_methods"
@@ -226,3 +226,25 @@ def to(ctx, original: cst.Call, updated: cst.Call):
     if first.keyword is not None:
         first = first.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT)
     return ctx.edit(original, FAMILY, updated.with_changes(args=[first]))
+
+
+def _self_assignment(ctx, stmt: cst.SimpleStatementLine) -> bool:
+    if len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Assign):
+        return False
+    assign = stmt.body[0]
+    return len(assign.targets) == 1 and ctx.code(assign.targets[0].target).replace(" ", "") \
+        == ctx.code(assign.value).replace(" ", "").strip("()")
+
+
+@node(cst.SimpleStatementLine)
+def drop_self_assignment(ctx, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
+    """`x, y = x.to(dev), y.to(dev)` became `x, y = x, y`: a no-op, removed (unless it carries a
+    comment, which must not be lost)."""
+    if not _self_assignment(ctx, updated) or _self_assignment(ctx, original):
+        return None
+    comments = [line for line in updated.leading_lines if line.comment is not None]
+    if comments or updated.trailing_whitespace.comment is not None:
+        return None
+    ctx.edit(original, FAMILY, updated, before=ctx.code(original.body[0]).strip(),
+             after="(removed: assigns each name to itself)")
+    return cst.RemoveFromParent()

@@ -31,10 +31,17 @@ def _note(qn: str) -> str | None:
     return None
 
 
+_METHOD_FLAGS = {k: " ".join(v.split()) for k, v in _DATA["method_flags"].items()}
+_DATALOADER_KEYWORDS = {k: " ".join(v.split()) for k, v in _DATA["dataloader_keywords"].items()}
+
+
 def _flag_call(ctx, original, updated, qn):
     note = _note(qn)
     if note is None:
         return None
+    if qn.endswith(".DataLoader"):
+        given = {a.keyword.value for a in original.args if a.keyword is not None}
+        note = "; ".join([note] + [v for k, v in _DATALOADER_KEYWORDS.items() if k in given])
     ctx.flag(original, FAMILY, f"{qn}: {note}")
     return ctx.leave_torch(original, updated)
 
@@ -122,3 +129,13 @@ def _optimizer_method(ctx, original: cst.Call, updated: cst.Call):
 
 for _name in _DATA["optimizer_methods"]:
     method(_name)(_optimizer_method)
+
+
+def _flag_method(ctx, original: cst.Call, updated: cst.Call):
+    name = original.func.attr.value
+    ctx.flag(original, FAMILY, f".{name}(): {_METHOD_FLAGS[name]}")
+    return updated
+
+
+for _name in _METHOD_FLAGS:
+    method(_name)(_flag_method)

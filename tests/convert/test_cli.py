@@ -108,3 +108,31 @@ def test_help_documents_the_exit_status(capsys):
     with pytest.raises(SystemExit):
         main(["convert", "--help"])
     assert "1  lines flagged for review" in capsys.readouterr().out
+
+
+def test_project_files_are_copied_once_into_outputs(tmp_path, capsys):
+    proj = _project(tmp_path)
+    (proj / "helpers.py").write_text("def tokens(s):\n    return s.split()\n")
+    (proj / "data").mkdir()
+    (proj / "data" / "corpus.txt").write_text("hello\n")
+    (proj / ".git").mkdir()
+    (proj / ".git" / "HEAD").write_text("ref\n")
+    with open(proj / "big.bin", "wb") as f:  # sparse: no 10 MB written
+        f.truncate(10 * 1024 * 1024 + 1)
+    ws = tmp_path / "ws"
+    assert main(["scan", str(proj), "--workspace", str(ws)]) == 0
+    (ws / "outputs").mkdir(exist_ok=True)
+    (ws / "outputs" / "README.md").write_text("edited\n")
+    capsys.readouterr()
+    main(["convert", str(proj / "model.py"), "--workspace", str(ws)])
+    out = capsys.readouterr().out
+    outputs = ws / "outputs"
+    assert (outputs / "helpers.py").read_text() == (proj / "helpers.py").read_text()
+    assert (outputs / "data" / "corpus.txt").read_text() == "hello\n"
+    assert (outputs / "README.md").read_text() == "edited\n"  # never overwritten
+    assert not (outputs / ".git").exists() and not (outputs / "big.bin").exists()
+    assert not (outputs / "pkg" / "other.py").exists()  # a torch file: converted, not copied
+    assert "copied 2 project files without torch" in out and "helpers.py, data/corpus.txt" in out
+    assert "not copied, over 10 MB: big.bin" in out
+    main(["convert", str(proj / "model.py"), "--workspace", str(ws)])
+    assert "project files without torch" not in capsys.readouterr().out

@@ -5,7 +5,9 @@ the same relative path: relative to the tracker's input folder when the file lie
 else to the folder given. The input is never modified. An existing output file is the starting
 point (it may hold later edits): the rules run on it, never on the original over it. Folders
 are converted in parallel processes. Edits are appended to the tracker's Edits section when
-the workspace has a tracker that lists the file.
+the workspace has a tracker that lists the file. When the tracker names the input folder, the
+project's torch-free Python files and non-Python files (data, configs) are copied into the
+output folder too, never over an existing file (`project_files.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..workspace import Workspace
+from .project_files import MAX_BYTES, copy_project_files
 
 SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".torch2ms", ".tox"}
 
@@ -139,11 +142,16 @@ def run(args) -> int:
             dst.write_text(r["code"], encoding="utf-8")
     if tracker_cls is not None and not args.diff:
         _record_edits(tracker_cls, ws, results)
+    copied = None
+    if tracker_input is not None and not args.diff:
+        copied = copy_project_files(tracker_input, out_dir, ws.state_dir, _workspace_paths(ws, out_dir))
 
     totals = {k: sum(r["call_sites"][k] for r in results) for k in ("found", "converted", "flagged")}
     if args.json:
         slim = [{k: v for k, v in r.items() if k not in ("original", "code")} for r in results]
-        print(json.dumps({"files": slim, "total": totals, "output_dir": str(out_dir)}, indent=2))
+        extra = {} if copied is None else {"copied": copied.copied, "not_copied_too_large": copied.too_large,
+                                           "copy_errors": copied.errors}
+        print(json.dumps({"files": slim, "total": totals, "output_dir": str(out_dir), **extra}, indent=2))
     elif args.diff:
         for r in results:
             if r.get("changed"):
@@ -156,9 +164,27 @@ def run(args) -> int:
         share = f" ({100 * totals['converted'] / totals['found']:.1f}% converted)" if totals["found"] else ""
         print(f"total: {len(results)} files, torch call sites found {totals['found']}, "
               f"converted {totals['converted']}, flagged {totals['flagged']}{share} -> {out_dir}")
+        if copied is not None:
+            _print_copied(copied, out_dir)
     if any(r.get("error") for r in results):
         return 2
     return 1 if any(r["flags"] for r in results) else 0
+
+
+def _workspace_paths(ws: Workspace, out_dir: Path) -> list[Path]:
+    """The workspace's own folders and files, which may lie inside the input folder."""
+    return [out_dir, ws.outputs, ws.state_dir, ws.tracker, ws.report, ws.conversion_report,
+            ws.check_results]
+
+
+def _print_copied(copied, out_dir: Path) -> None:
+    if copied.copied:
+        print(f"copied {len(copied.copied)} project files without torch into {out_dir} "
+              f"(existing files are kept): {', '.join(copied.copied)}")
+    if copied.too_large:
+        print(f"not copied, over {MAX_BYTES // (1024 * 1024)} MB: {', '.join(copied.too_large)}")
+    for error in copied.errors:
+        print(f"not copied: {error}", file=sys.stderr)
 
 
 def _line(r: dict) -> str:

@@ -191,3 +191,31 @@ def test_self_assignment_left_by_to_device_is_removed():
                 pass
             b = b
         """)
+
+
+def test_tensor_creation_in_a_dataset_is_flagged_with_numpy():
+    code = convert("""\
+        import torch
+        from torch.utils.data import Dataset
+
+
+        class CharDataset(Dataset):
+            def __init__(self, ids):
+                self.data = torch.tensor(ids, dtype=torch.long)
+
+            def __getitem__(self, i):
+                x = torch.tensor(self.data[i:i + 8], dtype=torch.long)
+                return x, torch.stack([x, x])
+
+
+        class Model(torch.nn.Module):
+            def __getitem__(self, i):
+                return torch.zeros(2)
+        """).code
+    init = line_of(code, "self.data =")
+    assert init.startswith("self.data = torch.tensor(ids, dtype=torch.long)  # TODO(torch2ms)")
+    assert "numpy.array(data, dtype=numpy.int64" in init
+    item = line_of(code, "x = ")
+    assert item.startswith("x = torch.tensor(self.data[i:i + 8], dtype=torch.long)  # TODO")
+    assert "numpy.stack(arrays, axis=dim)" in line_of(code, "return x, ")
+    assert line_of(code, "return mint.zeros(2)") == "return mint.zeros(2)"

@@ -24,6 +24,7 @@ from .apply import apply_call_mapping, apply_method_mapping
 from .mappings import Mapping, default_table
 from .naming import Namer, is_torch_name
 from .rules.imports import fix_imports
+from .rules.training_loop import dataset_numpy_call
 
 
 @dataclass
@@ -387,6 +388,9 @@ class Converter(cst.CSTTransformer):
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         qn = self.qualname(original.func)
         if qn is not None:
+            kept = dataset_numpy_call(self, original, qn)
+            if kept is not None:
+                return kept
             for handler in rules.call_handlers(qn):
                 new = handler(self, original, updated, qn)
                 if new is not None:

@@ -139,3 +139,28 @@ def _flag_method(ctx, original: cst.Call, updated: cst.Call):
 
 for _name in _METHOD_FLAGS:
     method(_name)(_flag_method)
+
+
+_DATASET_CLASSES = tuple(_DATA["dataset_classes"])
+_DATASET_METHODS = frozenset(_DATA["dataset_methods"])
+_DATASET_NUMPY = _DATA["dataset_numpy"]
+
+
+def _in_dataset_item_method(ctx) -> bool:
+    if not ctx.class_stack:
+        return False
+    function = next((s for s in reversed(ctx.statements) if isinstance(s, cst.FunctionDef)), None)
+    if function is None or function.name.value not in _DATASET_METHODS:
+        return False
+    return any(ctx.qualname(b.value) in _DATASET_CLASSES for b in ctx.class_stack[-1].bases)
+
+
+def dataset_numpy_call(ctx, original: cst.Call, qn: str):
+    """A torch call inside a Dataset's __init__/__getitem__/__iter__: kept and flagged with its
+    numpy form (the class's own marker says to return numpy arrays), else None."""
+    if not qn.startswith("torch.") or not _in_dataset_item_method(ctx):
+        return None
+    numpy = _DATASET_NUMPY.get(qn, _DATA["dataset_numpy_other"])
+    ctx.flag(original, FAMILY, f"{qn} in a Dataset: GeneratorDataset sources hold and return "
+                               f"numpy arrays, write {numpy}")
+    return ctx.leave_torch(original, original)

@@ -42,7 +42,7 @@ TRAINING = """\
 
 def test_optimizer_gets_trainable_params():
     code = convert(TRAINING).code
-    assert "mint.optim.SGD(net.trainable_params(), lr=0.1)" in code
+    assert "optim.SGD(net.trainable_params(), lr=0.1)" in code
     assert '[{"params": net[0].trainable_params()}]' in code
     # outside an optimizer, the Cell method of the same meaning
     assert "for p in net.get_parameters()" in code
@@ -219,3 +219,15 @@ def test_tensor_creation_in_a_dataset_is_flagged_with_numpy():
     assert item.startswith("x = torch.tensor(self.data[i:i + 8], dtype=torch.long)  # TODO")
     assert "numpy.stack(arrays, axis=dim)" in line_of(code, "return x, ")
     assert line_of(code, "return mint.zeros(2)") == "return mint.zeros(2)"
+
+
+def test_sgd_follows_a_scheduler_of_the_same_file():
+    import mindspore as ms
+    assert callable(ms.experimental.optim.SGD)  # reached as written, without another import
+    with_scheduler = convert(TRAINING).code
+    assert "ms.experimental.optim.SGD(net.trainable_params(), lr=0.1)" in with_scheduler
+    alone = convert("""\
+        import torch
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        """).code
+    assert "opt = mint.optim.SGD(model.trainable_params(), lr=0.1)" in alone

@@ -6,6 +6,8 @@ DataLoader/Dataset, checkpoints, mixed precision, distributed wrappers and `opti
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 
 from . import call, method, reference
@@ -164,3 +166,35 @@ def dataset_numpy_call(ctx, original: cst.Call, qn: str):
     ctx.flag(original, FAMILY, f"{qn} in a Dataset: GeneratorDataset sources hold and return "
                                f"numpy arrays, write {numpy}")
     return ctx.leave_torch(original, original)
+
+
+def _file_builds_a_scheduler(ctx) -> bool:
+    if "builds_scheduler" not in ctx.state:
+        found = False
+
+        class Find(cst.CSTVisitor):
+            def visit_Attribute(self, n: cst.Attribute) -> bool:
+                nonlocal found
+                qn = ctx.qualname(n)
+                found = found or bool(qn and qn.startswith("torch.optim.lr_scheduler."))
+                return not found
+
+            def visit_Name(self, n: cst.Name) -> None:
+                nonlocal found
+                qn = ctx.qualname(n)
+                found = found or bool(qn and qn.startswith("torch.optim.lr_scheduler."))
+
+        ctx.module.visit(Find())
+        ctx.state["builds_scheduler"] = found
+    return ctx.state["builds_scheduler"]
+
+
+@call(*_DATA["with_scheduler"])
+def optimizer_with_scheduler(ctx, original: cst.Call, updated: cst.Call, qn: str):
+    """`torch.optim.SGD` in a file with a scheduler -> the optimizer that follows schedulers."""
+    entry = ctx.table.get(qn)
+    if entry is None or not _file_builds_a_scheduler(ctx):
+        return None
+    from ..apply import apply_call_mapping
+    entry = dataclasses.replace(entry, to=_DATA["with_scheduler"][qn])
+    return apply_call_mapping(ctx, entry, original, updated)

@@ -49,8 +49,10 @@ def changes_call(entry: Mapping, args, current_name: str | None = None) -> bool:
         return True
     given = {name for name, _ in _bind(entry, args) if name}
     keywords = {a.keyword.value for a in args if a.keyword is not None}
+    positional = {name for name, a in _bind(entry, args) if name and a.keyword is None}
     return bool(given & (set(entry.drop) | set(entry.drop_silent) | set(entry.unsupported))
-                or keywords & set(entry.rename) or (set(entry.defaults) - given))
+                or keywords & set(entry.rename) or (set(entry.defaults) - given)
+                or positional & set(entry.keyword))
 
 
 _DEFAULT_NOTE = re.compile(r"default value of `?(\w+)`? is different")
@@ -88,6 +90,8 @@ def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
             if arg.keyword is None:
                 to_keyword = True
             continue
+        if name in entry.keyword and arg.keyword is None and not arg.star:
+            to_keyword = True  # keyword-only in the target: this one and those after it
         if name is not None and name in entry.rename and arg.keyword is not None:
             arg = arg.with_changes(keyword=cst.Name(entry.rename[name]))
         elif (to_keyword and name is not None and arg.keyword is None and not arg.star

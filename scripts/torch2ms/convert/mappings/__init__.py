@@ -18,7 +18,7 @@ import yaml
 TABLE_DIR = Path(__file__).resolve().parent
 
 KEYS = {"to", "params", "rename", "drop", "drop_silent", "defaults", "unsupported", "note", "status",
-        "pack"}
+        "pack", "keyword"}
 STATUSES = ("verified", "unverified")
 
 
@@ -40,6 +40,7 @@ class Mapping:
     status: str = "unverified"
     source: str = ""
     pack: bool = False  # positionals of the `*name` parameter go to the target as one tuple
+    keyword: tuple[str, ...] = ()  # keyword-only in the target: positionals bound to them become keywords
 
     @property
     def is_method(self) -> bool:
@@ -53,7 +54,7 @@ class Mapping:
     @property
     def is_plain_rename(self) -> bool:
         """No argument handling at all: the name can be replaced wherever it is referenced."""
-        return not (self.rename or self.drop or self.defaults or self.unsupported)
+        return not (self.rename or self.drop or self.defaults or self.unsupported or self.keyword)
 
 
 def _unique_key_loader():
@@ -122,6 +123,7 @@ def parse_entry(name: str, raw, source: str = "") -> Mapping:
         status=status,
         source=source,
         pack=_as_pack(raw.get("pack"), where, raw.get("params")),
+        keyword=_as_tuple(raw.get("keyword"), f"{where}: keyword"),
     )
 
 

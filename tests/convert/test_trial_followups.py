@@ -231,3 +231,16 @@ def test_sgd_follows_a_scheduler_of_the_same_file():
         opt = torch.optim.SGD(model.parameters(), lr=0.1)
         """).code
     assert "opt = mint.optim.SGD(model.trainable_params(), lr=0.1)" in alone
+
+
+def test_positional_only_targets():
+    code = convert("""\
+        import torch
+        a = torch.rand(size=(3,))
+        c = torch.randint(low=0, high=3, size=(2,))
+        d = torch.randint(high=3, size=(2,))
+        y = torch.sort(x, 0, True)
+        """).code
+    assert "a = mint.rand((3,))" in code and "c = mint.randint(0, 3, (2,))" in code
+    assert "takes 3, (2,) positionally only" in line_of(code, "d = torch.randint(high=3")
+    assert "y = mint.sort(x, dim=0, descending=True)" in code

@@ -52,7 +52,7 @@ def changes_call(entry: Mapping, args, current_name: str | None = None) -> bool:
     positional = {name for name, a in _bind(entry, args) if name and a.keyword is None}
     return bool(given & (set(entry.drop) | set(entry.drop_silent) | set(entry.unsupported))
                 or keywords & set(entry.rename) or (set(entry.defaults) - given)
-                or positional & set(entry.keyword))
+                or positional & set(entry.keyword) or keywords & set(entry.positional))
 
 
 _DEFAULT_NOTE = re.compile(r"default value of `?(\w+)`? is different")
@@ -64,6 +64,26 @@ def _note_for(entry: Mapping, given: set[str]) -> str:
     if not entry.note or match and match.group(1) in given:
         return ""
     return f" ({entry.note})"
+
+
+def _param_index(params: tuple[str, ...], name: str) -> int:
+    return params.index(name) if name in params else params.index("*" + name)
+
+
+def _insert_positionals(ctx, original, label: str, args: list[cst.Arg], moved) -> bool:
+    """Put the moved keywords after the positional arguments, when each lands at its own
+    position; else flag (an earlier parameter was not given positionally)."""
+    count = sum(1 for a in args if a.keyword is None and not a.star)
+    if any(index != count + k for k, (index, _) in enumerate(moved)):
+        ctx.flag(original, RULE, f"{label}: the target takes "
+                                 f"{', '.join(ctx.code(a.value) for _, a in moved)} positionally only, "
+                                 "after the parameters before it: pass them all positionally")
+        return False
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    args[count:count] = [a.with_changes(comma=comma) for _, a in moved]
+    if count + len(moved) == len(args):  # nothing follows: no trailing comma
+        args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return True
 
 
 def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
@@ -81,7 +101,12 @@ def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
                                  f"renamed: {', '.join(entry.rename) or '-'})")
     new_args: list[cst.Arg] = []
     to_keyword = False
+    moved: list[tuple[int, cst.Arg]] = []  # keywords of positional-only target parameters
     for name, arg in bound:
+        if name in entry.positional and arg.keyword is not None and not has_star:
+            moved.append((_param_index(entry.params, name),
+                          arg.with_changes(keyword=None, equal=cst.MaybeSentinel.DEFAULT)))
+            continue
         if name in entry.drop_silent or name in entry.drop:
             if name not in entry.drop_silent and not _is_none(arg.value):
                 note = _note_for(entry, given)
@@ -100,6 +125,8 @@ def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
                                    equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                                          whitespace_after=cst.SimpleWhitespace("")))
         new_args.append(arg)
+    if moved and not _insert_positionals(ctx, original, label, new_args, sorted(moved, key=lambda m: m[0])):
+        return None
     if not has_star:
         for name, value in entry.defaults.items():
             if name not in given:

@@ -18,7 +18,7 @@ import yaml
 TABLE_DIR = Path(__file__).resolve().parent
 
 KEYS = {"to", "params", "rename", "drop", "drop_silent", "defaults", "unsupported", "note", "status",
-        "pack", "keyword"}
+        "pack", "keyword", "positional"}
 STATUSES = ("verified", "unverified")
 
 
@@ -41,6 +41,7 @@ class Mapping:
     source: str = ""
     pack: bool = False  # positionals of the `*name` parameter go to the target as one tuple
     keyword: tuple[str, ...] = ()  # keyword-only in the target: positionals bound to them become keywords
+    positional: tuple[str, ...] = ()  # positional-only in the target: keywords become positionals
 
     @property
     def is_method(self) -> bool:
@@ -54,7 +55,8 @@ class Mapping:
     @property
     def is_plain_rename(self) -> bool:
         """No argument handling at all: the name can be replaced wherever it is referenced."""
-        return not (self.rename or self.drop or self.defaults or self.unsupported or self.keyword)
+        return not (self.rename or self.drop or self.defaults or self.unsupported or self.keyword
+                    or self.positional)
 
 
 def _unique_key_loader():
@@ -124,6 +126,7 @@ def parse_entry(name: str, raw, source: str = "") -> Mapping:
         source=source,
         pack=_as_pack(raw.get("pack"), where, raw.get("params")),
         keyword=_as_tuple(raw.get("keyword"), f"{where}: keyword"),
+        positional=_as_tuple(raw.get("positional"), f"{where}: positional"),
     )
 
 

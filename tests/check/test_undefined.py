@@ -3,7 +3,6 @@ on each line that reads it; Python's scoping rules decide, so valid code raises 
 
 import ast
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -169,7 +168,7 @@ def test_no_false_positive_on_the_examples():
     assert hits == []
 
 
-def test_a_thousand_lines_well_under_a_second():
+def test_a_thousand_lines_of_scopes_raise_nothing():
     block = textwrap.dedent("""
         class Block{i}:
             scale = 2
@@ -188,9 +187,7 @@ def test_a_thousand_lines_well_under_a_second():
         """)
     source = "".join(block.format(i=i) for i in range(67))
     assert source.count("\n") >= 1000
-    start = time.perf_counter()
-    assert undefined_names(source, ast.parse(source)) == []
-    assert time.perf_counter() - start < 0.3
+    assert undefined_names(source, ast.parse(source)) == []  # timed in benchmarks/bench_check.py
 
 
 def test_torch_left_without_its_import_is_reported_once(check):

@@ -105,7 +105,7 @@ def test_passing_the_checks_is_not_parity(ws):
     assert "verified**" not in summary  # the bold count never calls a checked file verified
     table = (ws / "conversion_report.md").read_text()
     assert "- Of these, match the torch original numerically (parity ok): 1" in table
-    assert "- Modeling/Inference files passing the checks without a parity run: 1" in table
+    assert "- Modeling files passing the checks without a parity run: 1" in table
 
     (ws / "outputs" / "layers.parity.yaml").write_text("entry: MLP\n")
     report(ws)
@@ -118,7 +118,7 @@ def test_nothing_left_only_when_every_model_matches(ws):
     report(ws)
     summary = (ws / "report.md").read_text()
     assert "1 of 1 file pass the checks" in summary or "1 of 1 file passes the checks" in summary
-    assert "Nothing: every file to convert passes the checks, and every Modeling/Inference file " \
+    assert "Nothing: every file to convert passes the checks, and every Modeling file " \
            "matches the torch original (parity)." in summary
 
 

@@ -3,6 +3,8 @@
     torch: {build: build_model, kwargs: {vocab: 64}}   # a callable in the torch file
     mindspore: {build: build_model}                    # a callable in the port (default: same)
     init: {kwargs: {dim: 16}}                          # args/kwargs shared by both builds
+    init: {args: [{build: GPTConfig, kwargs: {n_layer: 2}}]}  # an argument that is itself built:
+                                                       #   each side calls its own file's GPTConfig
     inputs:                                            # positional unless `name` is given
       - {shape: [2, 8], dtype: int64, range: [0, 64], seed: 0}
       - {name: mask, shape: [2, 8], dtype: bool, value: true}
@@ -132,6 +134,15 @@ def build(module, side: dict, shared: dict, label: str):
     target = getattr(module, name, None) if name else None
     if not callable(target):
         raise SpecError(f"{label} file has no callable {name!r}")
-    args = list(side.get("args", shared.get("args", [])))
-    kwargs = {**(shared.get("kwargs") or {}), **(side.get("kwargs") or {})}
+    args = [_value(module, a, label) for a in side.get("args", shared.get("args", []))]
+    kwargs = {k: _value(module, v, label)
+              for k, v in {**(shared.get("kwargs") or {}), **(side.get("kwargs") or {})}.items()}
     return target(*args, **kwargs)
+
+
+def _value(module, value, label: str):
+    """An argument as written in the spec; `{build: Name, args/kwargs: ...}` is built from the same
+    file first (a config object, say), so each side gets its own framework's instance."""
+    if isinstance(value, dict) and "build" in value:
+        return build(module, value, {}, label)
+    return value

@@ -1,7 +1,7 @@
 """Time `torch2ms check` (static, without --import) on 1,000-line files.
 
 Target: under 1 s per 1,000-line file, so the check can run after every edit. Prints the wall
-time of a warm check (API index cached, as after the first check of a session) of a synthetic
+time of a warm check (API index cached, as for every check after the first) of a synthetic
 1,000-line mint file, of mindone 0.5.0's own hand-written Llama port (about 1,000 lines), and the
 share of it spent on the undefined-name analysis.
 

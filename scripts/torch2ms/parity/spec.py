@@ -112,13 +112,6 @@ def make_input(item: dict, index: int) -> np.ndarray:
 
 def make_inputs(spec: dict) -> tuple[tuple, dict]:
     args, kwargs = [], {}
-    train = spec.get("train") or {}
-    if not isinstance(train, dict) or set(train) - TRAIN_KEYS:
-        raise SpecError(f"train takes only: {', '.join(sorted(TRAIN_KEYS))}")
-    if train.get("loss", "projection") not in ("projection", "mse", "value"):
-        raise SpecError(f"train.loss must be projection, mse or value, not {train['loss']!r}")
-    if str(train.get("optimizer", "adamw")).lower() not in ("sgd", "adam", "adamw"):
-        raise SpecError(f"train.optimizer must be sgd, adam or adamw, not {train['optimizer']!r}")
     for i, item in enumerate(spec["inputs"]):
         value = make_input(item, i)
         if "name" in item:

@@ -120,7 +120,7 @@ def test_hook_passes_quietly(ws, tmp_path):
 
 def test_import_in_a_subprocess(ws):
     out = ws / "outputs"
-    # a file of the input folder without torch code stays there; the scan recorded it
+    # a file of the input folder without torch code, recorded by the scan, not yet in outputs/
     project = ws / "project"
     project.mkdir()
     (project / "helper.py").write_text("VALUE = 42\n")
@@ -131,6 +131,14 @@ def test_import_in_a_subprocess(ws):
                                       "from helper import VALUE\nassert VALUE == 42\n")
     (out / "broken_import.py").write_text("from mindspore import mint\nraise RuntimeError('boom at import')\n")
     (out / "slow_import.py").write_text("import time\ntime.sleep(60)\n")
+    proc = torch2ms("check", "--workspace", str(ws), "--import", "--timeout", "20", "--json",
+                    str(out / "ok_import.py"))
+    # never imported from the input folder: the missing file is named
+    missing = json.loads(proc.stdout)["files"]["ok_import.py"]
+    assert missing["import"] == "failed" and proc.returncode == 1
+    assert any("No module named 'helper'" in f["message"] and str(project / "helper.py") in f["message"]
+               for f in missing["findings"])
+    (out / "helper.py").write_text((project / "helper.py").read_text())  # what convert copies
     proc = torch2ms("check", "--workspace", str(ws), "--import", "--timeout", "20", "--json",
                     str(out / "ok_import.py"), str(out / "broken_import.py"))
     assert proc.returncode == 1, proc.stderr

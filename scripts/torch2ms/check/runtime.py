@@ -12,28 +12,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from torch2ms.check.findings import Finding, FileResult
 
-# Runs in the child: put the file's folder and the outputs root on sys.path, let the input
-# folder's files without torch-ecosystem code (not converted, so not in outputs/) be found where
-# they are, turn the CPU fallback on (verification only), import the file as the module its path
-# names.
+# Runs in the child: put the file's folder and the outputs root on sys.path, turn the CPU
+# fallback on (verification only), import the file as the module its path names. Nothing is
+# imported from the input folder: outputs/ must be a project that runs on its own, as
+# `torch2ms run` requires too (`torch2ms convert` copies the torch-free files into it).
 _IMPORT_CHILD = r"""
-import importlib, importlib.abc, importlib.util, json, sys
-root, modname, folder, plain = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+import importlib, sys
+root, modname, folder = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path[:0] = [folder, root]
-
-class PlainFiles(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name in plain:
-            return importlib.util.spec_from_file_location(name, plain[name])
-        return None
-
-sys.meta_path.append(PlainFiles())
 try:
     from torch2ms import cpu_fallback
 except ImportError as exc:
@@ -74,7 +67,8 @@ def module_name(path: Path, root: Path) -> tuple[str, Path]:
 
 def plain_modules(workspace_root: Path) -> dict[str, str]:
     """module name -> path of the input folder's files without torch-ecosystem code (from the
-    scan's record), which stay where they are and are not copied to outputs/."""
+    scan's record): `torch2ms convert` copies them into outputs/; an import failing on one of them
+    names the file that is missing there."""
     try:
         scan = json.loads((workspace_root / ".torch2ms" / "scan.json").read_text(encoding="utf-8"))
         input_dir = Path(scan["input_dir"])
@@ -96,8 +90,7 @@ def plain_modules(workspace_root: Path) -> dict[str, str]:
 def import_check(path: Path, root: Path, result: FileResult, timeout: float,
                  plain: dict[str, str] | None = None) -> None:
     name, base = module_name(path, root)
-    cmd = [sys.executable, "-c", _IMPORT_CHILD, str(base), name, str(path.resolve().parent),
-           json.dumps(plain or {})]
+    cmd = [sys.executable, "-c", _IMPORT_CHILD, str(base), name, str(path.resolve().parent)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
                               cwd=str(base))
@@ -110,7 +103,17 @@ def import_check(path: Path, root: Path, result: FileResult, timeout: float,
         result.import_result = "ok"
     else:
         result.import_result = "failed"
-        result.findings.append(Finding(0, "import", f"importing fails: {_tail(proc.stderr)}"))
+        result.findings.append(Finding(0, "import", f"importing fails: {_tail(proc.stderr)}"
+                                                    f"{_left_behind(proc.stderr, plain or {}, base)}"))
+
+
+def _left_behind(stderr: str, plain: dict[str, str], outputs_root: Path) -> str:
+    """A hint when the missing module is a torch-free file of the input folder."""
+    match = re.search(r"No module named '([\w.]+)'", stderr)
+    if not match or match.group(1) not in plain:
+        return ""
+    return (f" ({plain[match.group(1)]} has no torch code and is not in {outputs_root}: run "
+            "`torch2ms convert` on any file of the project, it copies such files into outputs/)")
 
 
 def parity_check(path: Path, source: Path | None, workspace_root: Path, result: FileResult,

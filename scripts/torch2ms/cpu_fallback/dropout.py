@@ -7,15 +7,20 @@ from mindspore import ops
 from torch2ms.cpu_fallback import random_ops
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
+def _drop(input, p, training, mask_shape):
+    """Zero with probability p along a mask broadcast over `input`, scale the rest by 1/(1-p)."""
     if p < 0 or p > 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
     if p == 1:
         return input * 0
-    keep = random_ops.bernoulli(ops.zeros(input.shape, input.dtype), p=1.0 - p)
+    keep = random_ops.bernoulli(ops.zeros(mask_shape, input.dtype), p=1.0 - p)
     return input * keep / (1.0 - p)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    return _drop(input, p, training, input.shape)
 
 
 def dropout_construct(self, input):
@@ -27,16 +32,8 @@ def dropout_construct(self, input):
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels: mask of shape (N, C, 1, 1), or (C, 1, 1) for an unbatched input."""
-    if p < 0 or p > 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0:
-        return input
-    if p == 1:
-        return input * 0
     lead = 1 if input.ndim == 3 else 2
-    mask_shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
-    keep = random_ops.bernoulli(ops.zeros(mask_shape, input.dtype), p=1.0 - p)
-    return input * keep / (1.0 - p)
+    return _drop(input, p, training, tuple(input.shape[:lead]) + (1,) * (input.ndim - lead))
 
 
 def dropout2d_construct(self, input):

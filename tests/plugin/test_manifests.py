@@ -208,3 +208,13 @@ def test_skill(claude_code, repo):
             lines = {ln.strip() for ln in (repo / rel).read_text(encoding="utf-8", errors="replace").splitlines()}
             assert len(rules_lines & lines) <= 2, f"{rel} repeats CLAUDE.md: {sorted(rules_lines & lines)[:3]}"
 
+
+def test_agents_md_names_what_exists(repo):
+    text = (repo / "AGENTS.md").read_text()
+    subs = set(re.findall(r"`torch2ms ([a-z-]+)", text))
+    assert subs and subs <= set(COMMANDS), subs - set(COMMANDS)
+    assert {"scan", "next", "convert", "check", "edit", "done", "report"} <= subs
+    for rel in re.findall(r"`((?:\.claude|docs|examples|bin)/[^`<>* ]*|CLAUDE\.md|setup\.sh)`", text):
+        assert (repo / rel).exists(), rel
+    for name in EXPECTED_COMMANDS:
+        assert f".claude/commands/{name}.md" in text

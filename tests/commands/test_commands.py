@@ -1,9 +1,9 @@
 """Contract tests for .claude/commands/*.md and the PostToolUse hook in .claude/settings.json.
 
 Every command file's frontmatter parses and pre-approves only the torch2ms helpers; every `!`
-context line and every line of its bash blocks runs, as written, against a fixture project from
-the repository root (the placeholders filled in from `torch2ms next`, as Claude would); the hook
-runs and prints the findings of an edited output file.
+context line and every line of its bash blocks runs, as written, against a fixture project in a
+Claude Code session opened in this repository (tests/conftest.py: the placeholders filled in from
+`torch2ms next`, as Claude would); the hook runs and prints the findings of an edited output file.
 """
 
 import json
@@ -19,7 +19,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 COMMANDS = REPO / ".claude" / "commands"
 OURS = ["convert-next.md", "verify.md", "report.md"]
-HELPER = ".venv/bin/torch2ms"
+HELPER = "torch2ms"
 
 PROJECT = {
     "model.py": (
@@ -72,16 +72,16 @@ def test_frontmatter(name):
     tools = allowed_patterns(front)
     assert tools
     for tool in tools:  # only the helpers; edits are never pre-approved
-        assert re.fullmatch(r"Bash\(\.venv/bin/torch2ms [a-z-]+:\*\)", tool), tool
+        assert re.fullmatch(r"Bash\(torch2ms [a-z-]+ \*\)", tool), tool
     # every helper the file runs is pre-approved, so it runs without a prompt
-    subs = {re.match(r"Bash\(\.venv/bin/torch2ms ([a-z-]+):", t).group(1) for t in tools}
+    subs = {re.match(r"Bash\(torch2ms ([a-z-]+) ", t).group(1) for t in tools}
     for line in context_lines(body) + shell_lines(body):
         assert line.startswith(HELPER + " "), line
         assert line.split()[1] in subs, f"{name}: {line} is not in allowed-tools"
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def project(tmp_path_factory, claude_code):
     """A scanned fixture project: its tracker and outputs live in a workspace of their own."""
     root = tmp_path_factory.mktemp("cmd")
     src, ws = root / "project", root / "ws"
@@ -90,17 +90,17 @@ def project(tmp_path_factory):
         (src / rel).write_text(text)
     env = dict(os.environ, TORCH2MS_WORKSPACE=str(ws),
                TORCH2MS_CACHE_DIR=os.environ.get("TORCH2MS_CACHE_DIR") or str(root / "cache"))
-    proc = subprocess.run([str(REPO / HELPER), "scan", str(src)], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    session = claude_code.opened_here(root, env)
+    proc = session.bash(f"{HELPER} scan {shlex.quote(str(src))}", timeout=120)
     assert proc.returncode == 0, proc.stderr
-    return ws, env
+    return ws, session
 
 
-def run_line(line: str, env: dict, fill: dict) -> subprocess.CompletedProcess:
+def run_line(line: str, session, fill: dict) -> subprocess.CompletedProcess:
     for key, value in fill.items():
         line = line.replace(key, value)
     assert "<" not in line or "-m" in line, f"unfilled placeholder in {line}"
-    return subprocess.run(shlex.split(line), cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    return session.bash(line)
 
 
 def assert_ran(line: str, proc: subprocess.CompletedProcess) -> None:
@@ -112,20 +112,20 @@ def assert_ran(line: str, proc: subprocess.CompletedProcess) -> None:
 
 
 def test_convert_next_verify_report_run_as_written(project):
-    ws, env = project
+    ws, session = project
     seen = []
     # /convert-next: the context line, then the steps in order, the placeholders filled in
     # from what the context line shows
     front, body = split_command(COMMANDS / "convert-next.md")
     [ctx] = context_lines(body)
-    proc = run_line(ctx, env, {})
+    proc = run_line(ctx, session, {})
     assert_ran(ctx, proc)
     assert "Next: model.py" in proc.stdout
-    info = json.loads(run_line(ctx + " --json", env, {}).stdout)["next"]
+    info = json.loads(run_line(ctx + " --json", session, {}).stdout)["next"]
     fill = {"<source>": info["source"], "<output>": info["output"], "<file>": info["path"],
             "<what you changed and why>": "replaced torch.relu by mint.nn.functional.relu"}
     for line in shell_lines(body):
-        proc = run_line(line, env, fill)
+        proc = run_line(line, session, fill)
         assert_ran(line, proc)
         seen.append(line.split()[1])
         if seen == ["convert"]:  # step 4: a Modeling file gets its parity spec, as Claude writes it
@@ -139,14 +139,14 @@ def test_convert_next_verify_report_run_as_written(project):
     front, body = split_command(COMMANDS / "verify.md")
     fill = {"$ARGUMENTS": "", "<file>": "model.py", "<what you fixed and why>": "fixed the check findings"}
     for line in shell_lines(body):
-        proc = run_line(line, env, fill)
+        proc = run_line(line, session, fill)
         assert_ran(line, proc)
     check = json.loads((ws / ".torch2ms" / "check.json").read_text())
     assert check["files"]["model.py"]["import"] in ("ok", "failed")
     # /report
     front, body = split_command(COMMANDS / "report.md")
     [ctx] = context_lines(body)
-    proc = run_line(ctx, env, {})
+    proc = run_line(ctx, session, {})
     assert_ran(ctx, proc)
     assert "# Migration report" in proc.stdout
     assert "1 of them also matches the torch original numerically (parity)" in proc.stdout
@@ -154,7 +154,7 @@ def test_convert_next_verify_report_run_as_written(project):
 
 
 def test_hook_runs_and_prints(project):
-    ws, env = project
+    ws, session = project
     settings = json.loads((REPO / ".claude" / "settings.json").read_text())
     [entry] = settings["hooks"]["PostToolUse"]
     assert set(entry["matcher"].split("|")) >= {"Edit", "Write"}
@@ -163,16 +163,13 @@ def test_hook_runs_and_prints(project):
     target = ws / "outputs" / "planted.py"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("from mindspore import mint\n\n\ndef f(x):\n    return mint.cat([x], axis=0)\n")
-    payload = json.dumps({"hook_event_name": "PostToolUse", "tool_name": "Edit", "cwd": str(REPO),
-                          "tool_input": {"file_path": str(target), "old_string": "a", "new_string": "b"}})
-    hook_env = dict(env, CLAUDE_PROJECT_DIR=str(REPO))
-    proc = subprocess.run(["bash", "-c", hook["command"]], input=payload, cwd=REPO, env=hook_env,
-                          capture_output=True, text=True, timeout=hook.get("timeout", 60))
+    payload = {"hook_event_name": "PostToolUse", "tool_name": "Edit", "cwd": str(REPO),
+               "tool_input": {"file_path": str(target), "old_string": "a", "new_string": "b"}}
+    proc = session.hook(hook, payload)
     assert proc.returncode == 2, proc.stdout + proc.stderr  # exit 2: stderr goes to the model
     assert "outputs/planted.py: fail" in proc.stderr and "'axis'" in proc.stderr
     target.write_text("from mindspore import mint\n\n\ndef f(x):\n    return mint.cat([x], dim=0)\n")
-    proc = subprocess.run(["bash", "-c", hook["command"]], input=payload, cwd=REPO, env=hook_env,
-                          capture_output=True, text=True, timeout=60)
+    proc = session.hook(hook, payload)
     assert proc.returncode == 0 and "pass" in proc.stdout
 
 

@@ -18,8 +18,10 @@ with `register(...)` (the texts are data: `rules/<family>.yaml`, key `objects`):
         attributes: {device: "..."} # attribute read -> marker text
         other: "..."                # any other method or attribute ({name} is replaced)
 
-A family may convert a method instead (`convert=`: torchmetrics' `compute()` -> `eval()`); it
-returns the new node, or None to get the marker.
+A family may convert a method instead (`convert=`: torchmetrics' `compute()` -> `eval()`): it is
+called as `convert(ctx, original, updated, built, name, uses_result)` (`built`: the Built record
+of the receiver, None when only its name says what it is; `name`: the method, "__call__" for a
+call of the object itself) and returns the new node, or None to get the marker.
 """
 
 from __future__ import annotations
@@ -117,12 +119,24 @@ def _root_of(qn: str) -> str:
     return qn.split(".", 1)[0]
 
 
+@dataclass(frozen=True)
+class Built:
+    qualname: str  # the class that built the object
+    call: int      # id() of the constructor call (the family knows whether it converted it)
+
+
+def _constructor_call(ctx, value):
+    """The call that built the object: `X(...)` in `X(...).to(device)`."""
+    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+            and isinstance(value.func.value, cst.Call) and ctx.qualname(value.func) is None:
+        value = value.func.value
+    return value
+
+
 def constructor(ctx, value: cst.BaseExpression) -> str | None:
     """The qualified class name a value was built by: `X(...)`, `X(...).to(device)`,
     `X.from_pretrained(...)`; None when it is not a call of a watched library."""
-    while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
-            and isinstance(value.func.value, cst.Call) and ctx.qualname(value.func) is None:
-        value = value.func.value  # a method called on the new object: `.to(device)`
+    value = _constructor_call(ctx, value)
     if not isinstance(value, cst.Call):
         return None
     qn = ctx.qualname(value.func)
@@ -131,7 +145,7 @@ def constructor(ctx, value: cst.BaseExpression) -> str | None:
     parts = qn.split(".")
     if len(parts) > 2 and parts[-1][:1].islower() and parts[-2][:1].isupper():
         parts = parts[:-1]  # `Trainer.from_argparse_args(...)` builds a Trainer
-    return ".".join(parts)
+    return ".".join(parts) if parts[-1][:1].isupper() else None  # a function's result is no object
 
 
 def _note_binding(ctx, targets, value) -> None:
@@ -140,7 +154,7 @@ def _note_binding(ctx, targets, value) -> None:
     for target in targets:
         key = ctx.code(target)
         if qn:
-            objects[key] = qn
+            objects[key] = Built(qn, id(_constructor_call(ctx, value)))
         else:
             objects.pop(key, None)
 
@@ -166,22 +180,23 @@ def watched(ctx) -> bool:
     return ctx.state["library_watched"]
 
 
-def built_by(ctx, expr: cst.BaseExpression) -> tuple[Library, Kind, str] | None:
+def built_by(ctx, expr: cst.BaseExpression) -> tuple[Library, Kind, Built | str] | None:
     """(library, kind, what) for a receiver built by a watched library, else None. `what` is the
-    qualified class name, "self" in a class the library's `self_kind` recognises, or the
-    receiver's name when only its name says what it is."""
+    Built record, "self" in a class the library's `self_kind` recognises, or the receiver's name
+    when only its name says what it is."""
     if not watched(ctx):
         return None
     objects = ctx.state.get(KEY) or {}
     probe = expr
     while objects:
-        qn = objects.get(ctx.code(probe))
-        if qn is not None:
+        built = objects.get(ctx.code(probe))
+        if built is not None:
+            qn = built.qualname
             for lib in LIBRARIES:
                 if _root_of(qn) in lib.roots:
                     kind = lib.kinds.get(qn.rsplit(".", 1)[-1]) or lib.kinds.get("*")
                     if kind is not None:
-                        return lib, kind, qn
+                        return lib, kind, built if probe is expr else qn
             return None
         if not isinstance(probe, cst.Attribute):
             break
@@ -225,7 +240,8 @@ def object_method(ctx, original: cst.Call, updated: cst.Call):
         return None  # the class's own methods and layers: its class marker covers them
     ctx.count_site(original)
     if lib.convert is not None and not ctx.in_kept:
-        new = lib.convert(ctx, original, updated, kind, name, _statement_uses_result(ctx, original))
+        new = lib.convert(ctx, original, updated, what if isinstance(what, Built) else None, name,
+                          _statement_uses_result(ctx, original))
         if new is not None:
             return new
     shown = f"{ctx.code(recv)}.{name}()"
@@ -258,9 +274,7 @@ def object_called(ctx, original: cst.Call, updated: cst.Call):
         return None
     if isinstance(original.func, cst.Name) and original.func.value == "self":
         return None
-    objects = ctx.state[KEY]
-    qn = objects.get(ctx.code(original.func))
-    if qn is None:
+    if ctx.state[KEY].get(ctx.code(original.func)) is None:
         return None
     found = built_by(ctx, original.func)
     if found is None:
@@ -268,7 +282,8 @@ def object_called(ctx, original: cst.Call, updated: cst.Call):
     lib, kind, what = found
     ctx.count_site(original)
     if lib.convert is not None and not ctx.in_kept:
-        new = lib.convert(ctx, original, updated, kind, "__call__", _statement_uses_result(ctx, original))
+        new = lib.convert(ctx, original, updated, what if isinstance(what, Built) else None,
+                          "__call__", _statement_uses_result(ctx, original))
         if new is not None:
             return new
     ctx.flag(original, lib.family, f"{ctx.code(original.func)}(...): {kind.text('__call__', called=True)}")

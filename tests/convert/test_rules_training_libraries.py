@@ -341,3 +341,34 @@ def test_look_alikes_are_left_alone():
         """)
     result = convert(code)
     assert result.code == code and not result.flags
+
+
+@pytest.mark.parametrize("source", [
+    "from torchmetrics.image import StructuralSimilarityIndexMeasure\n"
+    "ssim = StructuralSimilarityIndexMeasure(data_range=1.0)\n",
+    "from vllm import LLM\nllm = LLM(model='m')\nprint(llm.generate(['hi']))\n",
+    "import sglang as sgl\nengine = sgl.Engine(model_path='m')\n",
+])
+def test_convert_exits_1_on_files_it_cannot_finish(tmp_path, source):
+    import subprocess
+    import sys
+
+    src = tmp_path / "job.py"
+    src.write_text(source, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "torch2ms", "convert", str(src), "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "100.0% converted" not in proc.stdout and "flagged 0" not in proc.stdout, proc.stdout
+    assert "TODO(torch2ms)" in (tmp_path / "out" / "job.py").read_text(encoding="utf-8")
+
+
+def test_proof_counts_a_kept_class_as_marked_and_nothing_else(tmp_path):
+    from torch2ms.convert.proof import prove, unmarked_torch_references
+
+    src = tmp_path / "lit.py"
+    src.write_text(textwrap.dedent(LIGHTNING), encoding="utf-8")
+    proof = prove(str(src))
+    assert proof.ok, proof
+    # a class marker of another kind does not cover the torch code inside the class
+    code = "import torch\n\n\nclass A:  # TODO(torch2ms): something else\n    x = torch.ones(1)\n"
+    assert unmarked_torch_references(code) == [1, 5]  # the import, and the call in the class

@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 
-from . import _objects, keep_class, node
+from . import _objects, call, keep_class, node
 from ._data import load
 
 FAMILY = "lightning"
@@ -84,6 +86,21 @@ def mark_hook(ctx, original: cst.FunctionDef, updated: cst.FunctionDef):
         return None
     ctx.flag(original, FAMILY, f"{kind}.{original.name.value}: {text}")
     return None
+
+
+_SEEDS = ("lightning.seed_everything", "lightning.pytorch.seed_everything",
+          "lightning.fabric.seed_everything", "lightning.pytorch.utilities.seed.seed_everything",
+          "lightning.fabric.utilities.seed.seed_everything")
+
+
+@call(*_SEEDS)
+def seed_everything(ctx, original: cst.Call, updated: cst.Call, qn: str):
+    """The `lightning` package's seed_everything is pytorch_lightning's: its table entry applies."""
+    entry = ctx.table.get("pytorch_lightning.seed_everything")
+    if entry is None:
+        return None
+    from ..apply import apply_call_mapping
+    return apply_call_mapping(ctx, dataclasses.replace(entry, torch=qn), original, updated)
 
 
 def _self_kind(ctx):

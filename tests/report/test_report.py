@@ -137,3 +137,22 @@ def test_headings_follow_a_blank_line(ws, only):
         lines = (ws / name).read_text().splitlines()
         bad = [line for i, line in enumerate(lines) if i and line.startswith("#") and lines[i - 1] != ""]
         assert bad == [], name
+
+
+def test_serving_engines_are_named_with_what_to_do(ws):
+    tracker = ws / "files_to_convert.md"
+    text = tracker.read_text(encoding="utf-8")
+    text = text.replace("- [ ] `infer.py` · Inference · torch, transformers · status: in-outputs",
+                        "- [ ] `infer.py` · Inference · torch, transformers, vllm · status: in-outputs")
+    tracker.write_text(text, encoding="utf-8")
+    proc = report(ws)
+    assert proc.returncode == 0, proc.stderr
+    summary = (ws / "report.md").read_text(encoding="utf-8")
+    section = summary.split("## Serving engines without a MindSpore counterpart", 1)[1].split("\n## ", 1)[0]
+    assert "`infer.py` uses vllm: no MindSpore counterpart; keep the model on mindone.transformers" in section
+    assert "`model.py`" not in section  # only the files that use an engine
+
+
+def test_no_serving_section_without_an_engine(ws):
+    report(ws)
+    assert "Serving engines" not in (ws / "report.md").read_text(encoding="utf-8")

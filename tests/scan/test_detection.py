@@ -29,6 +29,12 @@ def facts(src: str, name="x.py", config=None) -> Facts:
      ["pytorch_lightning", "sglang", "trl", "vllm", "xformers"]),
     ("import diffusers, torchaudio, torchtext, torchmetrics\n",
      ["diffusers", "torchaudio", "torchmetrics", "torchtext"]),
+    ("from onnxruntime.training import ORTModule\nimport torch_xla.core.xla_model as xm\n",
+     ["onnxruntime.training", "torch_xla"]),
+    ("from onnxruntime.training.ortmodule import ORTModule\nimport torch_npu, colossalai, fairscale, apex\n",
+     ["apex", "colossalai", "fairscale", "onnxruntime.training", "torch_npu"]),
+    ("import horovod.torch as hvd\nfrom megatron.core import parallel_state\nimport intel_extension_for_pytorch\n",
+     ["horovod.torch", "intel_extension_for_pytorch", "megatron"]),
 ])
 def test_imports_in_every_form(src, libs):
     assert facts(src).torch_libs == libs
@@ -39,6 +45,7 @@ def test_imports_in_every_form(src, libs):
     "'''\nimport torch\n'''\n",
     "s = 'import torch'\nprint('uses torch, transformers and timm')\n",
     "import safetensors\nimport numpy as np\nimport torchlike\n",
+    "import onnxruntime\nimport horovod.tensorflow\nimport optimum\n",  # not their torch parts
     "from .torch import helper\n",  # a relative import is project-local
     "torch = 3\nx = torch + 1\n",
     "name = 'torch'\nmod = __import__(name)\n",  # not a literal: cannot be known statically

@@ -5,7 +5,8 @@
 
 Static checks (always): the file parses; every name it reads is defined; no torch left (imports at any depth and dynamic ones,
 names bound to torch, torch idioms, open `# TODO(torch2ms)` markers); every mindspore/mindone
-name exists in the installed versions and calls bind to their signatures. Optional runtime checks
+name exists in the installed versions and calls bind to their signatures; no method is called
+on an object a torch library built (library_objects.py). Optional runtime checks
 (`--import`, `--parity`) live in torch2ms.check.runtime.
 """
 
@@ -21,6 +22,7 @@ from torch2ms.check.findings import Finding, FileResult
 def check_source(source: str, shown_path: str, index=None) -> FileResult:
     from torch2ms.check.api_index import ApiIndex
     from torch2ms.check.api_usage import ApiUsage
+    from torch2ms.check.library_objects import object_findings
     from torch2ms.check.names import import_bindings
     from torch2ms.check.torch_left import todo_markers, torch_findings
     from torch2ms.check.undefined import undefined_names
@@ -38,6 +40,7 @@ def check_source(source: str, shown_path: str, index=None) -> FileResult:
     bindings = import_bindings(tree)
     usage = ApiUsage(tree, bindings, index if index is not None else ApiIndex())
     result.findings += torch_findings(tree, bindings, api_params=usage.params)
+    result.findings += object_findings(tree, bindings)
     result.findings += usage.findings()
     # `torch.x` left without its import is already a torch-name finding on that line
     torch_lines = {(f.line, f.message) for f in result.findings if f.code == "torch-name"}

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from torch2ms.check.findings import Finding
-from torch2ms.check.names import Binding, chains, dynamic_imports, imported_modules, nodes, qualify
+from torch2ms.check.names import Binding, chains, dotted, dynamic_imports, imported_modules, nodes, qualify
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 ECOSYSTEM_FILE = Path(__file__).parent.parent / "scan" / "ecosystem.yaml"
@@ -93,11 +93,21 @@ def torch_findings(tree: ast.AST, bindings: list[Binding], api_params=None) -> l
             seen_lines.add(key)
             shown = chain if chain == q else f"{chain} ({q})"
             out.append(Finding(node.lineno, "torch-name", f"uses {shown}"))
-    out += _idioms(tree, api_params)
+    out += _idioms(tree, api_params, bound)
     return out
 
 
-def _idioms(tree: ast.AST, api_params) -> list[Finding]:
+def _built_by(tree: ast.AST, bound: dict, func: ast.Attribute, prefixes) -> bool:
+    """Whether the method's receiver was assigned from a call of a name under one of `prefixes`
+    (`acc = mindspore.train.Accuracy(...)`: its eval() is the metric's)."""
+    from torch2ms.check.library_objects import types_of
+
+    chain = dotted(func.value)
+    kind = types_of(tree, bound).of(chain) if chain else None
+    return bool(kind) and kind[0] == "known" and kind[1].startswith(tuple(prefixes))
+
+
+def _idioms(tree: ast.AST, api_params, bound) -> list[Finding]:
     r = rules()
     out = []
     cell_classes = _cell_classes(tree)
@@ -106,7 +116,8 @@ def _idioms(tree: ast.AST, api_params) -> list[Finding]:
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in r["methods"]:
                 spec = r["methods"][func.attr]
-                if spec.get("max_args") is None or len(node.args) <= spec["max_args"]:
+                if (spec.get("max_args") is None or len(node.args) <= spec["max_args"]) and not (
+                        spec.get("unless_built_by") and _built_by(tree, bound, func, spec["unless_built_by"])):
                     out.append(Finding(node.lineno, "torch-idiom", spec["message"]))
             declared = None
             for kw in node.keywords:

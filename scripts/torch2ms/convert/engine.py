@@ -113,11 +113,14 @@ class Converter(cst.CSTTransformer):
         self.tensor_names: list[set[str]] = [set()]
         self.module_names: list[set[str]] = [set()]
         self.class_stack: list[cst.ClassDef] = []
+        # per enclosing class: whether it stays on a torch library as it is (rules.keep_class)
+        self.kept: list[bool] = []
         self.class_tensors: dict[int, set[str]] = {}
         self.class_modules: dict[int, set[str]] = {}
         self.statements: list[cst.CSTNode] = []  # the original statements being visited
         self.state: dict[str, object] = {}       # scratch space of the rule families
         self._import_roots: set[str] = set()  # every name bound by an import
+        self.imported_packages: set[str] = set()  # the top-level packages the file imports
         self._torch_roots = self._collect_torch_bindings()
         self.namer = Namer(self._global_bindings(), unclaimable)
 
@@ -131,6 +134,7 @@ class Converter(cst.CSTTransformer):
                 if isinstance(assignment, ImportAssignment):
                     self._import_roots.add(assignment.name)
                     names = assignment.get_qualified_names_for(assignment.name)
+                    self.imported_packages.update(q.name.split(".", 1)[0] for q in names)
                     if any(is_torch_name(q.name) for q in names):
                         roots.add(assignment.name)
         return roots
@@ -298,6 +302,11 @@ class Converter(cst.CSTTransformer):
         for i in gone:
             self._sites.pop(i, None)
 
+    def is_inner(self, original: cst.CSTNode) -> bool:
+        """Part of a larger expression the rules see whole: a call's callee, an inner link of an
+        attribute chain (`a.b` in `a.b.c`)."""
+        return id(original) in self._skip
+
     def is_tensor(self, original: cst.BaseExpression) -> bool:
         from .rules.tensor_methods import is_tensor
         return is_tensor(self, original)
@@ -309,9 +318,17 @@ class Converter(cst.CSTTransformer):
             self.statements.append(node)
         return super().on_visit(node)
 
+    @property
+    def in_kept(self) -> bool:
+        """Inside a class left on a torch library: nothing is converted, only kept=True rules run."""
+        return bool(self.kept) and self.kept[-1]
+
     def on_leave(self, original, updated):
         result = super().on_leave(original, updated)
+        kept = self.in_kept
         for handler in rules.NODES.get(type(original), ()):
+            if kept and not handler.kept:
+                continue
             if type(result) is type(original):
                 new = handler(self, original, result)
                 if new is not None:
@@ -356,9 +373,11 @@ class Converter(cst.CSTTransformer):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.class_stack.append(node)
+        self.kept.append(self.in_kept or bool(rules.kept_reason(self, node)))
 
     def leave_ClassDef(self, original, updated):
         self.class_stack.pop()
+        self.kept.pop()
         return updated
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -385,7 +404,26 @@ class Converter(cst.CSTTransformer):
         self._skip.add(id(node.value))
         self._skip.add(id(node.attr))
 
+    def _leave_kept_call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        """A call inside a class left on a torch library: torch calls stay (flagged by the
+        class's marker), method calls get only the kept=True handlers."""
+        root = _chain_root(original.func)
+        if self.qualname(original.func) is not None or (
+                root is not None and root.value in self._torch_roots
+                and self._refers_to_torch_import(root)):
+            self._sites[id(original)] = "flagged"
+            return self.leave_torch(original, updated)
+        if isinstance(original.func, cst.Attribute) and not self._is_module_function(original.func):
+            for handler in rules.method_handlers(original.func.attr.value):
+                if handler.kept:
+                    new = handler(self, original, updated)
+                    if new is not None:
+                        return new
+        return updated
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if self.in_kept:
+            return self._leave_kept_call(original, updated)
         qn = self.qualname(original.func)
         if qn is not None:
             kept = dataset_numpy_call(self, original, qn)
@@ -408,7 +446,7 @@ class Converter(cst.CSTTransformer):
             return self.leave_torch(original, updated)
         if isinstance(original.func, cst.Attribute) and not self._is_module_function(original.func):
             name = original.func.attr.value
-            for handler in rules.METHODS.get(name, ()):
+            for handler in rules.method_handlers(name):
                 new = handler(self, original, updated)
                 if new is not None:
                     return new
@@ -425,6 +463,10 @@ class Converter(cst.CSTTransformer):
             return updated
         if isinstance(original, cst.Name) and not self._is_access(original):
             return updated
+        if self.in_kept:
+            if self.qualname(original) is None and not self._refers_to_torch_import(root):
+                return updated
+            return self.leave_torch(original, updated)
         qn = self.qualname(original)
         if qn is None:
             if not self._refers_to_torch_import(root):

@@ -20,7 +20,11 @@ _SHORT = {
     "mindspore.ops": ("ops", ImportItem("mindspore", "ops")),
     "mindspore": ("ms", ImportItem("mindspore", None, "ms")),
 }
-TORCH_ROOTS = ("torch", "transformers")
+TORCH_ROOTS = ("torch", "transformers",
+               # libraries without a MindSpore counterpart: their names are flagged with the
+               # restructuring that replaces them (rules/accelerate.py, lightning.py, serving.py)
+               "accelerate", "lightning", "pytorch_lightning", "lightning_fabric", "torchmetrics",
+               "vllm", "sglang")
 
 
 def is_torch_name(qualified: str) -> bool:

@@ -83,6 +83,23 @@ def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]
     return out
 
 
+# libraries with no MindSpore counterpart at all: the reports name the files that use them
+SERVING_ENGINES = ("vllm", "sglang")
+
+
+def without_counterpart(facts: list[FileFacts]) -> list[tuple[FileFacts, list[str], str]]:
+    """(file, the serving engines it uses, what to do) for each listed file that uses one."""
+    from torch2ms.convert.rules._data import load
+
+    what = " ".join(load("serving")["marker"].split())
+    out = []
+    for f in facts:
+        engines = [lib for lib in f.entry.libraries if lib.split(".", 1)[0] in SERVING_ENGINES]
+        if engines and not f.entry.vanished:
+            out.append((f, engines, what))
+    return out
+
+
 def queued(facts: list[FileFacts]) -> list[FileFacts]:
     return [f for f in facts if f.entry.queued]
 

@@ -5,7 +5,7 @@ Pure functions of the gathered facts and the versions: the same inputs give the 
 
 from __future__ import annotations
 
-from torch2ms.report.facts import NEEDS_PARITY, FileFacts, not_converted, queued
+from torch2ms.report.facts import NEEDS_PARITY, FileFacts, not_converted, queued, without_counterpart
 
 SHOWN_FINDINGS = 10
 DASH = "—"
@@ -134,6 +134,17 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _serving_engines(facts: list[FileFacts]) -> list[str]:
+    """The files that used a serving engine: nothing of it converts, whatever their checks say."""
+    found = without_counterpart(facts)
+    if not found:
+        return []
+    out = ["", "## Serving engines without a MindSpore counterpart", ""]
+    for f, engines, what in found:
+        out.append(f"- `{f.entry.path}` uses {', '.join(engines)}: {what}")
+    return out
+
+
 def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, versions: dict) -> str:
     t = totals(facts)
     q = queued(facts)
@@ -185,6 +196,7 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
         left.append(f"- {_n(t['todos'], 'open TODO(torch2ms) marker')} in the outputs")
     out += left or ["Nothing: every file to convert passes the checks, and every "
                      f"{_kinds()} file matches the torch original (parity)."]
+    out += _serving_engines(facts)
     out += ["", "## Versions", "", "| package | version |", "| --- | --- |"]
     out += [f"| {name} | {versions.get(name) or 'not installed'} |"
             for name in ("mindspore", "mindone", "torch", "transformers", "numpy")]

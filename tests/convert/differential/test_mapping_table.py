@@ -16,7 +16,7 @@ import yaml
 
 from torch2ms.convert.mappings import TABLE_DIR, default_table, load_tables
 
-NAMESPACE_FILES = {"torch", "tensor", "nn", "functional", "optim", "data", "misc"}
+NAMESPACE_FILES = {"torch", "tensor", "nn", "functional", "optim", "data", "misc", "training_libraries"}
 
 
 def resolve(qualified: str):

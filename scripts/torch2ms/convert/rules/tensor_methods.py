@@ -195,15 +195,15 @@ def cpu(ctx, original, updated):
 @method("to")
 def to(ctx, original: cst.Call, updated: cst.Call):
     """`.to(device)` is dropped; `.to(dtype)` stays; `.to(device, dtype)` keeps the dtype."""
-    keep, dropped, unknown = [], False, False
+    keep, dropped, unknown = [], [], False
     for o, u in zip(original.args, updated.args):
         name = o.keyword.value if o.keyword is not None else None
         if o.star:
             unknown = True
         elif name in ("non_blocking", "copy", "memory_format"):
-            dropped = True
+            dropped.append(o)
         elif name == "device" or (name is None and is_device(ctx, o.value)):
-            dropped = True
+            dropped.append(o)
         elif name == "dtype" or (name is None and is_dtype(ctx, o.value)):
             keep.append(u)
         else:
@@ -219,6 +219,8 @@ def to(ctx, original: cst.Call, updated: cst.Call):
     if not dropped:
         return None
     ctx.count_site(original)
+    for arg in dropped:
+        ctx.discard(arg)  # a marker on `accelerator.device` goes with the argument
     if not keep:
         return ctx.edit(original, FAMILY, updated.func.value,
                         after=ctx.code(original.func.value) + "  (device placement is global)")

@@ -170,7 +170,7 @@ def _run(args) -> int:
     else:
         report, plan = plan_transfer(model, ckpt.tensors, rename or None)
     account = Accounting.of(report, to_ms, args.allow_missing, args.allow_unused)
-    account.rename_why = rename_why
+    account.rename_why, account.dtype = rename_why, args.dtype
 
     if to_ms:
         tensors = ms_tensors(plan, report, args.dtype)
@@ -361,7 +361,7 @@ class Accounting:
         self.missing, self.unused = list(model_only), list(ckpt_only)
         self.allowed_missing, self.allowed_unused = [], []
         self.shape_mismatch, self.conflicts = report.shape_mismatch, report.conflicts
-        self.rename_why = "--rename"
+        self.rename_why, self.dtype = "--rename", "keep"
 
     @classmethod
     def of(cls, report, to_ms: bool, allow_missing, allow_unused) -> "Accounting":
@@ -446,12 +446,13 @@ class Accounting:
     def dtypes(self, tensors: dict, to_ms: bool) -> str:
         counts = collections.Counter(_dtype(t) for t in tensors.values())
         text = ", ".join(f"{d} x{n}" for d, n in counts.most_common())
-        casts = self.report.dtype_casts
-        if casts and tensors:
-            model = "port" if to_ms else "torch model"
-            pairs = collections.Counter((a, b) if to_ms else (b, a) for _, a, b in casts)
-            text += "; the checkpoint and the " + model + " differ: " + ", ".join(
-                f"{a} in the checkpoint vs {b} x{n}" for (a, b), n in pairs.most_common())
+        text += " (SRC's dtypes)" if self.dtype == "keep" else f" (--dtype {self.dtype})"
+        held = collections.Counter(model for _, _, model in self.report.dtype_casts) if to_ms else \
+            collections.Counter(model for _, model, _ in self.report.dtype_casts)
+        if held and self.dtype == "keep":
+            where = "the port holds" if to_ms else "the torch model holds"
+            loader = "load_param_into_net casts on load" if to_ms else "load_state_dict copies into it"
+            text += f"; {where} " + ", ".join(f"{d} for {n}" for d, n in held.most_common()) + f" ({loader})"
         return text
 
     def as_dict(self, header: str, tensors: dict) -> dict:

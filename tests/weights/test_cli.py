@@ -272,9 +272,10 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, net, cli, kit
 
 def test_json_accounting(tmp_path, net, cli, kit):
     src = broken_checkpoint(tmp_path, net[0], lambda s: s.pop("proj.bias"))
-    code, out, _ = run_broken(cli, kit, src, tmp_path / "out.safetensors", "--json")
-    report = json.loads(out[: out.rindex("}") + 1])
+    code, out, err = run_broken(cli, kit, src, tmp_path / "out.safetensors", "--json")
+    report = json.loads(out)
     assert code == 1 and report["ok"] is False and report["missing"] == ["proj.bias"]
+    assert "nothing written" in err
     assert {"from": "norm.weight", "to": "norm.gamma", "why": "nn-layer name"} in report["renamed"]
 
 
@@ -353,3 +354,53 @@ def test_the_parity_spec_builds_the_port_and_buffers_are_named(tmp_path, cli):
     port = toy_ms.build_toy(dim=16, hidden=32)
     port.load_state_dict(mindspore.load_checkpoint(str(tmp_path / "toy.safetensors"), format="safetensors"))
     np.testing.assert_array_equal(port.offset.asnumpy(), model.offset.numpy())
+
+
+LATE_PORT = '''
+from mindspore import mint, nn
+
+
+class Late(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.CellList()  # attached before it is filled: Parameter names lose "blocks."
+        self.blocks.append(mint.nn.Linear(2, 2))
+'''
+
+
+def test_the_port_parameter_names_are_written_so_load_param_into_net_finds_them(tmp_path, cli):
+    import mindspore
+    import torch
+
+    from torch2ms.parity.spec import load_file
+
+    (tmp_path / "late_ms.py").write_text(LATE_PORT)
+    weight, bias = torch.randn(2, 2), torch.randn(2)
+    torch.save({"blocks.0.weight": weight, "blocks.0.bias": bias}, tmp_path / "late.pt")
+    code, out, _ = cli("weights", tmp_path / "late.pt", "--port", tmp_path / "late_ms.py", "--build", "Late",
+                       "-o", tmp_path / "late.safetensors")
+    assert code == 0, out
+    assert "named              2  written under the Parameter name load_param_into_net uses" in out
+    port = load_file(tmp_path / "late_ms.py", "mindspore").Late()
+    loaded = mindspore.load_checkpoint(str(tmp_path / "late.safetensors"), format="safetensors")
+    assert mindspore.load_param_into_net(port, loaded) == ([], [])
+    np.testing.assert_array_equal(port.blocks[0].weight.asnumpy(), weight.numpy())
+
+
+def test_a_written_file_that_does_not_load_back_is_not_kept(tmp_path, net, cli, kit, monkeypatch):
+    import torch
+
+    from torch2ms.weights import cli as weights_cli
+
+    real = weights_cli.ms_tensors
+
+    def lossy(*args):
+        tensors = real(*args)
+        tensors.pop("proj.bias")
+        return tensors
+
+    monkeypatch.setattr(weights_cli, "ms_tensors", lossy)
+    torch.save(net[0].trained().state_dict(), tmp_path / "net.pt")
+    code, out, _ = run_broken(cli, kit, tmp_path / "net.pt", tmp_path / "out.safetensors")
+    assert code == 1 and "nothing written: the written file does not load as it should" in out
+    assert "proj.bias" in out and sorted(p.name for p in tmp_path.iterdir()) == ["net.pt"]

@@ -177,14 +177,18 @@ def _run(args) -> int:
     else:
         tensors = torch_state(plan, model, args.dtype)
     header = f"{src} ({ckpt.describe()}) -> {weights_path or '(dry run)'}; model: {how}"
-    if args.json:
+    if args.json:  # stdout is the JSON alone; the closing line goes to stderr
         print(json.dumps(account.as_dict(header, tensors), indent=2, default=str))
     else:
         print("weights: " + header)
         print(account.table(tensors, to_ms, ckpt, meta_json, meta_path, nest))
+
+    def say(line: str) -> None:
+        print(f"weights: {line}", file=sys.stderr if args.json else sys.stdout)
+
     if not account.ok:
-        print("weights: nothing written: the weights do not map completely"
-              + ("" if account.shape_mismatch or account.conflicts else " (--allow-missing/--allow-unused name what may stay unmapped)"))
+        say("nothing written: the weights do not map completely"
+            + ("" if account.shape_mismatch or account.conflicts else " (--allow-missing/--allow-unused name what may stay unmapped)"))
         return 1
     if args.dry_run:
         return 0
@@ -208,7 +212,7 @@ def _run(args) -> int:
             problems = (check_ms(tmp, fmt, model, report, account, lazy) if to_ms
                         else check_torch(tmp, fmt, model, account, args.key if nest else None))
             if problems:
-                print(f"weights: nothing written: the written file does not load as it should: {problems}")
+                say(f"nothing written: the written file does not load as it should: {problems}")
                 return 1
         out.commit()
     written = f"wrote {weights_path} ({len(tensors)} tensors)"
@@ -216,7 +220,7 @@ def _run(args) -> int:
         written += f" and {meta_path}"
     checked = "" if args.no_check else ("; mindspore.load_checkpoint + load_param_into_net load every parameter"
                                         if to_ms else "; the torch model's load_state_dict loads every entry")
-    print(f"weights: {written}{checked}")
+    say(f"{written}{checked}")
     return 0
 
 

@@ -253,12 +253,14 @@ def test_outputs_are_never_overwritten_without_force_and_the_input_never(tmp_pat
     (["{src}", "--build", "NoSuchNet"], "no callable 'NoSuchNet'"),
     (["{src}", "--key", "model"], "has no 'model'"),
     (["{src}", "--format", "pt"], "--format pt is for --torch"),
+    (["{src}", "--spec", "{spec}"], "--config and --kwargs go with --build"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path, net, cli, kit):
     import torch
 
     torch.save(net[0].trained().state_dict(), tmp_path / "net.pt")
-    argv = [a.format(src=tmp_path / "net.pt") if a.startswith("{") and a != "{{not json" else a for a in args]
+    spec = kit.DATA.parent.parent / "parity" / "data" / "toy_spec.yaml"
+    argv = [a.format(src=tmp_path / "net.pt", spec=spec) if a.startswith("{") and a != "{{not json" else a for a in args]
     argv = [a.replace("{{", "{") for a in argv]
     if "--build" not in argv:
         argv += ["--build", "Net", "--config", "NetConfig"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 from pathlib import Path
+
 from torch2ms.parity import spec as specs
 from torch2ms.parity.spec import SpecError
 
@@ -49,6 +50,8 @@ def build_side(args, checkpoint, label: str) -> tuple[dict, dict, str]:
     Without --kwargs the arguments come from the checkpoint: its `config` entry (a dict), or the
     config.json of a Hugging Face folder (as transformers.AutoConfig reads it)."""
     if args.spec:
+        if args.config or args.kwargs:
+            raise SpecError("--config and --kwargs go with --build; a spec's init gives the arguments")
         side, shared = spec_side(args.spec, label)
         if args.build:
             side["build"] = args.build

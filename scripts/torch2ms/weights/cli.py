@@ -16,6 +16,7 @@ the written file does not load (nothing written); 2 bad input.
 from __future__ import annotations
 
 import collections
+import contextlib
 import fnmatch
 import json
 import sys
@@ -234,14 +235,16 @@ def build_model(args, ckpt, label: str):
         from torch2ms import cpu_fallback
 
         cpu_fallback.enable()  # mint kernels a build calls (arange, ...) may have no CPU kernel
-    try:
-        module = models.load_module(ref, label)
+    try:  # what the model's libraries print while importing and building goes to stderr
+        with contextlib.redirect_stdout(sys.stderr):
+            module = models.load_module(ref, label)
     except SpecError:
         raise
     except Exception as exc:
         raise BadInput(f"cannot import {ref}: {type(exc).__name__}: {exc}") from None
     try:
-        model, lazy = models.build(module, side, shared, label, lazy=label == "mindspore")
+        with contextlib.redirect_stdout(sys.stderr):
+            model, lazy = models.build(module, side, shared, label, lazy=label == "mindspore")
     except SpecError:
         raise
     except Exception as exc:

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "probe": ("torch2ms.probe", "record which mint APIs run natively on CPU"),
     "parity": ("torch2ms.parity.cli", "compare a torch module with its MindSpore port"),
     "run": ("torch2ms.run", "run a converted script on CPU with the CPU fallback on"),
+    "weights": ("torch2ms.weights.cli", "convert a torch checkpoint for the MindSpore port, or back"),
 }
 
 

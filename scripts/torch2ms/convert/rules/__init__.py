@@ -30,6 +30,7 @@ FAMILIES = (
     "hf_ecosystem",
     "attention",
     "training_loop",
+    "torchvision",
 )
 
 CALLS: dict[str, list[Callable]] = defaultdict(list)

@@ -31,6 +31,9 @@ FAMILIES = (
     "attention",
     "training_loop",
     "torchvision",
+    "diffusers",
+    "timm",
+    "tokenizers",
 )
 
 CALLS: dict[str, list[Callable]] = defaultdict(list)

@@ -129,6 +129,7 @@ def eager_compose(ctx, original: cst.Call, updated: cst.Call):
 # ------------------------------------------------------------------ datasets
 @call("torchvision.datasets", prefix=True)
 def dataset_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
+    qn = "torchvision.datasets." + qn.rsplit(".", 1)[1]  # torchvision.datasets.mnist.MNIST too
     spec = DATASETS.get(qn)
     if spec is None:
         note = DATASET_NOTES.get(qn)

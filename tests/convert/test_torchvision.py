@@ -379,3 +379,12 @@ def test_model_builder_becomes_create_model():
     assert 'b = mindcv.create_model("mobilenet_v2_100", pretrained=True)\n' in code
     assert "# TODO(torch2ms): torchvision.models.mobilenet_v2: pretrained=True loads mindcv's own" in code
     assert "mindcv.list_models()" in next(l for l in code.splitlines() if l.startswith("c = "))
+
+
+def test_a_file_of_untouched_library_calls_is_not_counted_as_converted():
+    for source in ("import torchvision\nboxes = torchvision.ops.nms(b, s, 0.5)\n",
+                   "import timm\nm = timm.layers.DropPath(0.1)\n",
+                   "from diffusers import NoSuchPipeline\np = NoSuchPipeline()\n"):
+        result = convert_source(source)
+        assert result.found == result.flagged == 1 and result.converted == 0, (source, result.to_dict())
+        assert "TODO(torch2ms)" in result.code

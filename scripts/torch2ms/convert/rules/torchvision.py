@@ -113,6 +113,8 @@ def transform_reference(ctx, original, updated, qn: str):
     if entry.to is None:
         ctx.flag(original, FAMILY, f"{qn} has no MindSpore counterpart: {entry.note}")
         return ctx.leave_torch(original, updated)
+    if entry.status != "verified":
+        ctx.flag(original, FAMILY, f"{qn} -> {entry.to} is not verified: {entry.note}")
     return ctx.edit(original, FAMILY, ctx.render(entry.to))
 
 

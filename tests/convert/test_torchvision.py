@@ -240,6 +240,13 @@ def test_datasets_read_torchvisions_files_with_its_numbers(torchvision, tmp_path
             assert ms_image.shape == tuple(image.shape) and ms_image.dtype == np.float32
             np.testing.assert_allclose(ms_image, image.numpy(), rtol=0, atol=1e-6)
             assert int(ms_label) == label and ms_label.dtype == np.int64
+    # what the marker on a DataLoader over it says to write: shuffle, batch, iterate
+    import mindspore as ms
+
+    mnist = ms_ns["mnist"](str(tmp_path / "m"), True)
+    batches = [(x, y) for x, y in mnist.shuffle(mnist.get_dataset_size()).batch(3, drop_remainder=True)]
+    assert len(batches) == 1 and isinstance(batches[0][0], ms.Tensor)
+    assert batches[0][0].shape == (3, 1, 20, 20) and batches[0][1].dtype == ms.int64
     raw = _rows(ms_ns["mnist_raw"](str(tmp_path / "m")))
     for (image, label), (ms_image, ms_label) in zip(torch_ns["mnist_raw"](str(tmp_path / "m")), raw):
         np.testing.assert_array_equal(ms_image[..., 0], np.asarray(image))
@@ -247,7 +254,9 @@ def test_datasets_read_torchvisions_files_with_its_numbers(torchvision, tmp_path
 
 def test_dataset_download_and_cifar_files_are_flagged():
     code = convert_source(textwrap.dedent("""\
+        from torch.utils.data import DataLoader
         from torchvision import datasets
+        loader = DataLoader(datasets.MNIST("d"), batch_size=4)
         a = datasets.MNIST("d", train=True, download=True)
         b = datasets.CIFAR10("d", train=False, download=False)
         c = datasets.SVHN("d", split="train")
@@ -256,6 +265,13 @@ def test_dataset_download_and_cifar_files_are_flagged():
     assert "download= dropped" in next(l for l in lines if l.startswith("a = ms.dataset.MnistDataset("))
     assert "cifar-10-batches-py" in next(l for l in lines if l.startswith("b = ms.dataset.Cifar10Dataset("))
     assert "mindspore.dataset.SVHNDataset" in next(l for l in lines if l.startswith("c = datasets.SVHN("))
+    loader = convert_source(textwrap.dedent("""\
+        from torch.utils.data import DataLoader
+        from torchvision import datasets
+        train = datasets.MNIST("d")
+        loader = DataLoader(train, batch_size=4, shuffle=True)
+        """)).code
+    assert "train is a mindspore.dataset.MnistDataset already" in loader
 
 
 # ------------------------------------------------------------------ utils

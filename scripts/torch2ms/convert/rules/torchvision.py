@@ -181,8 +181,26 @@ def dataset_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
                                    f"(torchvision's download writes the files {spec['to']} reads)")
     if spec.get("note"):
         ctx.flag(original, FAMILY, f"{qn} -> {spec['to']}: {spec['note']}")
+    target = _assigned_to(ctx, original)
+    if target is not None:
+        ctx.state.setdefault("tv_datasets", {})[target] = spec["to"]
     return ctx.edit(original, FAMILY, cst.parse_expression(text), before=ctx.code(original.func),
                     after=spec["to"])
+
+
+@call("torch.utils.data.DataLoader")
+def loader_of_a_converted_dataset(ctx, original: cst.Call, updated: cst.Call, qn: str):
+    """DataLoader(ds) over a dataset these rules made a mindspore.dataset: batch it, do not wrap it."""
+    datasets = ctx.state.get("tv_datasets", {})
+    first = original.args[0] if original.args and original.args[0].keyword is None else None
+    name = ctx.code(first.value) if first is not None and not first.star else None
+    if name not in datasets:
+        return None
+    ctx.flag(original, FAMILY, f"{name} is a {datasets[name]} already (not a torch Dataset): write "
+                               f"{name}.shuffle({name}.get_dataset_size()) if shuffle=True, then "
+                               ".batch(batch_size, drop_remainder=drop_last); iterating it gives "
+                               "(image, label) batches of mindspore.Tensor, as the DataLoader did")
+    return ctx.leave_torch(original, updated)
 
 
 # ------------------------------------------------------------------ models

@@ -447,6 +447,7 @@ TESTED_ELSEWHERE = {
         "rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "normal", "bernoulli",
         "multinomial", "randperm")},
     "mint.nn.functional.dropout": "test_layers.py", "mint.nn.functional.dropout2d": "test_layers.py",
+    "mint.nonzero": "test_nonzero.py", "Tensor.nonzero": "test_nonzero.py",
     **{f"mint.nn.{c}.construct": "test_layers.py" for c in (
         "Dropout", "Dropout2d", "Conv1d", "Conv2d", "Conv3d", "L1Loss", "LogSoftmax", "Hardtanh",
         "UpsamplingBilinear2d")},

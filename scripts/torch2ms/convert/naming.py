@@ -2,7 +2,10 @@
 
 `mindspore.mint.cat` is written `mint.cat` (`from mindspore import mint`), `mindspore.nn.Cell`
 `nn.Cell` (`from mindspore import nn`), other `mindspore.X` `ms.X` (`import mindspore as ms`),
-`mindone.transformers.X` `X` (`from mindone.transformers import X`). A short name is used only
+`mindspore.dataset.vision.X` `vision.X` and `mindspore.dataset.transforms.X` `transforms.X`
+(`from mindspore.dataset import vision, transforms`), `mindone.transformers.X` `X`
+(`from mindone.transformers import X`; the same for `mindone.diffusers`, and for a function in a
+submodule, `from mindone.diffusers.optimization import get_scheduler`). A short name is used only
 when the module does not bind it to something else; a torch binding of the same name (the usual
 `from torch import nn`) is taken over, and references the rules leave on torch are renamed to
 `torch_<name>` so both can live in one file.
@@ -18,13 +21,18 @@ _SHORT = {
     "mindspore.mint": ("mint", ImportItem("mindspore", "mint")),
     "mindspore.nn": ("nn", ImportItem("mindspore", "nn")),
     "mindspore.ops": ("ops", ImportItem("mindspore", "ops")),
+    "mindspore.dataset.vision": ("vision", ImportItem("mindspore.dataset", "vision")),
+    "mindspore.dataset.transforms": ("transforms", ImportItem("mindspore.dataset", "transforms")),
     "mindspore": ("ms", ImportItem("mindspore", None, "ms")),
 }
-TORCH_ROOTS = ("torch", "transformers",
+# The libraries whose names the converter resolves; imports of them are removed once unused.
+TORCH_ROOTS = ("torch", "transformers", "torchvision", "timm", "diffusers",
                # libraries without a MindSpore counterpart: their names are flagged with the
                # restructuring that replaces them (rules/accelerate.py, lightning.py, serving.py)
                "accelerate", "lightning", "pytorch_lightning", "lightning_fabric", "torchmetrics",
                "vllm", "sglang")
+# mindone packages whose objects are imported by name (`from mindone.diffusers import X`)
+_BY_NAME = ("mindone.transformers", "mindone.diffusers")
 
 
 def is_torch_name(qualified: str) -> bool:
@@ -77,15 +85,19 @@ class Namer:
                     self.used_short.add(short)
                     return short + target[len(prefix):]
                 break
-        if target.startswith("mindone.transformers."):
-            name = target.split(".")[2]
-            meaning = f"mindone.transformers.{name}"
-            if self._free(name, meaning) or all(
-                q.startswith("transformers.") for q in self.bindings.get(name, ())
+        package = next((p for p in _BY_NAME if target.startswith(p + ".")), None)
+        if package is not None:
+            parts = target[len(package) + 1:].split(".")
+            # the first class in the path (`X.from_pretrained`), else the function at its end
+            k = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts) - 1)
+            module = ".".join([package, *parts[:k]])
+            name = parts[k]
+            if self._free(name, f"{module}.{name}") or all(
+                is_torch_name(q) for q in self.bindings.get(name, ())
             ):
-                self._need(ImportItem("mindone.transformers", name))
-                return target[len("mindone.transformers."):]
-            self._need(ImportItem("mindone.transformers"))
+                self._need(ImportItem(module, name))
+                return ".".join(parts[k:])
+            self._need(ImportItem(package))
             return target
         module = target.rsplit(".", 1)[0] if "." in target else target
         if module == "mindspore":

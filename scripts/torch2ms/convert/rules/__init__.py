@@ -42,6 +42,10 @@ FAMILIES = (
     "hf_ecosystem",
     "attention",
     "training_loop",
+    "torchvision",
+    "diffusers",
+    "timm",
+    "tokenizers",
 )
 
 CALLS: dict[str, list[Callable]] = defaultdict(list)

@@ -268,7 +268,8 @@ def constructs_module(ctx, value: cst.BaseExpression) -> bool:
     if qn is not None:
         last = qn.rsplit(".", 1)[-1]
         return (qn.startswith("torch.nn.") and not qn.startswith("torch.nn.functional.")
-                and last[:1].isupper() and last != "Parameter") or last == "from_pretrained"
+                and last[:1].isupper() and last != "Parameter") or last == "from_pretrained" \
+            or qn.startswith(("torchvision.models.", "timm.create_model", "timm.models.create_model"))
     if isinstance(value.func, cst.Name):
         return value.func.value in ctx.state.get("module_classes", ())
     return False

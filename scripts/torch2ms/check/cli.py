@@ -146,6 +146,8 @@ def _print(done, as_json: bool, quiet: bool = False) -> None:
         print(f"{r.path}: {r.summary()}")
         for f in [] if quiet else sorted(set(r.findings)):
             print(f"  {f.line or '-'}: [{f.code}] {f.message}")
+        for note in [] if quiet else r.notes:
+            print(f"  note: {note}")
     passed = sum(r.verdict == "pass" for _, r in done)
     print(f"{len(done)} file{'s' if len(done) != 1 else ''} checked: {passed} pass, {len(done) - passed} fail")
 

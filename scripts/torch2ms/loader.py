@@ -531,7 +531,7 @@ class OutputsOnly(importlib.abc.MetaPathFinder):
                 rel = folder.relative_to(self.outputs)
             except ValueError:
                 continue
-            if _module_path(folder, leaf, namespace_ok=False):
+            if _module_path(folder, leaf, namespace_ok=True):
                 return None
             original = _module_path(self.input_dir / rel, leaf, namespace_ok=True)
             if missing is None and original is not None:

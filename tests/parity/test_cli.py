@@ -49,7 +49,7 @@ def test_broken_port_exits_1_and_names_the_module(tmp_path, capsys):
 
 def test_json_report_and_train_mode(tmp_path, capsys):
     spec = write_spec(tmp_path, mindspore={"kwargs": {"fault": "stop_gradient"}}, train={"output": "logits"})
-    code = main(["parity", TORCH_FILE, MS_FILE, "--spec", spec, "--mode", "train", "--json"])
+    code = main(["parity", TORCH_FILE, MS_FILE, "--spec", spec, "--check", "step", "--mode", "train", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 1 and report["mode"] == "train-step" and not report["ok"]
     failing = {r["path"] for r in report["results"] if not r["ok"]}

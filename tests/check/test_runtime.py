@@ -1,5 +1,5 @@
-"""`check --import` on scripts: a clean sys.argv, definitions only, no side effects, and a bound
-(time, address space, the whole process group) that nothing the file starts can outlive."""
+"""The runtime checks: `check --import` on scripts (a clean sys.argv, definitions only, no side
+effects, a bound that nothing the file starts can outlive) and `check --parity` verdicts."""
 
 from __future__ import annotations
 
@@ -144,3 +144,40 @@ def test_the_import_child_has_an_address_space_limit(tmp_path, monkeypatch):
     assert result.import_result == "failed"
     assert "Cannot allocate memory" in result.findings[0].message
     assert "address-space limit of 8 GiB" in result.findings[0].message
+
+
+NET = "import torch\n\n\nclass Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
+      "        self.fc = torch.nn.Linear(4, 2)\n\n    def forward(self, x):\n        return self.fc(x)\n"
+PORT = NET.replace("import torch", "from mindspore import mint, nn").replace("torch.nn.Module", "nn.Cell") \
+    .replace("torch.nn.Linear", "mint.nn.Linear").replace("def forward", "def construct")
+SPEC = "torch: {build: Net}\ninputs:\n  - {shape: [2, 4]}\n"
+
+
+def _parity(tmp_path, source: str, spec: str) -> FileResult:
+    from torch2ms.check.runtime import parity_check
+
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "net.py").write_text(source)
+    (tmp_path / "outputs").mkdir()
+    (tmp_path / "outputs" / "net.py").write_text(PORT)
+    (tmp_path / "outputs" / "net.parity.yaml").write_text(spec)
+    result = FileResult("net.py")
+    parity_check(tmp_path / "outputs" / "net.py", tmp_path / "project" / "net.py", tmp_path, result, 300)
+    return result
+
+
+def test_a_torch_original_that_cannot_be_imported_is_not_a_parity_failure(tmp_path):
+    result = _parity(tmp_path, "import tiktoken_t2ms_absent\n" + NET, SPEC)
+    assert result.parity_result == "torch side unavailable" and result.findings == []
+    assert result.notes == ["parity: net.parity.yaml cannot run: the torch original imports tiktoken_t2ms_absent, "
+                            "which is not installed here: pip install tiktoken-t2ms-absent (parity cannot run "
+                            "without it)"]
+    assert result.summary() == "pass, parity torch side unavailable"
+
+
+def test_a_spec_the_torch_side_cannot_use_is_a_spec_error(tmp_path):
+    result = _parity(tmp_path, NET, SPEC.replace("[2, 4]", "[2, 5]"))
+    assert result.parity_result == "spec error"
+    [finding] = result.findings
+    assert finding.code == "parity" and "the torch side fails with the spec's inputs" in finding.message
+    assert finding.message.endswith("(fix the spec)")

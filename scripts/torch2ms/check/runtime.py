@@ -168,6 +168,16 @@ def parity_check(path: Path, source: Path | None, workspace_root: Path, result: 
         result.run_result = _spec_run("parity-run", spec, path, source, workspace_root, result, timeout)
 
 
+def _spec_timeout(spec: Path) -> float:
+    import yaml
+
+    try:
+        value = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("timeout", 0)
+        return float(value)
+    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+        return 0.0
+
+
 def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspace_root: Path,
               result: FileResult, timeout: float) -> str:
     code = "parity" if command == "parity" else "run"
@@ -177,6 +187,8 @@ def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspa
                                                 "was not found"))
         return "failed"
     cmd = [sys.executable, "-m", "torch2ms", command, "--spec", str(spec), str(source), str(path)]
+    if command == "parity-run":  # two runs, each bounded by the spec's own timeout when it sets one
+        timeout = max(timeout, 2 * _spec_timeout(spec) + 60)
     outcome = sandbox.run(cmd, timeout=timeout, cwd=str(workspace_root), env=sandbox.child_env())
     text = outcome.stdout + outcome.stderr
     bound = _bound_message(outcome, timeout, spec.name)

@@ -1,6 +1,8 @@
 """The spec format: several cases per file, nested inputs, `mode: eval|train` (eval by default)
 apart from `check: forward|step`, and the older `mode: forward|train` read or refused by name."""
 
+import re
+
 import numpy as np
 import pytest
 import yaml
@@ -73,3 +75,17 @@ def test_read_cases_reads_a_file(tmp_path):
     path = tmp_path / "s.parity.yaml"
     path.write_text(yaml.safe_dump({"cases": [BASE, dict(BASE, torch={"build": "N"})]}))
     assert [c["torch"]["build"] for c in read_cases(path)] == ["M", "N"]
+
+
+def test_the_examples_of_the_verification_rules_are_valid():
+    from pathlib import Path
+
+    from torch2ms.parity.run_cli import RUN_KEYS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "rules" / "verification.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    parity = [b for b in blocks if "torch" in b or "cases" in b]
+    runs = [b for b in blocks if "args" in b]
+    assert len(parity) == 3 and len(runs) == 1 and len(blocks) == 4
+    assert sum(len(cases(b)) for b in parity) == 4
+    assert set(runs[0]) <= RUN_KEYS

@@ -202,10 +202,10 @@ class ProjectFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
-            return spec
+            return None  # not ours: the finders after this one decide (torch_env's among them)
         origin = Path(spec.origin).resolve()
         if not any(_within(origin, root) for root in self.roots):
-            return spec
+            return None
         spec.loader = DefinitionsLoader(name, spec.origin)
         return spec
 
@@ -437,10 +437,13 @@ def port_root(path: Path) -> Path:
 def import_port(path, root=None, guarded: bool = True):
     """Import a MindSpore port as the module its path names below `root` (default `port_root`);
     `guarded`: refuse project-local modules that only the input folder has (`OutputsOnly`)."""
+    from torch2ms import torch_env
+
     path = Path(path).resolve()
     root = Path(root).resolve() if root is not None else port_root(path)
     name, root = module_name(path, root)
     guard = outputs_guard(None, path.parent) if guarded else None
+    torch_env.prepare()  # mindone.transformers imports transformers, which imports torchvision
     with project_imports([path.parent, root], [root], guard):
         sys.modules.pop(name, None)
         return importlib.import_module(name)

@@ -181,3 +181,13 @@ def test_a_spec_the_torch_side_cannot_use_is_a_spec_error(tmp_path):
     [finding] = result.findings
     assert finding.code == "parity" and "the torch side fails with the spec's inputs" in finding.message
     assert finding.message.endswith("(fix the spec)")
+
+
+def test_a_port_importing_torchvision_through_its_libraries_imports(tmp_path):
+    """The loader's own finder leaves library modules to the finders after it (torch_env's hook,
+    which lets torchvision import beside CPU torch, among them)."""
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / "vision.py").write_text("import torchvision.transforms as T\n\nRESIZE = T.Resize\n")
+    result = check(out / "vision.py", out)
+    assert (result.import_result, result.findings) == ("ok", [])

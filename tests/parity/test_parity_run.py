@@ -103,3 +103,14 @@ def test_a_script_with_nothing_to_compare_is_bad_input(workspace):
     assert proc.stderr.strip().splitlines()[-1] == (
         "torch2ms parity-run: the torch original built no optimizer, called no generate() and no eval() in its "
         "own code: nothing to compare (parity-run compares training steps, generation or evaluation)")
+
+
+def test_constants_replace_a_flat_scripts_top_level_values(tmp_path):
+    from torch2ms.parity.run_cli import set_constants
+
+    script = tmp_path / "gpt.py"
+    script.write_text("n_embd = 384  # width\nblock_size: int = 256\nlr = 3e-4\nname = 'é' ; n_layer = 6\n"
+                      "def f():\n    n_embd = 1\n    return n_embd\n")
+    assert set_constants(script, {"n_embd": 32, "block_size": 8, "n_layer": 2, "dropout": 0.0}) == ["dropout"]
+    assert script.read_text() == ("n_embd = 32  # width\nblock_size: int = 8\nlr = 3e-4\nname = 'é' ; n_layer = 2\n"
+                                  "def f():\n    n_embd = 1\n    return n_embd\n")

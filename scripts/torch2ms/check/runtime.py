@@ -135,6 +135,25 @@ def import_check(path: Path, root: Path, result: FileResult, timeout: float,
     result.findings.append(Finding(0, "import", f"{why}{_left_behind(outcome.stderr, plain or {}, base)}"))
 
 
+def _verdict_lines(text: str) -> str:
+    """What a failed parity run says that matters: its mismatch lines (with the case they belong
+    to), the first failing values and its last line; the plain tail when it said none of that."""
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    picked, case = [], None
+    for ln in lines:
+        if ln.startswith("== case "):
+            case = ln.strip("= ").removeprefix("case ")
+        elif "MISMATCH" in ln or "TIMEOUT" in ln:
+            picked.append(f"{case}: {ln}" if case else ln)
+        elif ln.lstrip().startswith(("FAIL ", "fail ", "first diverging", "at ")) and len(picked) < 8:
+            picked.append(ln.strip())
+    if not picked:
+        return _tail(text)
+    if lines[-1] not in picked:
+        picked.append(lines[-1])
+    return " | ".join(picked[:10])
+
+
 def _child_info(stdout: str) -> dict:
     for line in reversed(stdout.splitlines()):
         if line.startswith("torch2ms-import "):
@@ -205,5 +224,5 @@ def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspa
         result.findings.append(Finding(0, code, f"{spec.name} cannot be used: {_tail(outcome.stderr or text)} "
                                                 "(fix the spec)"))
         return "spec error"
-    result.findings.append(Finding(0, code, f"{spec.name} fails: {_tail(text)}" + (f" ({bound})" if bound else "")))
+    result.findings.append(Finding(0, code, f"{spec.name} fails: {_verdict_lines(text)}" + (f" ({bound})" if bound else "")))
     return "failed"

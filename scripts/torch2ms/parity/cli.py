@@ -164,7 +164,8 @@ def compare_files(args) -> int:
                          {"ok": worst == 0, "cases": dicts}, indent=2, default=str))
     if len(built) > 1:
         matched = sum(report.ok for _, report in reports)
-        print(f"parity: {matched} of {len(built)} cases match")
+        failing = [name for name, *_ in built if name not in {n for n, r in reports if r.ok}]
+        print(f"parity: {matched} of {len(built)} cases match" + (f" (failing: {', '.join(failing)})" if failing else ""))
     return worst
 
 

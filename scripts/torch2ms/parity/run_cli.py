@@ -19,6 +19,8 @@ The run spec, `<stem>.run.yaml` beside an output (what `check --parity` runs):
     tolerance: {atol: 1.0e-4, rtol: 1.0e-4}
     rename: {"transformer.h.": "transformer.blocks."}   # torch -> port parameter names
     timeout: 600                      # seconds per side
+    constants: {n_embd: 32, max_iters: 10}   # a script without arguments: its top-level
+                                      #   `name = value` assignments get these values instead
 
 Exit codes as `torch2ms parity`: 0 match; 1 mismatch or the port fails; 2 bad input (the spec,
 the arguments, a torch script that fails with them or reaches nothing to compare); 3 the torch
@@ -38,7 +40,8 @@ from pathlib import Path
 from torch2ms.parity.spec import SpecError
 
 PROG = "torch2ms parity-run"
-RUN_KEYS = {"args", "torch_args", "port_args", "steps", "files", "port_files", "tolerance", "rename", "timeout"}
+RUN_KEYS = {"args", "torch_args", "port_args", "steps", "files", "port_files", "tolerance", "rename", "timeout",
+            "constants"}
 DEFAULT_STEPS = 3
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_TOLERANCE = {"atol": 1e-4, "rtol": 1e-4}
@@ -105,7 +108,10 @@ def _settings(args) -> dict:
         "tolerance": {**DEFAULT_TOLERANCE, **(spec.get("tolerance") or {})},
         "rename": spec.get("rename"),
         "timeout": args.timeout if args.timeout is not None else spec.get("timeout", DEFAULT_TIMEOUT),
+        "constants": spec.get("constants") or {},
     }
+    if not isinstance(settings["constants"], dict):
+        raise SpecError("constants must map top-level names to values")
     if args.atol is not None:
         settings["tolerance"]["atol"] = args.atol
     if args.rtol is not None:
@@ -160,6 +166,36 @@ def _roots(torch_file: Path, ms_file: Path) -> tuple[Path, Path]:
     return torch_root, port_root
 
 
+def set_constants(script: Path, constants: dict) -> list[str]:
+    """Give the script's top-level `name = value` assignments the values of `constants` (in the
+    copy it runs from). Returns the names that no such assignment holds."""
+    import ast
+
+    if not constants:
+        return []
+    text = script.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    found, edits = set(), []
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target = node.target
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in constants:
+            found.add(target.id)
+            edits.append((node.value, repr(constants[target.id])))
+    def offset(lineno: int, col: int) -> int:  # ast columns count UTF-8 bytes
+        return sum(len(ln) for ln in lines[:lineno - 1]) + len(lines[lineno - 1].encode()[:col].decode())
+
+    spans = [(offset(v.lineno, v.col_offset), offset(v.end_lineno, v.end_col_offset), new) for v, new in edits]
+    for start, end, new in sorted(spans, reverse=True):
+        text = text[:start] + new + text[end:]
+    script.write_text(text, encoding="utf-8")
+    return sorted(set(constants) - found)
+
+
 # --------------------------------------------------------------------- running a side
 def _run_side(side: str, script: Path, root: Path, work: Path, record: Path, script_args, settings):
     from torch2ms import sandbox
@@ -175,6 +211,10 @@ def _run_side(side: str, script: Path, root: Path, work: Path, record: Path, scr
                           env=env)
     path = record / f"{side}.json"
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    # messages name the user's files, not the copies they ran from
+    outcome.stderr = outcome.stderr.replace(str(work), str(root))
+    if data and data.get("error"):
+        data["error"] = data["error"].replace(str(work), str(root))
     return outcome, data
 
 
@@ -267,6 +307,10 @@ def run(args) -> int:
             _copy_project(port_root, port_work, settings["port_files"], port_root)
         except (SpecError, OSError) as exc:
             return _bad(str(exc))
+        for script, root, work in ((torch_file, torch_root, torch_work), (ms_file, port_root, port_work)):
+            missing = set_constants(work / script.relative_to(root), settings["constants"])
+            if missing:
+                return _bad(f"constants: {script.name} assigns no {', '.join(missing)} at its top level")
         outcome, torch_data = _run_side("torch", torch_file, torch_root, torch_work, record,
                                         settings["torch_args"], settings)
         code = _judge_torch(outcome, torch_data, settings)
@@ -328,8 +372,10 @@ def _install_hint(name: str) -> str:
 
 def _judge_port(outcome, data, torch_data, settings) -> int | None:
     if outcome.timed_out:
+        done = f"; it had computed {len(data['losses'])} losses" if data else ""
         print(f"parity-run: MISMATCH, the port did not finish {settings['steps']} steps within "
-              f"{settings['timeout']:g} s (its process group was killed)")
+              f"{settings['timeout']:g} s (its process group was killed){done}")
+        _events(data)
         return 1
     if data is None:
         print(f"parity-run: MISMATCH, the port fails to run: {_tail(outcome.stderr)}")
@@ -350,6 +396,12 @@ def _judge_port(outcome, data, torch_data, settings) -> int | None:
               + (f" ({data['error']})" if data.get("error") else ""))
         return 1
     return None
+
+
+def _events(data) -> None:
+    for event in (data or {}).get("events", []):
+        if not event.startswith("capture at"):
+            print(f"  {event}")
 
 
 def _report(result: dict, torch_data: dict, port_data: dict, settings: dict, as_json: bool) -> int:
@@ -375,6 +427,8 @@ def _report(result: dict, torch_data: dict, port_data: dict, settings: dict, as_
             print(f"{'ok  ' if ok else 'FAIL'} {label}: {text}")
         if port_data.get("error"):
             print(f"the port stopped with: {port_data['error']}")
+        if not result["ok"]:
+            _events(port_data)
         if not result["ok"] and torch_data.get("dropout"):
             shown = ", ".join(torch_data["dropout"][:4])
             print(f"note: the model drops at random ({shown}): the two frameworks draw different masks, so "

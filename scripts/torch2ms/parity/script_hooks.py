@@ -147,6 +147,22 @@ def _largest_owner(kind, params_ids: set, exclude=()):
     return best
 
 
+def _main_model(kind, exclude=()):
+    """The module/Cell holding the most trainable parameter elements (the model being trained)."""
+    best, best_size = None, 0
+    for obj in gc.get_objects():
+        try:
+            if not isinstance(obj, kind) or isinstance(obj, exclude):
+                continue
+            size = sum(int(p.numel()) if hasattr(p, "numel") else int(p.size) for p in _parameters(obj)
+                       if getattr(p, "requires_grad", True))
+        except Exception:  # noqa: BLE001 - a half-built object: not the model
+            continue
+        if size > best_size:
+            best, best_size = obj, size
+    return best
+
+
 def _parameters(obj):
     if hasattr(obj, "parameters_and_names"):  # a Cell
         return [p for _, p in obj.parameters_and_names()]
@@ -268,13 +284,19 @@ def _record_forward(model) -> None:
         model.register_forward_hook(hook)
 
 
-def _after_loss(value) -> None:
+def _after_loss(value, where: str = "") -> None:
     loss = _scalar(value)
     if loss is None:
+        if where:
+            note = f"{where}'s first output is not a scalar loss (shape {list(getattr(value, 'shape', []))})"
+            if note not in STATE["events"]:
+                STATE["events"].append(note)
+                _save()
         return
     STATE["losses"].append(loss)
     if len(STATE["losses"]) >= STATE["steps"]:
         _finish()
+    _save()  # a run stopped by its time limit still tells how far it got
 
 
 # --------------------------------------------------------------------- the torch side
@@ -297,6 +319,11 @@ def _install_torch() -> None:
     backward = torch.Tensor.backward
 
     def recorded_backward(self, *args, **kwargs):
+        if STATE["captured"] is None and self.numel() == 1 and self.requires_grad:
+            # a loop without an optimizer (a hand-written update): the first loss is the start
+            model = _main_model(torch.nn.Module)
+            if model is not None:
+                _capture("loss", model)
         if STATE["captured"] is not None and self.numel() == 1:
             _after_loss(self)
         return backward(self, *args, **kwargs)
@@ -336,7 +363,7 @@ def _hook_generate(base) -> None:
             if STATE["captured"] is None:
                 _capture("generate", self)
             out = function(self, *args, **kwargs)
-            if STATE["captured"] in ("generate", "eval"):
+            if STATE["captured"] is not None:
                 STATE["generated"].append(_leaves(out))
                 if len(STATE["generated"]) >= STATE["steps"]:
                     _finish()
@@ -375,14 +402,20 @@ def _install_mindspore() -> None:
 
     value_and_grad = mindspore.value_and_grad
 
-    def recorded_value_and_grad(fn, *args, **kwargs):
-        grad_fn = value_and_grad(fn, *args, **kwargs)
+    def recorded_value_and_grad(fn, grad_position=0, weights=None, *args, **kwargs):
+        grad_fn = value_and_grad(fn, grad_position, weights, *args, **kwargs)
 
         def run(*a, **kw):
+            if STATE["captured"] is None:  # no optimizer built: the first loss is the start
+                params = _flat_params(list(weights)) if isinstance(weights, (list, tuple)) else None
+                model = (_largest_owner(nn.Cell, {id(p) for p in params}, exclude=tuple(bases)) if params
+                         else _main_model(nn.Cell, exclude=tuple(bases)))
+                if model is not None:
+                    _capture("loss", model)
             value, grads = grad_fn(*a, **kw)
             if STATE["captured"] is not None:
                 first = value[0] if isinstance(value, (tuple, list)) else value
-                _after_loss(first)
+                _after_loss(first, "the function given to value_and_grad")
             return value, grads
 
         return run

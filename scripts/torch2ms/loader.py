@@ -198,21 +198,31 @@ class ProjectFinder(importlib.abc.MetaPathFinder):
 
     def __init__(self, roots):
         self.roots = [Path(r).resolve() for r in roots]
+        self._ours: dict[str, bool] = {}
+
+    def _is_ours(self, entry: str) -> bool:
+        if entry not in self._ours:
+            self._ours[entry] = any(within(Path(entry or "."), root) for root in self.roots)
+        return self._ours[entry]
 
     def find_spec(self, name, path=None, target=None):
-        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        # only the search path entries below the roots: a library import costs a dict lookup
+        search = [e for e in (sys.path if path is None else path) if isinstance(e, str) and self._is_ours(e)]
+        if not search:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, search)
         if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
             return None  # not ours: the finders after this one decide (torch_env's among them)
-        origin = Path(spec.origin).resolve()
-        if not any(_within(origin, root) for root in self.roots):
+        if not any(within(Path(spec.origin), root) for root in self.roots):
             return None
         spec.loader = DefinitionsLoader(name, spec.origin)
         return spec
 
 
-def _within(path: Path, folder: Path) -> bool:
+def within(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` or below it (both resolved)."""
     try:
-        path.relative_to(folder)
+        Path(path).resolve().relative_to(Path(folder).resolve())
         return True
     except ValueError:
         return False
@@ -249,7 +259,7 @@ def forget_modules(roots: list, keep: tuple = ()) -> None:
         where = getattr(mod, "__file__", None)
         paths = [where] if where else list(getattr(mod, "__path__", []) or [])
         try:
-            if paths and all(any(_within(Path(p).resolve(), r) for r in roots) for p in paths):
+            if paths and all(any(within(Path(p).resolve(), r) for r in roots) for p in paths):
                 del sys.modules[name]
         except (OSError, TypeError, ValueError):
             continue
@@ -357,7 +367,7 @@ def import_original(path, *, input_root=None, module: str | None = None):
     except SyntaxError as exc:
         raise TorchSideError(f"the torch original {path} does not parse here: line {exc.lineno}: {exc.msg}") from None
     level = relative_level(tree)
-    root = Path(input_root).resolve() if input_root and _within(path, Path(input_root).resolve()) else None
+    root = Path(input_root).resolve() if input_root and within(path, Path(input_root).resolve()) else None
     anchor = root or package_anchor(path)
     name, _ = module_name(path, anchor)
     overlay = None
@@ -429,7 +439,7 @@ def _where(exc: BaseException) -> str:
 def port_root(path: Path) -> Path:
     """The outputs root of a workspace holding `path`, else its package anchor."""
     ws = find_workspace(path.resolve().parent)
-    if ws is not None and _within(path.resolve(), ws.outputs.resolve()):
+    if ws is not None and within(path.resolve(), ws.outputs.resolve()):
         return ws.outputs.resolve()
     return package_anchor(path)
 
@@ -450,7 +460,7 @@ def import_port(path, root=None, guarded: bool = True):
 
 
 # --------------------------------------------------------------------- the workspace guard
-def _input_dir(ws) -> Path | None:
+def input_dir(ws) -> Path | None:
     """The input folder the workspace was made from: the tracker's header, else the scan record."""
     if ws.tracker.is_file():
         from torch2ms.tracker import Tracker, TrackerError
@@ -465,20 +475,16 @@ def _input_dir(ws) -> Path | None:
         return None
 
 
-def input_dir(ws) -> Path | None:
-    return _input_dir(ws)
-
-
 def find_workspace(home: Path):
     """The workspace whose outputs/ holds `home`: $TORCH2MS_WORKSPACE or the current folder if it
     does, else the nearest parent `X` with `home` under `X/outputs/`."""
     from torch2ms.workspace import Workspace
 
     default = Workspace.resolve()
-    if _is_within(home, default.outputs):
+    if within(home, default.outputs):
         return default
     for parent in (home, *home.parents):
-        if parent.name == "outputs" and _input_dir(Workspace(parent.parent)) is not None:
+        if parent.name == "outputs" and input_dir(Workspace(parent.parent)) is not None:
             return Workspace(parent.parent)
     return None
 
@@ -492,22 +498,14 @@ def outputs_guard(given: str | None, home: Path, report=None) -> "OutputsOnly | 
         ws = Workspace.resolve(given)
         if not ws.root.is_dir():
             raise ValueError(f"no workspace folder at {given}")
-        if _input_dir(ws) is None:
+        if input_dir(ws) is None:
             raise ValueError(f"{given} holds no tracker or scan record: run `torch2ms scan` there first")
     else:
         ws = find_workspace(home)
-    if ws is None or not _is_within(home, ws.outputs):
+    if ws is None or not within(home, ws.outputs):
         return None
-    found = _input_dir(ws)
+    found = input_dir(ws)
     return OutputsOnly(ws.outputs, found.resolve(), report) if found else None
-
-
-def _is_within(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
 
 
 class OutputsOnly(importlib.abc.MetaPathFinder):
@@ -568,4 +566,4 @@ def _module_path(folder: Path, leaf: str, namespace_ok: bool) -> Path | None:
 def _shown(path: Path) -> str:
     """Relative to the current folder when below it, else absolute."""
     cwd = Path.cwd().resolve()
-    return str(path.resolve().relative_to(cwd)) if _is_within(path, cwd) else str(path)
+    return str(path.resolve().relative_to(cwd)) if within(path, cwd) else str(path)

@@ -146,7 +146,8 @@ def test_a_transformers_modeling_file_with_its_configuration(tmp_path, capsys):
     code = parity(project / "modeling_gpt_neox.py", port / "modeling_gpt_neox.py", "--spec", spec)
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "\nparity (forward): MATCH, 1/1 values within tolerance\n" in out  # after mindone's notes
+    # mindone prints notes of its own the first time it is imported
+    assert "parity (forward): MATCH, 1/1 values within tolerance" in out.splitlines()
     import sys
 
     torch_config = sys.modules["transformers.models.gpt_neox.configuration_gpt_neox"]

@@ -155,11 +155,11 @@ def _roots(torch_file: Path, ms_file: Path) -> tuple[Path, Path]:
 
     ws = loader.find_workspace(ms_file.parent)
     input_root = loader.input_dir(ws) if ws is not None else None
-    if input_root is not None and loader._within(torch_file, input_root.resolve()):
+    if input_root is not None and loader.within(torch_file, input_root.resolve()):
         torch_root = input_root.resolve()
     else:
         torch_root = torch_file.parent
-    if ws is not None and loader._within(ms_file, ws.outputs.resolve()):
+    if ws is not None and loader.within(ms_file, ws.outputs.resolve()):
         port_root = ws.outputs.resolve()
     else:
         port_root = ms_file.parent

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("torch2ms.report.cli", "write conversion_report.md and report.md"),
     "probe": ("torch2ms.probe", "record which mint APIs run natively on CPU"),
     "parity": ("torch2ms.parity.cli", "compare a torch module with its MindSpore port"),
+    "parity-run": ("torch2ms.parity.run_cli", "run a torch script and its port from the same weights, compare losses or outputs"),
     "run": ("torch2ms.run", "run a converted script on CPU with the CPU fallback on"),
     "weights": ("torch2ms.weights.cli", "convert a torch checkpoint for the MindSpore port, or back"),
 }

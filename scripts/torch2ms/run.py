@@ -1,9 +1,13 @@
-"""`torch2ms run SCRIPT [ARGS...]` (or `-m MODULE [ARGS...]`): run converted code on CPU.
+"""`torch2ms run [--timeout S] SCRIPT [ARGS...]` (or `-m MODULE [ARGS...]`): run converted code on CPU.
 
 Runs the script the way `python SCRIPT ARGS` does (sys.argv, `__main__`, the script's folder
 first on sys.path, its exit status, a normal traceback), after `cpu_fallback.enable()`, so mint
 APIs without a CPU kernel run on CPU implementations. Verification only: the fallback is on
 because this command was asked for, never implicitly.
+
+The script runs in a child process bounded by `torch2ms.sandbox`: its own process group (killed
+as a whole when the script ends, is interrupted or passes `--timeout`), and an address-space
+limit (TORCH2MS_MEMORY_LIMIT, GiB). Its output is not captured.
 
 When the script lies in a workspace's outputs/, a project-local module that exists in the input
 folder but not in outputs/ (a torch-free helper that was never copied) is reported on stderr and
@@ -14,20 +18,17 @@ hide that.
 from __future__ import annotations
 
 import argparse
-import importlib.abc
-import importlib.machinery
-import json
 import runpy
 import sys
 from pathlib import Path
-
-from torch2ms.workspace import Workspace
 
 PROG = "torch2ms run"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.usage = "torch2ms run [--workspace DIR] (SCRIPT | -m MODULE) [ARGS...]"
+    parser.usage = "torch2ms run [--workspace DIR] [--timeout S] (SCRIPT | -m MODULE) [ARGS...]"
+    parser.add_argument("--timeout", type=float, metavar="S",
+                        help="stop the script (and every process it started) after S seconds; exit 124")
     parser.add_argument("--workspace", metavar="DIR",
                         help="workspace whose outputs/ holds the script (default: found from the "
                              "script's path); used to report project-local modules missing from outputs/")
@@ -54,7 +55,13 @@ def run(args: argparse.Namespace) -> int:
         guard = _outputs_guard(args.workspace, home)
     except ValueError as exc:
         return _bad(str(exc))
+    if args.timeout is not None and args.timeout <= 0:
+        return _bad("--timeout must be a positive number of seconds")
 
+    from torch2ms import sandbox
+
+    if not sandbox.inside():
+        return _in_child(args, kind, name, script_args)
     try:
         count = _enable_fallback()
     except ImportError as exc:
@@ -62,6 +69,24 @@ def run(args: argparse.Namespace) -> int:
     print(f"{PROG}: CPU fallback on: {count} mint APIs without a CPU kernel run on CPU "
           "implementations (for verification)", file=sys.stderr)
     return _execute(kind, name, script_args, home, guard)
+
+
+def _in_child(args, kind: str, name: str, script_args: list[str]) -> int:
+    """Run this command again in a bounded child (which executes the script) and wait for it."""
+    from torch2ms import sandbox
+
+    cmd = [sys.executable, "-m", "torch2ms", "run"]
+    if args.workspace is not None:
+        cmd += ["--workspace", args.workspace]
+    cmd += ["-m", name, *script_args] if kind == "module" else ["--", name, *script_args]
+    # a terminal cannot be read from another process group (SIGTTIN would stop the script): a
+    # piped stdin is passed on, a terminal is not
+    stdin = None if not sys.stdin or not sys.stdin.isatty() else False
+    outcome = sandbox.run(cmd, timeout=args.timeout, capture=False, env=sandbox.child_env(), stdin=stdin)
+    if outcome.timed_out:
+        print(f"{PROG}: {name} did not finish within {args.timeout:g} s: stopped it and every process it "
+              "started", file=sys.stderr)
+    return sandbox.exit_status(outcome.returncode)
 
 
 def _target(args) -> tuple[str, str, list[str]] | str:
@@ -90,115 +115,12 @@ def _enable_fallback() -> int:
     return len(cpu_fallback.replacement_table())
 
 
-# --- the workspace check ---------------------------------------------------------------------
+# --- the workspace check: torch2ms.loader's, shared with check --import and parity --------------
 
-def _input_dir(ws: Workspace) -> Path | None:
-    """The input folder the workspace was made from: the tracker's header, else the scan record."""
-    if ws.tracker.is_file():
-        from torch2ms.tracker import Tracker, TrackerError
+def _outputs_guard(given: str | None, home: Path):
+    from torch2ms import loader
 
-        try:
-            return Tracker.load(ws.tracker).input_dir
-        except TrackerError:
-            pass
-    try:
-        return Path(json.loads((ws.state_dir / "scan.json").read_text(encoding="utf-8"))["input_dir"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _find_workspace(home: Path) -> Workspace | None:
-    """The workspace whose outputs/ holds `home`: $TORCH2MS_WORKSPACE or the current folder if it
-    does, else the nearest parent `X` with `home` under `X/outputs/`."""
-    default = Workspace.resolve()
-    if _is_within(home, default.outputs):
-        return default
-    for parent in (home, *home.parents):
-        if parent.name == "outputs" and _input_dir(Workspace(parent.parent)) is not None:
-            return Workspace(parent.parent)
-    return None
-
-
-def _outputs_guard(given: str | None, home: Path) -> "OutputsOnly | None":
-    if given is not None:
-        ws = Workspace.resolve(given)
-        if not ws.root.is_dir():
-            raise ValueError(f"no workspace folder at {given}")
-        if _input_dir(ws) is None:
-            raise ValueError(f"{given} holds no tracker or scan record: run `torch2ms scan` there first")
-    else:
-        ws = _find_workspace(home)
-    if ws is None or not _is_within(home, ws.outputs):
-        return None
-    input_dir = _input_dir(ws)
-    return OutputsOnly(ws.outputs, input_dir.resolve()) if input_dir else None
-
-
-def _is_within(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-class OutputsOnly(importlib.abc.MetaPathFinder):
-    """Refuses a module that the input folder has but outputs/ lacks, with a message saying so.
-
-    Consulted before the normal finders: a module that exists in outputs/ (or is not
-    project-local) is left to them.
-    """
-
-    def __init__(self, outputs: Path, input_dir: Path):
-        self.outputs = outputs.resolve()
-        self.input_dir = input_dir
-        self.reported: set[str] = set()
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition(".")[0] in getattr(sys, "stdlib_module_names", ()):
-            return None
-        leaf = name.rpartition(".")[2]
-        missing = None
-        for entry in (sys.path if path is None else path):
-            folder = Path(entry or ".").resolve()
-            try:
-                rel = folder.relative_to(self.outputs)
-            except ValueError:
-                continue
-            if _module_path(folder, leaf, namespace_ok=False):
-                return None
-            original = _module_path(self.input_dir / rel, leaf, namespace_ok=True)
-            if missing is None and original is not None:
-                missing = (original, self.outputs / rel / original.relative_to(self.input_dir / rel))
-        if missing is None:
-            return None
-        original, where = missing
-        message = (f"`{name}` is a project-local module that is not in outputs/: the input folder has "
-                   f"{_shown(original)} but {_shown(where)} does not exist; copy it there if it needs "
-                   "no conversion, or convert it (it is not imported from the input folder)")
-        if name not in self.reported:
-            self.reported.add(name)
-            print(f"{PROG}: {message}", file=sys.stderr)
-        raise ModuleNotFoundError(message, name=name)
-
-
-def _module_path(folder: Path, leaf: str, namespace_ok: bool) -> Path | None:
-    """The file or folder that makes `leaf` importable from `folder`, if any."""
-    candidates = [folder / leaf / "__init__.py"]
-    candidates += [folder / (leaf + suffix) for suffix in importlib.machinery.all_suffixes()]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    # A plain folder is a namespace package only when it holds Python files (data/ is not code).
-    if namespace_ok and (folder / leaf).is_dir() and any((folder / leaf).glob("*.py")):
-        return folder / leaf
-    return None
-
-
-def _shown(path: Path) -> str:
-    """Relative to the current folder when below it, else absolute."""
-    cwd = Path.cwd().resolve()
-    return str(path.resolve().relative_to(cwd)) if _is_within(path, cwd) else str(path)
+    return loader.outputs_guard(given, home, report=lambda message: print(f"{PROG}: {message}", file=sys.stderr))
 
 
 # --- running ---------------------------------------------------------------------------------

@@ -130,7 +130,8 @@ def test_import_in_a_subprocess(ws):
     (out / "ok_import.py").write_text("from mindspore import mint\nfrom good import f\n"
                                       "from helper import VALUE\nassert VALUE == 42\n")
     (out / "broken_import.py").write_text("from mindspore import mint\nraise RuntimeError('boom at import')\n")
-    (out / "slow_import.py").write_text("import time\ntime.sleep(60)\n")
+    # a class body runs when the class is defined: this import hangs even as definitions only
+    (out / "slow_import.py").write_text("import time\n\n\nclass Slow:\n    time.sleep(60)\n")
     proc = torch2ms("check", "--workspace", str(ws), "--import", "--timeout", "20", "--json",
                     str(out / "ok_import.py"))
     # never imported from the input folder: the missing file is named

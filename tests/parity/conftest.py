@@ -47,3 +47,7 @@ def cpu_fallback():
 
     with cpu_fallback.enabled():
         yield
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sandboxed: the command runs its work in the bounded child it starts")

@@ -13,10 +13,13 @@ TORCH_FILE, MS_FILE = str(DATA / "toy_torch.py"), str(DATA / "toy_ms.py")
 
 
 @pytest.fixture(autouse=True)
-def fallback_restored():
-    """The command enables the CPU fallback for the process: put the previous state back."""
-    from torch2ms import cpu_fallback
+def fallback_restored(request, monkeypatch):
+    """The command's work runs in-process (as in the bounded child it starts for itself, which the
+    test marked `sandboxed` goes through), and the CPU fallback it enables is turned off again."""
+    from torch2ms import cpu_fallback, sandbox
 
+    if "sandboxed" not in request.keywords:
+        monkeypatch.setenv(sandbox.ENV_INSIDE, "1")
     was = cpu_fallback.is_enabled()
     yield
     if not was:
@@ -31,6 +34,7 @@ def write_spec(tmp_path, **changes):
     return str(path)
 
 
+@pytest.mark.sandboxed
 def test_matching_port_exits_0_with_the_figures(capsys):
     code = main(["parity", TORCH_FILE, MS_FILE, "--spec", str(DATA / "toy_spec.yaml")])
     out = capsys.readouterr().out
@@ -49,7 +53,7 @@ def test_broken_port_exits_1_and_names_the_module(tmp_path, capsys):
 
 def test_json_report_and_train_mode(tmp_path, capsys):
     spec = write_spec(tmp_path, mindspore={"kwargs": {"fault": "stop_gradient"}}, train={"output": "logits"})
-    code = main(["parity", TORCH_FILE, MS_FILE, "--spec", spec, "--mode", "train", "--json"])
+    code = main(["parity", TORCH_FILE, MS_FILE, "--spec", spec, "--check", "step", "--mode", "train", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 1 and report["mode"] == "train-step" and not report["ok"]
     failing = {r["path"] for r in report["results"] if not r["ok"]}

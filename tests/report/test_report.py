@@ -47,7 +47,7 @@ def test_deterministic(ws):
 
 def test_only_verified_files_count(ws):
     proc = report(ws)
-    assert "2 of 7 files pass the checks." in proc.stdout
+    assert "4 of 9 files pass the checks (8 to convert, 1 copied without torch code)." in proc.stdout
     table = (ws / "conversion_report.md").read_text()
     rows = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| `")}
     assert "yes, check not passed" in rows["`data.py`"] and "fail: 1 torch-idiom" in rows["`data.py`"]
@@ -65,7 +65,7 @@ def test_fixing_a_file_changes_the_count(ws, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "torch2ms", "check", "--workspace", str(ws),
                            str(ws / "outputs" / "data.py")], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "3 of 7 files pass the checks." in report(ws).stdout
+    assert "5 of 9 files pass the checks (8 to convert, 1 copied without torch code)." in report(ws).stdout
 
 
 def test_no_tracker_is_bad_input(tmp_path):
@@ -75,7 +75,11 @@ def test_no_tracker_is_bad_input(tmp_path):
 
 
 def keep_only(ws: Path, paths: list[str]) -> None:
-    """Cut the fixture tracker down to the entries of `paths` (with their sub-bullets)."""
+    """Cut the fixture tracker down to the entries of `paths` (with their sub-bullets), and
+    outputs/ to their outputs (any other output is a copied file, which the report counts)."""
+    for output in (ws / "outputs").glob("*.py"):
+        if output.name not in paths:
+            output.unlink()
     tracker = ws / "files_to_convert.md"
     out, keep = [], True
     for line in tracker.read_text(encoding="utf-8").splitlines():
@@ -105,7 +109,7 @@ def test_passing_the_checks_is_not_parity(ws):
     assert "verified**" not in summary  # the bold count never calls a checked file verified
     table = (ws / "conversion_report.md").read_text()
     assert "- Of these, match the torch original numerically (parity ok): 1" in table
-    assert "- Modeling files passing the checks without a parity run: 1" in table
+    assert "- Files defining models that pass the checks without parity: 1" in table
 
     (ws / "outputs" / "layers.parity.yaml").write_text("entry: MLP\n")
     report(ws)
@@ -118,8 +122,8 @@ def test_nothing_left_only_when_every_model_matches(ws):
     report(ws)
     summary = (ws / "report.md").read_text()
     assert "1 of 1 file pass the checks" in summary or "1 of 1 file passes the checks" in summary
-    assert "Nothing: every file to convert passes the checks, and every Modeling file " \
-           "matches the torch original (parity)." in summary
+    assert "Nothing: every file passes the checks, and every model and every training or " \
+           "inference script matches the torch original (parity)." in summary
 
 
 def test_converter_and_hand_edits_are_counted_apart(ws):
@@ -156,3 +160,25 @@ def test_serving_engines_are_named_with_what_to_do(ws):
 def test_no_serving_section_without_an_engine(ws):
     report(ws)
     assert "Serving engines" not in (ws / "report.md").read_text(encoding="utf-8")
+
+
+def test_models_need_parity_and_scripts_a_run_whatever_the_category():
+    from torch2ms.report.facts import FileFacts
+    from torch2ms.report.render import totals
+    from torch2ms.tracker import Entry
+
+    def facts(category, evidence, parity=None, run=None):
+        entry = Entry(path=f"{category.lower()}.py", category=category, evidence=evidence)
+        return FileFacts(entry, 0, True, 0, "pass", parity_result=parity, run_result=run)
+
+    flat = facts("Training", ["calls loss.backward()", "defines 2 nn.Module subclasses (Head, GPT)"], "no spec")
+    assert flat.needs_parity and flat.needs_run and not flat.parity_ok
+    flat.run_result = "ok"
+    assert flat.needs_parity and not flat.parity_ok  # its models were still never compared
+    flat.parity_result = "ok"
+    assert not flat.needs_parity and not flat.needs_run and flat.parity_ok
+    corpus = facts("Utility", ["no model class, data set, data pipeline, training or inference found: Utility"])
+    assert not corpus.needs_parity and not corpus.needs_run and not corpus.parity_ok
+    script = facts("Inference", ["calls model.generate under no_grad"], "no spec", "torch side unavailable")
+    assert not script.needs_parity and script.needs_run and not script.parity_ok
+    assert totals([flat, corpus, script])["verified_parity"] == 1

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -160,3 +161,42 @@ def test_bad_workspace_is_exit_2(tmp_path: Path, project: Path):
     proc = t2ms_run("--workspace", tmp_path / "none", project / "main.py", "0", cwd=tmp_path)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "workspace" in proc.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc").is_dir(), reason="needs fork and /proc")
+def test_timeout_stops_the_script_and_what_it_forked(tmp_path: Path):
+    marker = tmp_path / "child.pid"
+    (tmp_path / "hang.py").write_text(textwrap.dedent(f"""
+        import os, sys, time
+        if os.fork() == 0:
+            open({str(marker)!r}, "w").write(str(os.getpid()))
+            time.sleep(120)
+            os._exit(0)
+        print("started", flush=True)
+        time.sleep(120)
+    """))
+    start = time.monotonic()
+    proc = t2ms_run("--timeout", "10", "hang.py", cwd=tmp_path)
+    assert time.monotonic() - start < 60
+    assert proc.returncode == 124, proc.stderr
+    assert proc.stdout.strip() == "started"  # its output is not captured: it went through
+    assert "hang.py did not finish within 10 s: stopped it and every process it started" in proc.stderr
+    pid = int(marker.read_text())
+    for _ in range(50):
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+    assert not _alive(pid), "a process the script forked outlived the timeout"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_bad_timeout_is_exit_2(tmp_path: Path, project: Path):
+    proc = t2ms_run("--timeout", "0", project / "main.py", "0", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.strip() == "torch2ms run: --timeout must be a positive number of seconds"

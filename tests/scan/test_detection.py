@@ -103,7 +103,26 @@ def test_user_packages_extend_the_list(tmp_path):
     ("from transformers import pipeline\np = pipeline('text-generation')\n",
      "Inference", "calls pipeline()"),
     ("import torch\ndef swish(x):\n    return x * torch.sigmoid(x)\n",
-     "Modeling", "no model, data, training or inference pattern found: Modeling by default"),
+     "Utility", "no model class, data set, data pipeline, training or inference found: "
+     "Utility (helpers; no parity spec needed)"),
+    # a corpus reader: no model class, no Dataset subclass, so no parity spec is asked for
+    ("import os\nimport torch\nclass Dictionary(object):\n    pass\nclass Corpus(object):\n"
+     "    def tokenize(self, path):\n        return torch.tensor([1, 2]).type(torch.int64)\n",
+     "Utility", "no model class, data set, data pipeline, training or inference found: "
+     "Utility (helpers; no parity spec needed)"),
+    # any nn.* class is a model base, also imported by name, however deep the namespace
+    ("import torch.nn as nn\nclass M(nn.Transformer):\n    pass\n", "Modeling", "defines 1 nn.Module subclass (M)"),
+    ("import torch\nclass R(torch.nn.LSTM):\n    pass\n", "Modeling", "defines 1 nn.Module subclass (R)"),
+    ("from torch.nn import TransformerEncoderLayer as TEL\nclass L(TEL):\n    pass\n",
+     "Modeling", "defines 1 nn.Module subclass (L)"),
+    ("from mindspore import mint\nimport torch\nclass Lin(mint.nn.Linear):\n    pass\n",
+     "Modeling", "defines 1 nn.Module subclass (Lin)"),
+    ("import torch.nn as nn\nclass P(nn.Parameter):\n    pass\n", "Utility",
+     "no model class, data set, data pipeline, training or inference found: Utility (helpers; no parity spec needed)"),
+    # a LightningDataModule is a data pipeline, not a Dataset: the model decides
+    ("import torch.nn as nn\nimport lightning as L\nclass Net(L.LightningModule):\n    pass\n"
+     "class DM(L.LightningDataModule):\n    pass\n", "Modeling", "defines 1 nn.Module subclass (Net)"),
+    ("import lightning as L\nclass DM(L.LightningDataModule):\n    pass\n", "Data", "defines a data module (DM)"),
 ])
 def test_categories_with_evidence(src, category, evidence):
     f = facts(src)
@@ -112,7 +131,7 @@ def test_categories_with_evidence(src, category, evidence):
 
 def test_eval_builtin_and_bare_step_are_not_signals():
     f = facts("import torch\nx = eval('1+1')\nenv.step(action)\n")
-    assert f.category == "Modeling" and "by default" in f.evidence[0]
+    assert f.category == "Utility" and "no parity spec needed" in f.evidence[0]
 
 
 def test_model_file_with_generate_stays_modeling():

@@ -106,7 +106,8 @@ def test_json_flag_prints_the_scan_data(project, scan, tmp_path):
     printed = json.loads(out)
     assert printed == data
     assert printed["counts"]["listed"] == 10 and printed["counts"]["to_convert"] == 7
-    assert printed["counts"]["by_category"] == {"Modeling": 4, "Data": 1, "Training": 1, "Inference": 1}
+    assert printed["counts"]["by_category"] == {"Modeling": 1, "Data": 1, "Training": 1, "Inference": 1,
+                                                   "Utility": 3}
     assert printed["stats"]["files_scanned"] == 14
 
 
@@ -303,3 +304,26 @@ def test_order_lines_label_libraries_and_status(tmp_path, scan, write_tree):
     assert code == 0
     line = next(x for x in out.splitlines() if "gpt.py  [" in x)
     assert "[Modeling; libraries: torch; status: torch]" in line
+
+
+def test_libraries_the_verification_environment_lacks_are_reported(tmp_path, scan, write_tree):
+    proj = write_tree(tmp_path / "proj", {
+        "train.py": "import torch\nimport torch2ms_absent_tokenizer as tok\nimport numpy, os, json\n"
+                    "from sklearn_t2ms_absent.metrics import f1\nimport helpers\nfrom pkg import util\n"
+                    "try:\n    import flash_attn_t2ms_absent\nexcept ImportError:\n    flash = None\n"
+                    "if is_x_available():\n    from apex_t2ms_absent import amp\n",
+        "helpers.py": "import torch\n",
+        "pkg/__init__.py": "", "pkg/util.py": "X = 1\n",
+    })
+    code, out, err, data = scan(proj)
+    assert code == 0, err
+    warnings = by_path(data)["train.py"]["warnings"]
+    assert warnings == [
+        "the torch original imports sklearn_t2ms_absent, not installed here: parity cannot run "
+        "(pip install sklearn-t2ms-absent)",
+        "the torch original imports torch2ms_absent_tokenizer, not installed here: parity cannot run "
+        "(pip install torch2ms-absent-tokenizer)",
+    ]
+    assert by_path(data)["helpers.py"]["warnings"] == []
+    # shown when the scan runs, not only in the tracker
+    assert "train.py: the torch original imports torch2ms_absent_tokenizer, not installed here" in out

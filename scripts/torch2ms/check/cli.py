@@ -146,6 +146,8 @@ def _print(done, as_json: bool, quiet: bool = False) -> None:
         print(f"{r.path}: {r.summary()}")
         for f in [] if quiet else sorted(set(r.findings)):
             print(f"  {f.line or '-'}: [{f.code}] {f.message}")
+        for note in [] if quiet else r.notes:
+            print(f"  note: {note}")
     passed = sum(r.verdict == "pass" for _, r in done)
     print(f"{len(done)} file{'s' if len(done) != 1 else ''} checked: {passed} pass, {len(done) - passed} fail")
 
@@ -201,6 +203,6 @@ def run_hook(payload: str) -> int:
     lines += [f"  {f'line {f.line}' if f.line else 'file'}: [{f.code}] {f.message}"
               for f in findings[:HOOK_SHOWN_FINDINGS]]
     if len(findings) > HOOK_SHOWN_FINDINGS:
-        lines.append(f"  ... and {len(findings) - HOOK_SHOWN_FINDINGS} more (run `.venv/bin/torch2ms check {path}`)")
+        lines.append(f"  ... and {len(findings) - HOOK_SHOWN_FINDINGS} more (run `torch2ms check {path}`)")
     print("\n".join(lines), file=sys.stderr)
     return 2

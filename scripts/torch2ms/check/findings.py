@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 # Codes, in the order a reader wants them: first what stops the file from running at all.
 CODES = ("syntax", "undefined-name", "torch-import", "torch-name", "torch-idiom", "api-missing", "api-signature",
-         "todo", "import", "parity")
+         "todo", "import", "parity", "run")
 
 
 @dataclass(frozen=True, order=True)
@@ -28,9 +28,14 @@ class FileResult:
     todos: int = 0
     lines: int = 0
     sha256: str = ""
-    # None: not run; otherwise "ok" / "failed" / "timeout" / "no spec"
+    # None: not run; import: "ok" / "ok (definitions only)" / "failed" / "timeout"; parity (the
+    # module spec) and run (the script run spec): "ok" / "failed" / "timeout" / "spec error" /
+    # "torch side unavailable" (the torch original cannot be imported here: see notes), and
+    # parity "no spec"
     import_result: str | None = None
     parity_result: str | None = None
+    run_result: str | None = None
+    notes: list[str] = field(default_factory=list)  # what a verdict leaves out (no finding)
 
     @property
     def verdict(self) -> str:
@@ -41,6 +46,7 @@ class FileResult:
         if not self.findings:
             extra = [f"import {self.import_result}"] if self.import_result else []
             extra += [f"parity {self.parity_result}"] if self.parity_result else []
+            extra += [f"run {self.run_result}"] if self.run_result else []
             return ", ".join(["pass"] + extra)
         counts: dict[str, int] = {}
         for f in self.findings:
@@ -58,4 +64,6 @@ class FileResult:
             "sha256": self.sha256,
             "import": self.import_result,
             "parity": self.parity_result,
+            "run": self.run_result,
+            "notes": list(self.notes),
         }

@@ -72,13 +72,15 @@ def _update(path: Path, records: dict[str, dict], versions: dict) -> dict:
 
 
 def carry_over(result, old: dict | None) -> None:
-    """Keep an earlier --import/--parity result (and its findings) while the file is unchanged."""
+    """Keep an earlier --import/--parity result (and its findings and notes) while the file is
+    unchanged."""
     from torch2ms.check.findings import Finding
 
     if not old or old.get("sha256") != result.sha256:
         return
-    for key, attr in (("import", "import_result"), ("parity", "parity_result")):
+    for key, attr in (("import", "import_result"), ("parity", "parity_result"), ("run", "run_result")):
         if getattr(result, attr) is None and old.get(key) is not None:
             setattr(result, attr, old[key])
             result.findings += [Finding(f["line"], f["code"], f["message"])
                                 for f in old.get("findings", []) if f["code"] == key]
+            result.notes += [n for n in old.get("notes", []) if n.startswith(f"{key}:")]

@@ -1,68 +1,79 @@
-"""The optional runtime checks: import the file (`--import`) and run its parity spec (`--parity`).
+"""The optional runtime checks: import the file (`--import`) and run its parity specs (`--parity`).
 
-Both run in a subprocess with a timeout, so a converted file that hangs or crashes never takes the
-checker down with it, and neither imports the file into the checker's own process.
+Each runs in a child process bounded by `torch2ms.sandbox` (its own process group, a time limit,
+an address-space limit, the whole group killed at the end), so a converted file that hangs,
+forks or allocates without end never takes the checker down, and nothing of it is imported into
+the checker's own process.
 
-Parity convention: the spec for `outputs/pkg/model.py` is `outputs/pkg/model.parity.yaml` (the
-format `torch2ms parity --spec` reads); the torch original is the same relative path in the input
-folder the tracker records. A file without a spec gets the parity result "no spec".
+The import child sees `sys.argv == [path]`, runs in an empty temporary folder, has no network
+(connections refused, Hugging Face hubs offline) and imports the file through `torch2ms.loader`:
+as the module its path names below outputs/, and, for a script, its definitions only (its
+top-level work is not run; the verdict says `import ok (definitions only)`).
+
+Parity convention: next to `outputs/pkg/model.py`, `model.parity.yaml` is the module spec
+(`torch2ms parity --spec`) and `model.run.yaml` the script run spec (`torch2ms parity-run
+--spec`); the torch original is the same relative path in the input folder the tracker records.
+A file without a module spec gets the parity result "no spec"; without a run spec, no run result.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+from torch2ms import sandbox
 from torch2ms.check.findings import Finding, FileResult
+from torch2ms.loader import module_name  # noqa: F401  (re-exported: the checker's callers use it)
 
-# Runs in the child: put the file's folder and the outputs root on sys.path, turn the CPU
-# fallback on (verification only), import the file as the module its path names. Nothing is
-# imported from the input folder: outputs/ must be a project that runs on its own, as
-# `torch2ms run` requires too (`torch2ms convert` copies the torch-free files into it).
+# Runs in the child. Nothing is imported from the input folder: outputs/ must be a project that
+# runs on its own, as `torch2ms run` requires too (`torch2ms convert` copies the torch-free files).
 _IMPORT_CHILD = r"""
-import importlib, sys
-root, modname, folder = sys.argv[1], sys.argv[2], sys.argv[3]
-sys.path[:0] = [folder, root]
+import json, socket, sys
+path, root = sys.argv[1], sys.argv[2]
+sys.argv = [path]  # what the module sees as its command line: `python path` with no arguments
+
+def _refused(*args, **kwargs):
+    raise OSError("no network while torch2ms check --import imports a file")
+
+def _guarded(method):
+    def connect(self, address, *args):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _refused()
+        return method(self, address, *args)
+    return connect
+socket.socket.connect = _guarded(socket.socket.connect)
+socket.socket.connect_ex = _guarded(socket.socket.connect_ex)
+socket.create_connection = _refused
+socket.getaddrinfo = _refused
 try:
     from torch2ms import cpu_fallback
 except ImportError as exc:
     print(f"note: CPU fallback not available ({exc}); importing without it", file=sys.stderr)
 else:
     cpu_fallback.enable()
-importlib.import_module(modname)
-print("import ok")
+from torch2ms import loader
+module = loader.import_port(path, root)
+print("torch2ms-import " + json.dumps({"module": module.__name__, "skipped": loader.skipped(module.__name__)}))
 """
 
 SHOWN_LINES = 6
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 
 
 def parity_spec(path: Path) -> Path:
     return path.with_name(path.stem + ".parity.yaml")
 
 
-def _child_env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("GLOG_v", "3")  # MindSpore's C++ logging: errors only
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    return env
+def run_spec(path: Path) -> Path:
+    return path.with_name(path.stem + ".run.yaml")
 
 
 def _tail(text: str) -> str:
     lines = [ln for ln in text.strip().splitlines() if ln.strip()]
     return " | ".join(lines[-SHOWN_LINES:])
-
-
-def module_name(path: Path, root: Path) -> tuple[str, Path]:
-    """The dotted module name of `path` below `root` (or its stem when outside), and the root used."""
-    try:
-        rel = path.resolve().relative_to(root.resolve())
-        return ".".join(rel.with_suffix("").parts), root
-    except ValueError:
-        return path.stem, path.parent
 
 
 def plain_modules(workspace_root: Path) -> dict[str, str]:
@@ -87,24 +98,70 @@ def plain_modules(workspace_root: Path) -> dict[str, str]:
     return out
 
 
+def _bound_message(outcome, timeout: float, what: str) -> str | None:
+    if outcome.timed_out:
+        return f"{what} did not finish within {timeout:g} s (its process group was killed)"
+    if outcome.out_of_memory:
+        return (f"{what} ran out of memory under the address-space limit of "
+                f"{outcome.memory_limit / (1 << 30):.0f} GiB ({sandbox.ENV_MEMORY} changes it)")
+    return None
+
+
 def import_check(path: Path, root: Path, result: FileResult, timeout: float,
                  plain: dict[str, str] | None = None) -> None:
-    name, base = module_name(path, root)
-    cmd = [sys.executable, "-c", _IMPORT_CHILD, str(base), name, str(path.resolve().parent)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
-                              cwd=str(base))
-    except subprocess.TimeoutExpired:
+    _, base = module_name(path, root)
+    cmd = [sys.executable, "-c", _IMPORT_CHILD, str(path.resolve()), str(base)]
+    with tempfile.TemporaryDirectory(prefix="torch2ms-import-") as cwd:
+        outcome = sandbox.run(cmd, timeout=timeout, cwd=cwd, env=sandbox.child_env(**OFFLINE))
+    bound = _bound_message(outcome, timeout, "importing")
+    if outcome.timed_out:
         result.import_result = "timeout"
-        result.findings.append(Finding(0, "import", f"importing did not finish within {timeout:g} s "
-                                                    "(top-level code that trains or downloads?)"))
+        result.findings.append(Finding(0, "import", bound + " (top-level code that waits on something?)"))
         return
-    if proc.returncode == 0:
-        result.import_result = "ok"
-    else:
-        result.import_result = "failed"
-        result.findings.append(Finding(0, "import", f"importing fails: {_tail(proc.stderr)}"
-                                                    f"{_left_behind(proc.stderr, plain or {}, base)}"))
+    if outcome.returncode == 0:
+        info = _child_info(outcome.stdout)
+        skipped = info.get("skipped") or []
+        if skipped:
+            result.import_result = "ok (definitions only)"
+            shown = ", ".join(f"L{line} {what}" for line, what in skipped[:4])
+            more = f" and {len(skipped) - 4} more" if len(skipped) > 4 else ""
+            result.notes.append(f"import: definitions only: {len(skipped)} top-level statements not run "
+                                f"({shown}{more})")
+        else:
+            result.import_result = "ok"
+        return
+    result.import_result = "failed"
+    why = f"importing fails: {_tail(outcome.stderr)}" + (f" ({bound})" if bound else "")
+    result.findings.append(Finding(0, "import", f"{why}{_left_behind(outcome.stderr, plain or {}, base)}"))
+
+
+def _verdict_lines(text: str) -> str:
+    """What a failed parity run says that matters: its mismatch lines (with the case they belong
+    to), the first failing values and its last line; the plain tail when it said none of that."""
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    picked, case = [], None
+    for ln in lines:
+        if ln.startswith("== case "):
+            case = ln.strip("= ").removeprefix("case ")
+        elif "MISMATCH" in ln or "TIMEOUT" in ln:
+            picked.append(f"{case}: {ln}" if case else ln)
+        elif ln.lstrip().startswith(("FAIL ", "fail ", "first diverging", "at ")) and len(picked) < 8:
+            picked.append(ln.strip())
+    if not picked:
+        return _tail(text)
+    if lines[-1] not in picked:
+        picked.append(lines[-1])
+    return " | ".join(picked[:10])
+
+
+def _child_info(stdout: str) -> dict:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("torch2ms-import "):
+            try:
+                return json.loads(line[len("torch2ms-import "):])
+            except ValueError:
+                return {}
+    return {}
 
 
 def _left_behind(stderr: str, plain: dict[str, str], outputs_root: Path) -> str:
@@ -118,27 +175,54 @@ def _left_behind(stderr: str, plain: dict[str, str], outputs_root: Path) -> str:
 
 def parity_check(path: Path, source: Path | None, workspace_root: Path, result: FileResult,
                  timeout: float) -> None:
-    """Run `torch2ms parity --spec <stem>.parity.yaml <torch original> <output>`."""
+    """Run the module spec (`torch2ms parity`) and the run spec (`torch2ms parity-run`) next to the
+    output, each against the torch original."""
     spec = parity_spec(path)
-    if not spec.exists():
-        result.parity_result = "no spec"
-        return
-    if source is None or not source.is_file():
-        result.parity_result = "failed"
-        result.findings.append(Finding(0, "parity", f"{spec.name} exists but the torch original "
-                                                    f"{source or '(unknown: the file is not in the tracker)'} "
-                                                    "was not found"))
-        return
-    cmd = [sys.executable, "-m", "torch2ms", "parity", "--spec", str(spec), str(source), str(path)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(),
-                              cwd=str(workspace_root))
-    except subprocess.TimeoutExpired:
-        result.parity_result = "timeout"
-        result.findings.append(Finding(0, "parity", f"{spec.name} did not finish within {timeout:g} s"))
-        return
-    if proc.returncode == 0:
-        result.parity_result = "ok"
+    if spec.exists():
+        result.parity_result = _spec_run("parity", spec, path, source, workspace_root, result, timeout)
     else:
-        result.parity_result = "failed"
-        result.findings.append(Finding(0, "parity", f"{spec.name} fails: {_tail(proc.stdout + proc.stderr)}"))
+        result.parity_result = "no spec"
+    spec = run_spec(path)
+    if spec.exists():
+        result.run_result = _spec_run("parity-run", spec, path, source, workspace_root, result, timeout)
+
+
+def _spec_timeout(spec: Path) -> float:
+    import yaml
+
+    try:
+        value = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("timeout", 0)
+        return float(value)
+    except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
+        return 0.0
+
+
+def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspace_root: Path,
+              result: FileResult, timeout: float) -> str:
+    code = "parity" if command == "parity" else "run"
+    if source is None or not source.is_file():
+        result.findings.append(Finding(0, code, f"{spec.name} exists but the torch original "
+                                                f"{source or '(unknown: the file is not in the tracker)'} "
+                                                "was not found"))
+        return "failed"
+    cmd = [sys.executable, "-m", "torch2ms", command, "--spec", str(spec), str(source), str(path)]
+    if command == "parity-run":  # two runs, each bounded by the spec's own timeout when it sets one
+        timeout = max(timeout, 2 * _spec_timeout(spec) + 60)
+    outcome = sandbox.run(cmd, timeout=timeout, cwd=str(workspace_root), env=sandbox.child_env())
+    text = outcome.stdout + outcome.stderr
+    bound = _bound_message(outcome, timeout, spec.name)
+    if outcome.timed_out:
+        result.findings.append(Finding(0, code, bound))
+        return "timeout"
+    if outcome.returncode == 0:
+        return "ok"
+    if outcome.returncode == 3:  # the torch original cannot be imported here: not the port's fault
+        line = next((ln for ln in text.splitlines() if "TORCH SIDE UNAVAILABLE" in ln), _tail(text))
+        result.notes.append(f"{code}: {spec.name} cannot run: {line.split('UNAVAILABLE, ', 1)[-1]}")
+        return "torch side unavailable"
+    if outcome.returncode == 2:
+        result.findings.append(Finding(0, code, f"{spec.name} cannot be used: {_tail(outcome.stderr or text)} "
+                                                "(fix the spec)"))
+        return "spec error"
+    result.findings.append(Finding(0, code, f"{spec.name} fails: {_verdict_lines(text)}" + (f" ({bound})" if bound else "")))
+    return "failed"

@@ -89,8 +89,10 @@ def compare(
     rename=None,
     aliases: bool = True,
     localise: bool = True,
+    mode: str = "eval",
 ) -> ParityReport:
-    """Compare `torch_module(*inputs)` with `ms_cell(*inputs)` in inference mode.
+    """Compare `torch_module(*inputs)` with `ms_cell(*inputs)`, both in `mode` ("eval", the
+    default: dropout off, batch norm's running statistics; or "train").
 
     inputs: numpy arrays (and plain values) as a tuple of positional args, a dict of keyword
     args, or `(args, kwargs)`; each side gets its own tensors. outputs: dotted paths to compare
@@ -100,11 +102,12 @@ def compare(
     """
     table = resolve_tolerances(tolerances, atol, rtol)
     report_weights = transfer_weights(torch_module, ms_cell, rename=rename, aliases=aliases) if weights else None
-    torch_module.eval()
-    ms_cell.set_train(False)
+    torch_module.train(mode == "train")
+    ms_cell.set_train(mode == "train")
     ref = select(flatten(run_torch(torch_module, inputs)), outputs)
     got = select(flatten(run_ms(ms_cell, inputs)), outputs)
-    report = ParityReport("forward", compare_leaves(ref, got, table, check_dtype), report_weights)
+    report = ParityReport("forward" if mode == "eval" else "forward, train mode",
+                          compare_leaves(ref, got, table, check_dtype), report_weights)
     if localise and not report.ok:
         try:
             torch_events = record_torch(torch_module, lambda: run_torch(torch_module, inputs))

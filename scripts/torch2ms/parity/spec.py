@@ -1,35 +1,58 @@
 """The YAML spec of `torch2ms parity`: how to build both models and their inputs.
 
+One case per model; a file holds one case, or several under `cases:` (the other top-level keys
+are defaults every case starts from; mappings such as `init` or `tolerance` are merged one level
+deep). docs/rules/verification.md has an example per kind of model.
+
     torch: {build: build_model, kwargs: {vocab: 64}}   # a callable in the torch file
+    torch: {module: transformers.models.gpt_neox.modeling_gpt_neox, build: GPTNeoXForCausalLM}
+                                                       #   the file run as that package module
     mindspore: {build: build_model}                    # a callable in the port (default: same)
     init: {kwargs: {dim: 16}}                          # args/kwargs shared by both builds
     init: {args: [{build: GPTConfig, kwargs: {n_layer: 2}}]}  # an argument that is itself built:
                                                        #   each side calls its own file's GPTConfig
+    globals: {vocab_size: 65}                          # module globals a flat script's classes read
+                                                       #   (its top-level work is not run)
     inputs:                                            # positional unless `name` is given
       - {shape: [2, 8], dtype: int64, range: [0, 64], seed: 0}
       - {name: mask, shape: [2, 8], dtype: bool, value: true}
       - {shape: [2, 8, 16], dtype: float32, seed: 1}   # standard normal
+      - {tuple: [{shape: [2, 4, 16]}, {shape: [2, 4, 16]}]}   # nested: an LSTM's (h, c)
+      - {name: options, dict: {scale: 0.5, bias: {shape: [16]}}}
+      - {name: use_cache, value: false}                # a plain value (no shape)
     outputs: [logits]          # dotted paths compared (default: all)
     tolerance: {atol: 1e-5, rtol: 1e-5}   # or per dtype: {float16: {atol: .., rtol: ..}}
     rename: {"transformer.h.": "transformer.blocks."}  # torch -> port names (exact or prefix.)
-    mode: forward              # or train
+    mode: eval                 # the models' mode: eval (default: dropout off, batch norm's
+                               #   running statistics) or train
+    check: forward             # compare the outputs (default), or `step`: loss, every gradient
+                               #   and the parameters after one optimizer step
     train: {loss: projection, output: logits, optimizer: adamw, optimizer_kwargs: {lr: 0.1}}
     seed: 0                    # torch.manual_seed before the torch build (random weights)
+
+Before `mode: eval|train` and `check:` existed, `mode: forward|train` chose the comparison;
+`mode: forward` still reads as `check: forward`, and `mode: train` without `check:` is refused
+with the new keys named (it used to mean a training step, now it means the model's mode).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
-import sys
+import copy
 from pathlib import Path
 
 import numpy as np
 
-_counter = itertools.count()
-KNOWN_KEYS = {"torch", "mindspore", "init", "inputs", "outputs", "tolerance", "rename", "mode", "train", "seed", "check_dtype"}
-TRAIN_KEYS = {"loss", "output", "optimizer", "optimizer_kwargs", "train_mode", "seed"}
+CASE_KEYS = {"name", "torch", "mindspore", "init", "globals", "inputs", "outputs", "tolerance", "rename",
+             "mode", "check", "train", "seed", "check_dtype"}
+KNOWN_KEYS = CASE_KEYS | {"cases"}
+SIDE_KEYS = {"build", "module", "args", "kwargs", "globals"}
+MERGED_KEYS = ("torch", "mindspore", "init", "globals", "tolerance", "train")
+TRAIN_KEYS = {"loss", "output", "optimizer", "optimizer_kwargs", "seed"}
 INPUT_DTYPES = {"float64", "float32", "float16", "int64", "int32", "int8", "uint8", "bool"}
+ARRAY_KEYS = {"name", "shape", "dtype", "seed", "range", "value"}
+NESTED_KEYS = ("tuple", "list", "dict")
+MODES = ("eval", "train")
+CHECKS = ("forward", "step")
 
 
 class SpecError(ValueError):
@@ -37,49 +60,97 @@ class SpecError(ValueError):
 
 
 def load_file(path: str | Path, label: str):
-    """Import a Python file by path as a fresh module; its folder is importable meanwhile so
-    sibling imports work."""
+    """Import a torch original (`label` "torch") or a port as verification imports them
+    (`torch2ms.loader`): as the module of its package, its top-level work not run."""
+    from torch2ms import loader
+
     path = Path(path).resolve()
     if not path.is_file():
         raise SpecError(f"{label} file not found: {path}")
-    name = f"_torch2ms_parity_{label}_{next(_counter)}_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))
-    try:
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
-    return module
+    if label == "torch":
+        return loader.import_original(path)
+    return loader.import_port(path)
 
 
-def read_spec(path: str | Path) -> dict:
+def read_cases(path: str | Path) -> list[dict]:
+    """Every case of a spec file, each validated and complete (defaults merged in)."""
     import yaml
 
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec not found: {path}")
     try:
-        spec = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise SpecError(f"spec {path} is not valid YAML: {exc}") from None
-    return validate(spec or {})
+        raise SpecError(f"spec {path} is not valid YAML: {' '.join(str(exc).split())}") from None
+    return cases(data or {})
+
+
+def read_spec(path: str | Path) -> dict:
+    """The first (usually only) case of a spec file; `read_cases` gives them all."""
+    return read_cases(path)[0]
+
+
+def cases(data) -> list[dict]:
+    if not isinstance(data, dict):
+        raise SpecError("the spec must be a mapping")
+    unknown = set(data) - KNOWN_KEYS
+    if unknown:
+        raise SpecError(f"unknown spec keys: {', '.join(sorted(unknown))} (known: {', '.join(sorted(KNOWN_KEYS))})")
+    if "cases" not in data:
+        return [validate(data)]
+    listed = data["cases"]
+    if not isinstance(listed, list) or not listed:
+        raise SpecError("cases must be a non-empty list of mappings, one per model")
+    defaults = {k: v for k, v in data.items() if k != "cases"}
+    out, names = [], set()
+    for i, case in enumerate(listed):
+        if not isinstance(case, dict):
+            raise SpecError(f"case {i + 1}: must be a mapping")
+        merged = copy.deepcopy(defaults)
+        for key, value in case.items():
+            if key in MERGED_KEYS and isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+        try:
+            spec = validate(merged)
+        except SpecError as exc:
+            raise SpecError(f"case {i + 1}: {exc}") from None
+        name = case_name(spec, i)
+        if name in names:
+            raise SpecError(f"case {i + 1}: another case is named {name!r} too: give each a `name:`")
+        names.add(name)
+        out.append(spec)
+    return out
+
+
+def case_name(spec: dict, index: int = 0) -> str:
+    return str(spec.get("name") or spec["torch"].get("build") or f"case {index + 1}")
 
 
 def validate(spec: dict) -> dict:
     if not isinstance(spec, dict):
         raise SpecError("the spec must be a mapping")
-    unknown = set(spec) - KNOWN_KEYS
+    unknown = set(spec) - CASE_KEYS
     if unknown:
         raise SpecError(f"unknown spec keys: {', '.join(sorted(unknown))} (known: {', '.join(sorted(KNOWN_KEYS))})")
+    spec = dict(spec)
+    _modes(spec)
+    for side in ("torch", "mindspore"):
+        value = spec.get(side)
+        if value is not None and (not isinstance(value, dict) or set(value) - SIDE_KEYS):
+            raise SpecError(f"{side} takes only: {', '.join(sorted(SIDE_KEYS))}")
     if "build" not in (spec.get("torch") or {}):
         raise SpecError("the spec needs torch.build: the name of a class or function in the torch file")
-    if not spec.get("inputs"):
+    for key in ("globals",):
+        if spec.get(key) is not None and not isinstance(spec[key], dict):
+            raise SpecError(f"{key} must be a mapping of names to values")
+    if not spec.get("inputs") or not isinstance(spec["inputs"], list):
         raise SpecError("the spec needs inputs: a list of {shape, dtype, seed | range | value}")
-    if spec.get("mode", "forward") not in ("forward", "train"):
-        raise SpecError(f"mode must be forward or train, not {spec['mode']!r}")
     train = spec.get("train") or {}
+    if isinstance(train, dict) and "train_mode" in train:
+        raise SpecError("train.train_mode is now the case's `mode: eval|train` (eval by default)")
     if not isinstance(train, dict) or set(train) - TRAIN_KEYS:
         raise SpecError(f"train takes only: {', '.join(sorted(TRAIN_KEYS))}")
     if train.get("loss", "projection") not in ("projection", "mse", "value"):
@@ -87,11 +158,65 @@ def validate(spec: dict) -> dict:
     if str(train.get("optimizer", "adamw")).lower() not in ("sgd", "adam", "adamw"):
         raise SpecError(f"train.optimizer must be sgd, adam or adamw, not {train['optimizer']!r}")
     for i, item in enumerate(spec["inputs"]):
-        if not isinstance(item, dict) or "shape" not in item:
-            raise SpecError(f"input {i}: needs a shape")
-        if str(item.get("dtype", "float32")) not in INPUT_DTYPES:
-            raise SpecError(f"input {i}: dtype {item.get('dtype')!r} not one of {', '.join(sorted(INPUT_DTYPES))}")
+        if isinstance(item, dict) and "name" in item and not isinstance(item["name"], str):
+            raise SpecError(f"input {i}: name must be a string")
+        _check_input(item, f"input {i}", top=True)
     return spec
+
+
+def _modes(spec: dict) -> None:
+    """`mode` (the models' mode) and `check` (what is compared), reading the older `mode` too."""
+    mode, check = spec.get("mode"), spec.get("check")
+    if mode == "forward":  # the older spelling of the comparison: outputs, models in eval mode
+        if check not in (None, "forward"):
+            raise SpecError("mode: forward (the older key) contradicts check: step; write mode: eval|train")
+        mode, check = "eval", "forward"
+    elif mode == "train" and check is None:
+        raise SpecError("mode: train is ambiguous: the models' mode is now `mode: eval|train` and a "
+                        "training-step comparison is `check: step`; write `check: step` (with `mode: eval` "
+                        "to keep dropout off) or `check: forward`")
+    mode = mode or "eval"
+    check = check or "forward"
+    if mode not in MODES:
+        raise SpecError(f"mode must be eval or train (the models' mode), not {mode!r}")
+    if check not in CHECKS:
+        raise SpecError(f"check must be forward or step, not {check!r}")
+    spec["mode"], spec["check"] = mode, check
+
+
+def _check_input(item, where: str, top: bool = False) -> None:
+    if not isinstance(item, dict):
+        if isinstance(item, (bool, int, float, str)) or item is None:
+            return  # a plain value, passed as written
+        raise SpecError(f"{where}: an input is a mapping ({{shape: ...}}, {{tuple: [...]}}, {{dict: {{...}}}}) or a plain value")
+    nested = [k for k in NESTED_KEYS if k in item]
+    if nested:
+        extra = set(item) - {nested[0], "name"}
+        if len(nested) > 1 or extra:
+            raise SpecError(f"{where}: a nested input holds one of tuple, list or dict (and a name), "
+                            f"not {', '.join(sorted(set(item) - {'name'}))}")
+        body = item[nested[0]]
+        if nested[0] == "dict":
+            if not isinstance(body, dict):
+                raise SpecError(f"{where}: dict must map names to inputs")
+            for key, sub in body.items():
+                _check_input(sub, f"{where}.{key}")
+        else:
+            if not isinstance(body, list):
+                raise SpecError(f"{where}: {nested[0]} must be a list of inputs")
+            for j, sub in enumerate(body):
+                _check_input(sub, f"{where}.{j}")
+        return
+    unknown = set(item) - ARRAY_KEYS
+    if unknown:
+        raise SpecError(f"{where}: unknown keys {', '.join(sorted(unknown))} (an array takes "
+                        f"{', '.join(sorted(ARRAY_KEYS - {'name'}))}; nested inputs: tuple, list, dict)")
+    if "shape" not in item:
+        if "value" in item:
+            return  # a plain value given by name: {name: use_cache, value: false}
+        raise SpecError(f"{where}: needs a shape")
+    if str(item.get("dtype", "float32")) not in INPUT_DTYPES:
+        raise SpecError(f"{where}: dtype {item.get('dtype')!r} not one of {', '.join(sorted(INPUT_DTYPES))}")
 
 
 def make_input(item: dict, index: int) -> np.ndarray:
@@ -110,19 +235,44 @@ def make_input(item: dict, index: int) -> np.ndarray:
     return rng.standard_normal(shape).astype(dtype)
 
 
+def make_value(item, index: int, path: tuple = ()):
+    """An input as the spec describes it: an array, a nested tuple/list/dict of inputs, or a
+    plain value. Nested arrays without a seed get one from their position (reproducible)."""
+    if not isinstance(item, dict):
+        return item
+    for kind in NESTED_KEYS:
+        if kind in item:
+            body = item[kind]
+            if kind == "dict":
+                return {k: make_value(v, index, path + (j,)) for j, (k, v) in enumerate(body.items())}
+            values = [make_value(v, index, path + (j,)) for j, v in enumerate(body)]
+            return tuple(values) if kind == "tuple" else values
+    if "shape" not in item:
+        return item.get("value")
+    seed = index
+    for j in path:  # 3 -> 3; (3, 1) -> 3001 + ...: distinct for every position
+        seed = seed * 1000 + j + 1
+    return make_input(item if "seed" in item or not path else {**item, "seed": seed}, index)
+
+
 def make_inputs(spec: dict) -> tuple[tuple, dict]:
     args, kwargs = [], {}
     for i, item in enumerate(spec["inputs"]):
-        value = make_input(item, i)
-        if "name" in item:
+        value = make_value(item, i)
+        if isinstance(item, dict) and "name" in item:
             kwargs[item["name"]] = value
         else:
             args.append(value)
     return tuple(args), kwargs
 
 
-def build(module, side: dict, shared: dict, label: str):
-    """Call `side.build` from the loaded file with the shared init args, updated by the side's."""
+def build(module, side: dict, shared: dict, label: str, globals_: dict | None = None):
+    """Call `side.build` from the loaded file with the shared init args, updated by the side's.
+
+    globals_: module globals set first (the spec's `globals`, updated by the side's own), for the
+    classes of a flat script whose top-level assignments were not run."""
+    for key, value in {**(globals_ or {}), **(side.get("globals") or {})}.items():
+        setattr(module, key, value)
     name = side.get("build")
     target = getattr(module, name, None) if name else None
     if not callable(target):

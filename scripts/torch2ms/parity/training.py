@@ -182,7 +182,8 @@ def compare_training_step(
         if ms_name in ms_params:
             got[f"param:{t_name}"] = tensor_leaf(ms_params[ms_name])
     results = [_vanishing_gradient_step(r, ref, got, table) for r in compare_leaves(ref, got, table)]
-    report = ParityReport("train-step", results, weights, extra={"optimizer": opt_name, "loss": str(loss)})
+    report = ParityReport("train-step" if train_mode else "train-step, eval mode", results, weights,
+                          extra={"optimizer": opt_name, "loss": str(loss)})
     bad_grads = [r.path[5:] for r in results if not r.ok and r.path.startswith("grad:")]
     if bad_grads:
         # gradients flow backwards: a fault spoils the gradients of everything before it, so the

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+
+from torch2ms.scan.categorize import MODELS_EVIDENCE
 from torch2ms.tracker import Entry, Tracker
 from torch2ms.workspace import Workspace
 
-# files /convert-next writes a parity spec for: passing the checks says nothing about the numbers
-NEEDS_PARITY = ("Modeling",)
+# scripts whose numbers are compared by running them (`<stem>.run.yaml`, `torch2ms parity-run`)
+SCRIPTS = ("Training", "Inference")
 # the lines `torch2ms convert` records, e.g. "convert L12 mapping: torch.cat -> mint.cat"
 CONVERTER_EDIT = re.compile(r"^convert L\d+\b")
+COPIED = "copied"  # status of an output that no tracker entry names: a torch-free file convert copied
 
 REASONS = {
     "mindspore": "already MindSpore: listed, not converted",
@@ -33,6 +36,9 @@ class FileFacts:
     auto_edits: int = 0            # recorded by `torch2ms convert`
     hand_edits: int = 0            # recorded by `torch2ms edit`
     has_spec: bool = False         # a <stem>.parity.yaml next to the output
+    has_run_spec: bool = False     # a <stem>.run.yaml next to the output
+    run_result: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -40,13 +46,35 @@ class FileFacts:
         return self.check == "pass"
 
     @property
+    def defines_models(self) -> bool:
+        """The file defines model classes (whatever its category): they need a parity spec."""
+        evidence = self.entry.evidence
+        return any(MODELS_EVIDENCE.match(e) for e in evidence) or (
+            self.entry.category == "Modeling" and not any("by default" in e for e in evidence))
+
+    @property
+    def is_script(self) -> bool:
+        """A training or inference script: its numbers are compared by running it."""
+        return self.entry.category in SCRIPTS
+
+    @property
     def parity_ok(self) -> bool:
-        return self.verified and self.parity_result == "ok"
+        """Matches the torch original numerically: its models by parity, and (a training or
+        inference script) its run by run parity; a file with neither has nothing compared."""
+        if not self.verified or not (self.defines_models or self.is_script):
+            return False
+        return ((not self.defines_models or self.parity_result == "ok")
+                and (not self.is_script or self.run_result == "ok"))
 
     @property
     def needs_parity(self) -> bool:
-        """Passes the checks, computes tensors, yet was never compared with the torch original."""
-        return self.verified and self.entry.category in NEEDS_PARITY and self.parity_result != "ok"
+        """Passes the checks, defines models, yet they were never compared with the torch original."""
+        return self.verified and self.defines_models and self.parity_result != "ok"
+
+    @property
+    def needs_run(self) -> bool:
+        """A training or inference script passing the checks whose run was never compared."""
+        return self.verified and self.is_script and self.run_result != "ok"
 
 
 def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]:
@@ -54,7 +82,9 @@ def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]
 
     records = check_data.get("files", {})
     out = []
-    for e in tracker.entries:
+    listed = {e.path for e in tracker.entries}
+    copied = [Entry(path=rel, category="-", status=COPIED) for rel in output_files(ws) if rel not in listed]
+    for e in list(tracker.entries) + copied:
         items = [line.lstrip()[2:] for line in tracker.edits.get(e.path, [])
                  if line.lstrip().startswith(("- ", "* "))]
         auto = sum(bool(CONVERTER_EDIT.match(item)) for item in items)
@@ -63,7 +93,8 @@ def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]
         todos = None
         facts = FileFacts(e, len(items), has_output, todos, "no output", auto_edits=auto,
                           hand_edits=len(items) - auto,
-                          has_spec=output.with_name(output.stem + ".parity.yaml").is_file())
+                          has_spec=output.with_name(output.stem + ".parity.yaml").is_file(),
+                          has_run_spec=output.with_name(output.stem + ".run.yaml").is_file())
         if has_output:
             text = output.read_text(encoding="utf-8", errors="replace")
             facts.todos = len(todo_markers(text))
@@ -79,8 +110,19 @@ def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]
                 facts.findings = rec.get("findings", [])
                 facts.import_result = rec.get("import")
                 facts.parity_result = rec.get("parity")
+                facts.run_result = rec.get("run")
+                facts.notes = list(rec.get("notes") or [])
         out.append(facts)
     return out
+
+
+def output_files(ws: Workspace) -> list[str]:
+    """Every .py file below outputs/ as `torch2ms check` (and so /verify) finds them."""
+    root = ws.outputs
+    if not root.is_dir():
+        return []
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py")
+                  if "__pycache__" not in p.parts and not any(x.startswith(".") for x in p.relative_to(root).parts))
 
 
 # libraries with no MindSpore counterpart at all: the reports name the files that use them
@@ -104,9 +146,16 @@ def queued(facts: list[FileFacts]) -> list[FileFacts]:
     return [f for f in facts if f.entry.queued]
 
 
+def copied(facts: list[FileFacts]) -> list[FileFacts]:
+    """Outputs no tracker entry names (torch-free files convert copied): /verify checks them too."""
+    return [f for f in facts if f.entry.status == COPIED]
+
+
 def not_converted(facts: list[FileFacts]) -> list[tuple[FileFacts, str]]:
     out = []
     for f in facts:
+        if f.entry.status == COPIED:
+            continue
         if f.entry.vanished:
             out.append((f, "vanished from the input folder since the scan"))
         elif not f.entry.queued:

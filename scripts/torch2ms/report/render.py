@@ -5,7 +5,7 @@ Pure functions of the gathered facts and the versions: the same inputs give the 
 
 from __future__ import annotations
 
-from torch2ms.report.facts import NEEDS_PARITY, FileFacts, not_converted, queued, without_counterpart
+from torch2ms.report.facts import FileFacts, copied, not_converted, queued, without_counterpart
 
 SHOWN_FINDINGS = 10
 DASH = "—"
@@ -34,18 +34,57 @@ def _ticked_state(f: FileFacts) -> str:
     return "yes" if f.verified else "yes, check not passed"
 
 
-def _parity_todo(f: FileFacts) -> str:
-    """What a file that passes the checks but was never compared numerically still needs."""
+def _spec_path(f: FileFacts, suffix: str) -> str:
     out = f"outputs/{f.entry.path}"
-    spec = out[:-len(".py")] + ".parity.yaml" if out.endswith(".py") else out + ".parity.yaml"
+    return (out[:-len(".py")] if out.endswith(".py") else out) + suffix
+
+
+def _why_not_run(f: FileFacts, key: str, result: str | None) -> str | None:
+    """The check's own reason when a spec exists but could not run (torch side, spec error)."""
+    if result == "torch side unavailable":
+        note = next((n for n in f.notes if n.startswith(f"{key}:")), "")
+        why = note.partition(" cannot run: ")[2] or "the torch original cannot be imported here"
+        return f"cannot run: {why}"
+    if result in ("failed", "spec error", "timeout"):
+        return f"{key} {result} (see `torch2ms check --parity outputs/{f.entry.path}`)"
+    return None
+
+
+def _parity_todo(f: FileFacts) -> str:
+    """What a file defining models that passes the checks still needs to be compared."""
+    out, spec = f"outputs/{f.entry.path}", _spec_path(f, ".parity.yaml")
+    why = _why_not_run(f, "parity", f.parity_result)
+    if f.has_spec and why:
+        return f"parity spec `{spec}` {why}"
     if f.has_spec:
         return f"parity spec `{spec}` not run: `torch2ms check --parity {out}`"
     return (f"no parity run: needs a parity spec `{spec}`, then `torch2ms check --import --parity {out}`")
 
 
+def _run_todo(f: FileFacts) -> str:
+    """What a training or inference script that passes the checks still needs to be compared."""
+    out, spec = f"outputs/{f.entry.path}", _spec_path(f, ".run.yaml")
+    why = _why_not_run(f, "run", f.run_result)
+    if f.has_run_spec and why:
+        return f"run spec `{spec}` {why}"
+    if f.has_run_spec:
+        return f"run spec `{spec}` not run: `torch2ms check --parity {out}`"
+    return (f"its run was never compared: needs a run spec `{spec}` (the arguments for `torch2ms parity-run`), "
+            f"then `torch2ms check --parity {out}`")
+
+
+def _todos(f: FileFacts) -> list[str]:
+    return ([_parity_todo(f)] if f.needs_parity else []) + ([_run_todo(f)] if f.needs_run else [])
+
+
 def totals(facts: list[FileFacts]) -> dict:
     q = queued(facts)
+    c = copied(facts)
     return {
+        "checked": len(q) + len(c),
+        "checked_pass": sum(f.verified for f in q + c),
+        "copied": len(c),
+        "copied_pass": sum(f.verified for f in c),
         "to_convert": len(q),
         "outputs": sum(f.has_output for f in q),
         "ticked": sum(f.entry.done for f in q),
@@ -56,20 +95,19 @@ def totals(facts: list[FileFacts]) -> dict:
         "no_output": sum(not f.has_output for f in q),
         "ticked_unverified": sum(f.entry.done and not f.verified for f in q),
         "todos": sum(f.todos or 0 for f in q),
-        "import_ok": sum(f.import_result == "ok" for f in q),
-        "import_run": sum(f.import_result is not None for f in q),
+        "import_ok": sum((f.import_result or "").startswith("ok") for f in q + c),
+        "import_run": sum(f.import_result is not None for f in q + c),
         "parity_ok": sum(f.parity_result == "ok" for f in q),
         "parity_run": sum(f.parity_result not in (None, "no spec") for f in q),
+        "run_ok": sum(f.run_result == "ok" for f in q),
+        "run_run": sum(f.run_result is not None for f in q),
         "verified_parity": sum(f.parity_ok for f in q),
         "needs_parity": sum(f.needs_parity for f in q),
+        "needs_run": sum(f.needs_run for f in q),
         "edits": sum(f.edits for f in q),
         "auto_edits": sum(f.auto_edits for f in q),
         "hand_edits": sum(f.hand_edits for f in q),
     }
-
-
-def _kinds() -> str:
-    return "/".join(NEEDS_PARITY)
 
 
 def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
@@ -78,18 +116,24 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
     out = ["# Conversion report", "",
            f"Input folder: `{input_dir}`. Built by `torch2ms report` from `files_to_convert.md` and "
            "`.torch2ms/check.json`. A file passes the checks when `torch2ms check` passes on its "
-           "current output; that is not a numeric comparison: only a parity run (`parity ok`) "
+           "current output; that is not a numeric comparison: only parity (`parity ok` for the models "
+           "a file defines, `run ok` for a training or inference script run from the same weights) "
            "compares it with the torch original.", "",
-           "| file | category | status | ticked | edits | open TODOs | check | import | parity |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "| file | category | status | ticked | edits | open TODOs | check | import | parity | run |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for f in q:
         todos = DASH if f.todos is None else str(f.todos)
         out.append(f"| `{f.entry.path}` | {f.entry.category} | {f.entry.status} | {_ticked_state(f)} | "
                    f"{f.edits} | {todos} | {_check_cell(f)} | {_runtime(f.import_result)} | "
-                   f"{_runtime(f.parity_result)} |")
+                   f"{_runtime(f.parity_result)} | {_runtime(f.run_result)} |")
     if not q:
-        out.append(f"| {DASH} | | | | | | | | |")
-    failing = [f for f in q if not f.verified]
+        out.append(f"| {DASH} | | | | | | | | | |")
+    extra = copied(facts)
+    if extra:
+        out += ["", "## Copied without torch code (checked by `/verify` too)", "",
+                "| file | check | import |", "| --- | --- | --- |"]
+        out += [f"| `{f.entry.path}` | {_check_cell(f)} | {_runtime(f.import_result)} |" for f in extra]
+    failing = [f for f in q + extra if not f.verified]
     out += ["", "## Not passing the check", ""]
     if not failing:
         out += ["Every file to convert passes its check.", ""]
@@ -107,10 +151,11 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
         elif f.check == "stale":
             out.append(f"- check it again: `torch2ms check outputs/{f.entry.path}`")
         out.append("")
-    unmatched = [f for f in q if f.needs_parity]
+    unmatched = [f for f in q if f.needs_parity or f.needs_run]
     if unmatched:
-        out += [f"## Passing the checks, not compared with the torch original ({_kinds()})", ""]
-        out += [f"- `{f.entry.path}` ({f.entry.category}): {_parity_todo(f)}" for f in unmatched]
+        out += ["## Passing the checks, not compared with the torch original (models, training and "
+                "inference scripts)", ""]
+        out += [f"- `{f.entry.path}` ({f.entry.category}): {todo}" for f in unmatched for todo in _todos(f)]
         out.append("")
     out += ["## Not converted", ""]
     skipped = not_converted(facts)
@@ -121,7 +166,10 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
             f"- Ticked in the tracker: {t['ticked']}",
             f"- **Pass the checks (on the current output): {t['verified']} of {t['to_convert']}**",
             f"- Of these, match the torch original numerically (parity ok): {t['verified_parity']}",
-            f"- {_kinds()} files passing the checks without a parity run: {t['needs_parity']}",
+            f"- Files defining models that pass the checks without parity: {t['needs_parity']}",
+            f"- Training and inference scripts that pass the checks without run parity: {t['needs_run']}",
+            f"- Files `/verify` checks: {t['checked']} (the {t['to_convert']} to convert and {t['copied']} copied "
+            f"without torch code); passing: {t['checked_pass']}",
             f"- Failing the check: {t['failing']}; not checked: {t['not_checked']}; "
             f"changed since checked: {t['stale']}; no output: {t['no_output']}",
             f"- Ticked but not passing the check: {t['ticked_unverified']}",
@@ -129,7 +177,8 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
             f"- Edits recorded: {t['edits']} ({t['auto_edits']} by `torch2ms convert`, "
             f"{t['hand_edits']} by hand)",
             f"- Import (`--import`): {t['import_ok']} ok of {t['import_run']} run",
-            f"- Parity (`--parity`): {t['parity_ok']} ok of {t['parity_run']} run",
+            f"- Parity (`--parity`, models): {t['parity_ok']} ok of {t['parity_run']} run",
+            f"- Run parity (`--parity`, `<stem>.run.yaml`): {t['run_ok']} ok of {t['run_run']} run",
             f"- Not converted: {len(skipped)}"]
     return "\n".join(out) + "\n"
 
@@ -148,7 +197,7 @@ def _serving_engines(facts: list[FileFacts]) -> list[str]:
 def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, versions: dict) -> str:
     t = totals(facts)
     q = queued(facts)
-    listed = [f for f in facts if not f.entry.vanished]
+    listed = [f for f in facts if not f.entry.vanished and f not in copied(facts)]
     statuses: dict[str, int] = {}
     for f in listed:
         statuses[f.entry.status] = statuses.get(f.entry.status, 0) + 1
@@ -166,36 +215,39 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
            f"{t['ticked']} ticked in the tracker; {_n(t['edits'], 'edit')} recorded: "
            f"{t['auto_edits']} by `torch2ms convert`, {t['hand_edits']} by hand.",
            "", "## Checks and parity", "",
-           f"**{t['verified']} of {_n(t['to_convert'], 'file')} pass the checks**: `torch2ms check` passes on "
-           "their current output (it parses, every name is defined, no torch is left, no open "
-           "TODO(torch2ms) marker, every MindSpore/mindone name and keyword argument exists in the "
-           "installed versions). Passing the checks is not a numeric comparison.",
+           f"**{t['checked_pass']} of {_n(t['checked'], 'file')} pass the checks**"
+           + (f" ({t['to_convert']} to convert, {t['copied']} copied without torch code)" if t["copied"] else "")
+           + ": `torch2ms check` passes on their current output (it parses, every name is defined, no torch "
+           "is left, no open TODO(torch2ms) marker, every MindSpore/mindone name and keyword argument exists "
+           "in the installed versions). Passing the checks is not a numeric comparison.",
            f"**{t['verified_parity']} of them also {'matches' if t['verified_parity'] == 1 else 'match'} "
            "the torch original numerically (parity)**; "
-           f"{_n(t['needs_parity'], f'{_kinds()} file passes', f'{_kinds()} files pass')} the checks "
-           "without a parity run (listed under Left for a human).",
+           f"{_n(t['needs_parity'], 'file defining models passes', 'files defining models pass')} the checks "
+           f"without parity and {_n(t['needs_run'], 'training or inference script', 'training or inference scripts')} "
+           "without run parity (listed under Left for a human).",
            f"Imported with the CPU fallback: {t['import_ok']} ok of {t['import_run']} tried. "
-           f"Parity runs: {t['parity_ok']} ok of {t['parity_run']} run.",
+           f"Parity runs: {t['parity_ok']} ok of {t['parity_run']} run (models), {t['run_ok']} ok of "
+           f"{t['run_run']} run (scripts).",
            ]
     if t["ticked_unverified"]:
         out.append(f"{_n(t['ticked_unverified'], 'ticked file does', 'ticked files do')} not pass the check: "
                    "a tick is not counted as success.")
     out += ["", "## Left for a human", ""]
     left = []
-    for f in q:
-        if f.needs_parity:
-            left.append(f"- `{f.entry.path}` ({f.entry.category}): passes the checks; {_parity_todo(f)}")
+    for f in q + copied(facts):
+        left += [f"- `{f.entry.path}` ({f.entry.category}): passes the checks; {todo}" for todo in _todos(f)]
         if f.verified:
             continue
         what = {"fail": f"check fails ({f.summary.removeprefix('fail: ')})" if f.summary else "check fails",
                 "stale": "changed since it was checked", "not checked": "not checked",
                 "no output": "not converted yet"}.get(f.check, f.check)
-        left.append(f"- `{f.entry.path}` ({f.entry.category}): {what}")
+        kind = "copied without torch code" if f in copied(facts) else f.entry.category
+        left.append(f"- `{f.entry.path}` ({kind}): {what}")
     left += [f"- `{f.entry.path}`: {why}" for f, why in not_converted(facts)]
     if t["todos"]:
         left.append(f"- {_n(t['todos'], 'open TODO(torch2ms) marker')} in the outputs")
-    out += left or ["Nothing: every file to convert passes the checks, and every "
-                     f"{_kinds()} file matches the torch original (parity)."]
+    out += left or ["Nothing: every file passes the checks, and every model and every training or "
+                    "inference script matches the torch original (parity)."]
     out += _serving_engines(facts)
     out += ["", "## Versions", "", "| package | version |", "| --- | --- |"]
     out += [f"| {name} | {versions.get(name) or 'not installed'} |"

@@ -3,16 +3,23 @@
 Precedence, first match wins:
   Training   a training step: `x.backward()`, `optimizer.step()`, `value_and_grad`, a Trainer
   Data       defines at least as many Dataset/Sampler subclasses as model classes
-  Modeling   defines nn.Module (or nn.Cell, PreTrainedModel, ...) subclasses
+  Modeling   defines model classes: subclasses of nn.Module, of any other `nn.*` class
+             (`nn.Transformer`, `torch.nn.LSTM`), nn.Cell, PreTrainedModel, ...
   Inference  `no_grad`/`inference_mode`, `x.eval()`, `x.generate(...)`, `pipeline(...)`
-  Data       builds data pipelines: DataLoader, load_dataset, transforms.Compose, ...
-  Modeling   the default for other torch code (helpers of the model), said so in the evidence
+  Data       builds data pipelines: DataLoader, load_dataset, transforms.Compose, a
+             LightningDataModule, ...
+  Utility    the rest: torch helpers without a model class or a data set (a corpus reader,
+             tensor functions); they need no parity spec
 """
 
 from __future__ import annotations
 
+import re
+
 # Calls that count only in method form: `eval(...)` alone is the builtin.
 METHOD_ONLY = {"eval", "generate", "step", "backward", "zero_grad"}
+# The evidence line of a file that defines model classes (the report reads it back).
+MODELS_EVIDENCE = re.compile(r"^defines (\d+) nn\.Module subclass(?:es)? \((.*)\)$")
 
 
 def _join(items: list) -> str:
@@ -37,6 +44,7 @@ class Signals:
         self.ranges: list = []  # (context name, first line, last line)
         self.module_classes: list = []
         self.dataset_classes: list = []
+        self.data_modules: list = []
 
     def add_call(self, name: str, receiver, line: int) -> None:
         if receiver is None and name in METHOD_ONLY:
@@ -46,24 +54,41 @@ class Signals:
     def add_range(self, name: str, first: int, last) -> None:
         self.ranges.append((name, first, last if last is not None else first))
 
-    def add_classes(self, classes: list, config) -> None:
-        """Model and dataset classes, following bases defined earlier in the same file."""
-        models, datasets = set(), set()
+    def add_classes(self, classes: list, config, nn_names=frozenset()) -> None:
+        """Model, dataset and data-module classes, following bases defined in the same file.
+
+        classes: (name, dotted bases); nn_names: names imported from an `nn` namespace
+        (`from torch.nn import Transformer`)."""
+        models, datasets, modules = set(), set(), set()
+
+        def is_model_base(base: str) -> bool:
+            parts = base.split(".")
+            last = parts[-1]
+            if last in config.not_modules:
+                return False
+            return (last in config.module_bases or last in models or last.endswith(config.module_base_suffixes)
+                    or any(p in config.module_namespaces for p in parts[:-1])
+                    or (len(parts) == 1 and base in nn_names))
+
         changed = True
         while changed:
             changed = False
             for name, bases in classes:
-                if name in models or name in datasets:
+                if name in models or name in datasets or name in modules:
                     continue
-                if any(b in config.dataset_bases or b in datasets for b in bases):
+                lasts = [b.rpartition(".")[2] for b in bases]
+                if any(b in config.dataset_bases or b in datasets for b in lasts):
                     datasets.add(name)
-                    changed = True
-                elif any(b in config.module_bases or b in models
-                         or b.endswith(config.module_base_suffixes) for b in bases):
+                elif any(b in config.data_module_bases or b in modules for b in lasts):
+                    modules.add(name)
+                elif any(is_model_base(b) for b in bases):
                     models.add(name)
-                    changed = True
+                else:
+                    continue
+                changed = True
         self.module_classes = [n for n, _ in classes if n in models]
         self.dataset_classes = [n for n, _ in classes if n in datasets]
+        self.data_modules = [n for n, _ in classes if n in modules]
 
     def shown(self, name: str, suffix: str = "()") -> list:
         return [f"{_short(r)}.{name}{suffix}" if r else f"{name}{suffix}" for r, _ in self.calls.get(name, [])]
@@ -99,6 +124,8 @@ def categorize(sig: Signals, config) -> tuple:
         inference.append(f"runs code under {_join(contexts)}")
     data_calls = [s for n in sorted(config.data_calls) for s in sig.shown(n)]
     data_calls_line = f"calls {_join(data_calls[:3])}" if data_calls else None
+    if sig.data_modules and not data_calls_line:
+        data_calls_line = f"defines a data module ({_names(sig.data_modules)})"
 
     if strong_training:
         category, first = "Training", [f"calls {_join(training[:3])}"]
@@ -112,7 +139,8 @@ def categorize(sig: Signals, config) -> tuple:
     elif data_calls_line:
         category, first = "Data", [data_calls_line]
     else:
-        return "Modeling", ["no model, data, training or inference pattern found: Modeling by default"]
+        return "Utility", ["no model class, data set, data pipeline, training or inference found: "
+                           "Utility (helpers; no parity spec needed)"]
     rest = [models_line, data_line, data_calls_line] + inference
     evidence = first + [x for x in rest if x and x not in first]
     return category, evidence[:3]

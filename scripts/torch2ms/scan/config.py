@@ -53,6 +53,9 @@ class ScanConfig:
     data_calls: frozenset
     torch_free_modules: tuple = ()
     torch_free_suffixes: tuple = ()
+    module_namespaces: frozenset = frozenset()
+    not_modules: frozenset = frozenset()
+    data_module_bases: frozenset = frozenset()
     watched_calls: frozenset = field(init=False)
 
     def __post_init__(self):
@@ -83,6 +86,9 @@ class ScanConfig:
             data_calls=frozenset(sig["data"]["calls"]),
             torch_free_modules=tuple(eco["torch_free"]["modules"]),
             torch_free_suffixes=tuple(eco["torch_free"]["name_suffixes"]),
+            module_namespaces=frozenset(sig["module_namespaces"]),
+            not_modules=frozenset(sig["not_modules"]),
+            data_module_bases=frozenset(sig["data_module_bases"]),
         )
 
     @classmethod
@@ -103,6 +109,8 @@ class ScanConfig:
             step_receivers=base.step_receivers, inference_contexts=base.inference_contexts,
             inference_calls=base.inference_calls, data_calls=base.data_calls,
             torch_free_modules=base.torch_free_modules, torch_free_suffixes=base.torch_free_suffixes,
+            module_namespaces=base.module_namespaces, not_modules=base.not_modules,
+            data_module_bases=base.data_module_bases,
         )
 
     def match_torch(self, imports) -> list:

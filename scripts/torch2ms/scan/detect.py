@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import io
 import json
 import re
@@ -36,6 +37,7 @@ class Facts:
     torch_libs: list = field(default_factory=list)
     ms_libs: list = field(default_factory=list)
     torch_free_only: bool = False  # its torch-ecosystem imports are all configs/tokenizers
+    optional_imports: list = field(default_factory=list)  # under try/except ImportError or `if is_x_available()`
     category: str = "Modeling"
     evidence: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
@@ -84,6 +86,7 @@ def analyse_source(text: str, facts: Facts, config: ScanConfig) -> Facts:
         imports, signals = _fallback(text, config)
     else:
         imports, signals = _visit(tree, text, config)
+        facts.optional_imports = _optional_imports(tree)
     facts.imports = imports
     facts.torch_libs = config.match_torch(imports)
     facts.ms_libs = config.match_mindspore(imports)
@@ -205,12 +208,15 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
     Import, ImportFrom, ClassDef = ast.Import, ast.ImportFrom, ast.ClassDef
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     withs = (ast.With, ast.AsyncWith)
+    nn_names = set()
     stack = list(reversed(tree.body))  # popped from the end: source order
     while stack:
         node = stack.pop()
         t = type(node)
         if t is ImportFrom:
             imports.append((node.module or "", node.level or 0, tuple(a.name for a in node.names)))
+            if not node.level and config.module_namespaces & set((node.module or "").split(".")):
+                nn_names.update(a.asname or a.name for a in node.names)
             continue
         if t is Import:
             imports.extend((a.name, 0, ()) for a in node.names)
@@ -219,7 +225,8 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
         for f in reversed(blocks):
             stack.extend(reversed(getattr(node, f)))
         if t is ClassDef:
-            classes.append((node.name, [_last(b) for b in node.bases]))
+            classes.append((node.name, [_dotted(b) if isinstance(b, (ast.Name, ast.Attribute)) else _last(b)
+                                        for b in node.bases]))
         elif t in functions:
             for deco in node.decorator_list:
                 if _last(deco) in contexts:
@@ -242,7 +249,7 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
             for root in roots:
                 if isinstance(root, ast.AST):
                     _collect_calls(root, sig, config, imports)
-    sig.add_classes(classes, config)
+    sig.add_classes(classes, config, frozenset(nn_names))
     return imports, sig
 
 
@@ -264,6 +271,72 @@ def _collect_calls(root, sig: Signals, config: ScanConfig, imports: list) -> Non
             if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
                 mod = node.args[0].value
                 imports.append((mod.lstrip("."), len(mod) - len(mod.lstrip(".")), ()))
+
+
+_IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+def _guards_imports(node) -> bool:
+    """A try whose handlers catch an import failure, or an `if` testing availability."""
+    if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+        for handler in node.handlers:
+            caught = handler.type
+            names = [_last(e) for e in caught.elts] if isinstance(caught, ast.Tuple) else [_last(caught)] if caught else ["*"]
+            if "*" in names or _IMPORT_ERRORS & set(names):
+                return True
+    if isinstance(node, ast.If):
+        return any(isinstance(c, ast.Call) and (_last(c.func).startswith("is_") or _last(c.func) == "find_spec")
+                   for c in ast.walk(node.test))
+    return False
+
+
+def _optional_imports(tree: ast.AST) -> list:
+    """Top-level names of the modules imported only where a failure is expected and handled."""
+    found = set()
+    for node in ast.walk(tree):
+        if not _guards_imports(node):
+            continue
+        for stmt in node.body:
+            for sub in ast.walk(stmt):
+                if isinstance(sub, ast.Import):
+                    found.update(a.name.split(".")[0] for a in sub.names)
+                elif isinstance(sub, ast.ImportFrom) and not sub.level and sub.module:
+                    found.add(sub.module.split(".")[0])
+    return sorted(found)
+
+
+# Import names whose pip distribution is called otherwise.
+PIP_NAMES = {"cv2": "opencv-python", "PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml",
+             "skimage": "scikit-image", "bs4": "beautifulsoup4", "Crypto": "pycryptodome",
+             "google.protobuf": "protobuf", "attr": "attrs", "dateutil": "python-dateutil"}
+
+
+def pip_name(module: str) -> str:
+    return PIP_NAMES.get(module, module.replace("_", "-"))
+
+
+def missing_libraries(facts: Facts, local_tops: frozenset, installed=None) -> list:
+    """Top-level packages the file imports (not optionally) that this environment cannot import:
+    parity cannot run the torch original without them. `local_tops`: the project's own top-level
+    module names. Nothing is imported to find out (`importlib.util.find_spec` of a top-level name)."""
+    import sys
+
+    installed = installed or _installed
+    optional = set(facts.optional_imports)
+    names = sorted({m.split(".")[0] for m, level, _ in facts.imports if not level and m})
+    return [n for n in names
+            if n not in optional and n not in local_tops and n not in sys.builtin_module_names
+            and n not in getattr(sys, "stdlib_module_names", ()) and n != "__future__" and not installed(n)]
+
+
+@functools.lru_cache(maxsize=None)
+def _installed(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 # ---------------------------------------------------------------- fallback
@@ -318,7 +391,9 @@ def _fallback(text: str, config: ScanConfig):
     for line in text.splitlines():
         for dyn in _DYNAMIC_RE.findall(re.sub(r"#.*", "", line)):
             imports.append((dyn.lstrip("."), len(dyn) - len(dyn.lstrip(".")), ()))
-    classes = [(name, [b.split(".")[-1].strip() for b in bases.split(",") if b.strip()])
+    classes = [(name, [b.strip() for b in bases.split(",") if b.strip() and "=" not in b])
                for name, bases in _CLASS_RE.findall("\n".join(line for _, line in code))]
-    sig.add_classes(classes, config)
+    nn_names = frozenset(n for m, level, names in imports if not level and config.module_namespaces & set(m.split("."))
+                         for n in names)
+    sig.add_classes(classes, config, nn_names)
     return imports, sig

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from torch2ms.scan.detect import missing_libraries, pip_name
 from torch2ms.tracker import Entry
 
 
@@ -49,7 +50,9 @@ def resolve_local(rel: str, imports, index: frozenset) -> list:
 
 
 def build_entries(facts: list, outputs_dir: Path) -> tuple:
-    """(entries, files without torch-ecosystem code, warnings of files not listed)."""
+    """(entries, files without torch-ecosystem code, warnings to show: those of files not listed,
+    and the libraries a listed file imports that this environment lacks, so its torch original
+    cannot be imported for parity)."""
     readable = [f for f in facts if not f.skipped]
     index = frozenset(f.path for f in readable if f.kind == "py")
     local = {f.path: resolve_local(f.path, f.imports, index) for f in readable}
@@ -77,6 +80,7 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
             via[f.path] = hit
             status[f.path] = "torch" if f.parsed else "unparseable"
     entries, others, warnings = [], [], []
+    local_tops = frozenset(part.removesuffix(".py") for p in index for part in p.split("/"))
     for f in readable:
         st = status.get(f.path)
         if st is None:
@@ -96,8 +100,15 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
             evidence.append(f"outputs/{f.path} exists (status was {st}): continue from it")
             st = "in-outputs"
         libraries = f.ms_libs + f.torch_libs if st == "mindspore" else f.torch_libs
+        file_warnings = list(f.warnings)
+        if st in ("torch", "partial", "unparseable", "in-outputs"):
+            for lib in missing_libraries(f, local_tops):
+                line = (f"the torch original imports {lib}, not installed here: parity cannot run "
+                        f"(pip install {pip_name(lib)})")
+                file_warnings.append(line)
+                warnings.append(f"{f.path}: {line}")
         entries.append(Entry(path=f.path, category=f.category, libraries=list(libraries), status=st,
-                             evidence=evidence, imports_local=local[f.path], warnings=list(f.warnings)))
+                             evidence=evidence, imports_local=local[f.path], warnings=file_warnings))
     warnings += [f"{f.path}: {w}" for f in facts if f.skipped for w in f.warnings]
     entries.sort(key=lambda e: e.path)
     return entries, sorted(others), warnings

@@ -1,0 +1,569 @@
+"""The one way project code is imported for verification: `check --import`, `parity`,
+`parity-run` and `torch2ms run` all go through here.
+
+Ports (MindSpore code in outputs/) are imported as the module their path names below the
+outputs root (`outputs/pkg/model.py` is `pkg.model`), with the file's folder and that root on
+sys.path, and never from the input folder (`OutputsOnly`).
+
+Torch originals are imported as the module of the package they belong to (`import_original`):
+- a file whose relative imports stay inside the input folder is `pkg.model` below it;
+- a file whose relative imports reach above it (a transformers or diffusers modeling file copied
+  out of its package: `from ...activations import ACT2FN`) is run as the installed package's
+  module of the same path (`transformers.models.gpt_neox.modeling_gpt_neox`), its own folder
+  first for its siblings (`from .configuration_gpt_neox import ...` reads the project's file);
+- a spec may name that module (`torch: {module: ...}`).
+Either way the file's own code runs; what cannot be imported raises `TorchSideError`, whose
+message says what to install or change.
+
+Definitions only. A module whose top level does more than import, define and assign constants
+(a script: it parses its arguments, reads data, trains) is executed statement by statement,
+keeping imports, `def`, `class`, assignments whose value calls nothing (or only the harmless
+names in `HARMLESS_CALLS`), and `if`/`try` blocks made only of those; the rest (its top-level
+work) is not run, and `skipped(module)` lists it. A kept assignment that needs a skipped one
+(`vocab_size = len(chars)`) is skipped too. Modules without top-level work run unchanged. This
+applies to the file imported and to the project-local modules it imports, never to libraries.
+"""
+
+from __future__ import annotations
+
+import __future__ as _future
+import ast
+import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+# Calls an assignment at module level may make and still count as a definition: they build
+# values (loggers, paths, type variables, devices) and do no work. Matched on the last name.
+HARMLESS_CALLS = frozenset({
+    "dict", "list", "tuple", "set", "frozenset", "int", "float", "str", "bool", "bytes", "range", "len",
+    "min", "max", "abs", "round", "sorted", "reversed", "zip", "enumerate", "getattr", "hasattr", "isinstance",
+    "issubclass", "type", "object", "property", "staticmethod", "classmethod", "repr", "format",
+    "namedtuple", "TypeVar", "NewType", "ParamSpec", "NamedTuple", "TypedDict", "field", "partial",
+    "getLogger", "get_logger", "compile", "Path", "PurePath", "join", "dirname", "basename", "abspath",
+    "realpath", "expanduser", "resolve", "get", "getenv", "device", "is_available", "finfo", "iinfo",
+    "version_info", "Enum", "IntEnum", "auto", "require_version", "is_torch_available",
+    "is_flash_attn_2_available", "OrderedDict", "defaultdict", "deepcopy", "copy",
+})
+# Statements made only of calls to these keep the imports that follow working (sys.path edits).
+HARMLESS_STATEMENT_CALLS = frozenset({
+    "sys.path.insert", "sys.path.append", "sys.path.extend", "warnings.filterwarnings",
+    "warnings.simplefilter", "logging.basicConfig", "logger.setLevel",
+})
+
+
+class TorchSideError(Exception):
+    """The torch original cannot be imported or built here (not the port's fault)."""
+
+
+# --------------------------------------------------------------------- what a module's top level does
+def _dotted(node) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts)) if parts else ""
+
+
+def _calls_only_harmless(node) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return False
+        if isinstance(sub, ast.Call):
+            name = _dotted(sub.func).rpartition(".")[2]
+            if name not in HARMLESS_CALLS:
+                return False
+    return True
+
+
+def _is_main_guard(node) -> bool:
+    """`if __name__ == "__main__":` (either way round)."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = (test.left, test.comparators[0])
+    return (any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides)
+            and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
+
+
+def is_definition(node) -> bool:
+    """True for a top-level statement that only imports, defines or assigns a value."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+                         ast.Pass, ast.Global, ast.Nonlocal, ast.Raise)):
+        return True  # a top-level raise is the module refusing to load: part of what it defines
+    if isinstance(node, ast.Expr):
+        if isinstance(node.value, ast.Constant):
+            return True
+        call = node.value
+        return isinstance(call, ast.Call) and _dotted(call.func) in HARMLESS_STATEMENT_CALLS
+    if isinstance(node, (ast.Assign, ast.AugAssign)):
+        return _calls_only_harmless(node.value)
+    if isinstance(node, ast.AnnAssign):
+        return node.value is None or _calls_only_harmless(node.value)
+    if isinstance(node, ast.Assert):
+        return _calls_only_harmless(node)
+    if isinstance(node, ast.If):
+        return all(is_definition(n) for n in node.body + node.orelse)
+    if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+        blocks = node.body + node.orelse + node.finalbody + [n for h in node.handlers for n in h.body]
+        return all(is_definition(n) for n in blocks)
+    return False
+
+
+def top_level_work(tree: ast.Module) -> list:
+    """The top-level statements that are work, not definitions (`if __name__ == "__main__":`
+    blocks are neither: they never run on import)."""
+    return [n for n in tree.body if not is_definition(n) and not (isinstance(n, ast.If) and _is_main_guard(n))]
+
+
+def relative_level(tree: ast.Module) -> int:
+    """The deepest relative import of a module (`from ...x import y` is 3)."""
+    return max((n.level or 0 for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)), default=0)
+
+
+def _parse(path: Path) -> ast.Module:
+    return ast.parse(Path(path).read_bytes(), filename=str(path))
+
+
+# --------------------------------------------------------------------- definitions-only execution
+_SKIPPED: dict[str, list[tuple[int, str]]] = {}
+
+
+def skipped(name: str) -> list[tuple[int, str]]:
+    """(line, why) of each top-level statement of module `name` that was not run."""
+    return list(_SKIPPED.get(name, []))
+
+
+def _future_flags(tree: ast.Module) -> int:
+    flags = 0
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                feature = getattr(_future, alias.name, None)
+                if feature is not None:
+                    flags |= feature.compiler_flag
+    return flags
+
+
+def _describe(node) -> str:
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        return f"call {_dotted(node.value.func) or '...'}()"
+    if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = ", ".join(ast.unparse(t) for t in targets)
+        return f"{names} = ..."
+    return type(node).__name__.lower()
+
+
+class DefinitionsLoader(importlib.machinery.SourceFileLoader):
+    """Runs a module's definitions; skips its top-level work (see the module docstring)."""
+
+    def exec_module(self, module) -> None:
+        path = Path(self.path)
+        tree = _parse(path)
+        work = top_level_work(tree)
+        if not work:
+            exec(compile(tree, str(path), "exec", dont_inherit=True), module.__dict__)
+            return
+        flags = _future_flags(tree)
+        skipped_here = _SKIPPED.setdefault(module.__name__, [])
+        skipped_here.clear()
+        work_ids = {id(n) for n in work}
+        for node in tree.body:
+            if id(node) in work_ids:
+                skipped_here.append((node.lineno, _describe(node)))
+                continue
+            if isinstance(node, ast.If) and _is_main_guard(node):
+                continue
+            code = compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec", flags=flags,
+                           dont_inherit=True)
+            try:
+                exec(code, module.__dict__)
+            except NameError as exc:
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.If, ast.Assert)):
+                    skipped_here.append((node.lineno, f"{_describe(node)} (needs {exc.name or exc}, "
+                                                      "set by top-level work)"))
+                    continue
+                raise
+
+
+class ProjectFinder(importlib.abc.MetaPathFinder):
+    """Gives the project's own modules (source files below `roots`) a `DefinitionsLoader`."""
+
+    def __init__(self, roots):
+        self.roots = [Path(r).resolve() for r in roots]
+        self._ours: dict[str, bool] = {}
+
+    def _is_ours(self, entry: str) -> bool:
+        if entry not in self._ours:
+            self._ours[entry] = any(within(Path(entry or "."), root) for root in self.roots)
+        return self._ours[entry]
+
+    def find_spec(self, name, path=None, target=None):
+        # only the search path entries below the roots: a library import costs a dict lookup
+        search = [e for e in (sys.path if path is None else path) if isinstance(e, str) and self._is_ours(e)]
+        if not search:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, search)
+        if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            return None  # not ours: the finders after this one decide (torch_env's among them)
+        if not any(within(Path(spec.origin), root) for root in self.roots):
+            return None
+        spec.loader = DefinitionsLoader(name, spec.origin)
+        return spec
+
+
+def within(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` or below it (both resolved)."""
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+        return True
+    except ValueError:
+        return False
+
+
+@contextlib.contextmanager
+def project_imports(paths: list, roots: list, guard=None):
+    """sys.path with `paths` first and the project finder (and an optional guard) installed;
+    everything restored afterwards."""
+    saved = sys.path[:]
+    finder = ProjectFinder(roots)
+    sys.path[:0] = [str(p) for p in paths]
+    sys.meta_path.insert(0, finder)
+    if guard is not None:
+        sys.meta_path.insert(0, guard)
+    importlib.invalidate_caches()
+    try:
+        yield
+    finally:
+        for hook in (finder, guard):
+            if hook is not None and hook in sys.meta_path:
+                sys.meta_path.remove(hook)
+        sys.path[:] = saved
+
+
+def forget_modules(roots: list, keep: tuple = ()) -> None:
+    """Drop from sys.modules the modules loaded from below `roots` (a torch original's siblings),
+    so the port's modules of the same names are imported from outputs/. The module objects live
+    on in whatever holds them."""
+    roots = [Path(r).resolve() for r in roots]
+    for name, mod in list(sys.modules.items()):
+        if name in keep:
+            continue
+        where = getattr(mod, "__file__", None)
+        paths = [where] if where else list(getattr(mod, "__path__", []) or [])
+        try:
+            if paths and all(any(within(Path(p).resolve(), r) for r in roots) for p in paths):
+                del sys.modules[name]
+        except (OSError, TypeError, ValueError):
+            continue
+
+
+def _load_as(name: str, path: Path, overlay: Path | None = None):
+    """Execute the file at `path` as module `name` (parents imported first; `overlay` put first
+    on the parent package's __path__ so that the file's siblings come from its own folder)."""
+    parent = name.rpartition(".")[0]
+    if parent:
+        package = importlib.import_module(parent)
+        if overlay is not None and hasattr(package, "__path__") and str(overlay) not in list(package.__path__):
+            package.__path__.insert(0, str(overlay))
+    spec = importlib.util.spec_from_file_location(name, path, loader=DefinitionsLoader(name, str(path)))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    if parent:
+        setattr(sys.modules[parent], name.rpartition(".")[2], module)
+    return module
+
+
+# --------------------------------------------------------------------- module names and roots
+def package_anchor(path: Path) -> Path:
+    """The folder above the top-most package (`__init__.py` chain) holding `path`."""
+    folder = path.resolve().parent
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def module_name(path: Path, root: Path) -> tuple[str, Path]:
+    """The dotted module name of `path` below `root` (or its stem when outside), and the root used."""
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return path.stem, path.resolve().parent
+    parts = rel.with_suffix("").parts
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) or path.stem, root
+
+
+def _installed_packages() -> list[str]:
+    """Installed torch-ecosystem packages (ecosystem.yaml's list) a copied package file may belong to."""
+    from torch2ms.scan.config import ScanConfig
+
+    found = []
+    for name in ScanConfig.load().torch:
+        top = name.split(".")[0]
+        if top not in found and importlib.util.find_spec(top) is not None:
+            found.append(top)
+    return found
+
+
+def installed_module_for(path: Path, level: int) -> str | None:
+    """The installed package module that `path` is a copy of: the same file name below a folder of
+    the same name, deep enough for its relative imports (`level`)."""
+    path = path.resolve()
+    hits = []
+    for top in _installed_packages():
+        spec = importlib.util.find_spec(top)
+        for base in spec.submodule_search_locations or []:
+            base = Path(base)
+            for candidate in base.rglob(path.name):
+                rel = candidate.relative_to(base).with_suffix("").parts
+                if len(rel) < level:  # the relative imports would reach above the package
+                    continue
+                # how far the folder names agree, from the file upwards
+                agree = 0
+                for a, b in zip(reversed(candidate.parts[:-1]), reversed(path.parts[:-1])):
+                    if a != b:
+                        break
+                    agree += 1
+                if agree:
+                    hits.append((agree, ".".join((top,) + rel)))
+    if not hits:
+        return None
+    hits.sort(key=lambda h: -h[0])
+    if len(hits) > 1 and hits[0][0] == hits[1][0]:
+        return None  # ambiguous: the spec must name it
+    return hits[0][1]
+
+
+def install_hint(name: str) -> str:
+    from torch2ms.scan.detect import pip_name
+
+    return f"pip install {pip_name(name)}"
+
+
+def import_original(path, *, input_root=None, module: str | None = None):
+    """Import a torch original as its package's module (see the module docstring). Raises
+    TorchSideError with what to install or change."""
+    from torch2ms import torch_env
+
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise TorchSideError(f"the torch original {path} does not exist")
+    try:
+        tree = _parse(path)
+    except SyntaxError as exc:
+        raise TorchSideError(f"the torch original {path} does not parse here: line {exc.lineno}: {exc.msg}") from None
+    level = relative_level(tree)
+    root = Path(input_root).resolve() if input_root and within(path, Path(input_root).resolve()) else None
+    anchor = root or package_anchor(path)
+    name, _ = module_name(path, anchor)
+    overlay = None
+    if module:
+        name, overlay = module, path.parent
+    elif level > len(name.split(".")) - 1:
+        installed = installed_module_for(path, level)
+        if installed is None:
+            raise TorchSideError(
+                f"{path.name} imports relative to a package above its folder (`from {'.' * level}...`) and no "
+                f"installed package has a {path.parent.name}/{path.name}: name the module in the spec, "
+                "torch: {module: <package.module>, build: ...}")
+        name, overlay = installed, path.parent
+    roots = [path.parent, anchor]
+    torch_env.prepare()
+    try:
+        with project_imports([path.parent, anchor], roots):
+            if overlay is None:
+                loaded = _load_as(name, path)
+            else:
+                loaded = _load_as(name, path, overlay=overlay)
+    except ModuleNotFoundError as exc:
+        raise TorchSideError(missing_message(exc, roots)) from None
+    except TorchSideError:
+        raise
+    except Exception as exc:
+        raise TorchSideError(f"importing the torch original fails: {type(exc).__name__}: {exc}"
+                             f"{_where(exc)}") from None
+    finally:
+        if overlay is None:
+            forget_modules(roots)
+        else:  # the siblings are loaded; later imports of the package find its own files again
+            package = sys.modules.get(name.rpartition(".")[0])
+            with contextlib.suppress(AttributeError, ValueError, TypeError):
+                package.__path__.remove(str(overlay))
+    return loaded
+
+
+def missing_message(exc: ModuleNotFoundError, roots: list) -> str:
+    """What to install (or change) for a module the torch original cannot find."""
+    missing = exc.name or ""
+    top = missing.split(".")[0]
+    for root in roots:
+        if top and ((Path(root) / top).exists() or (Path(root) / f"{top}.py").exists()):
+            return f"importing the torch original fails: project-local module {missing} is missing: {exc}"
+    if not top:
+        return f"importing the torch original fails: ModuleNotFoundError: {exc}"
+    if importlib.util.find_spec(top) is None:
+        return (f"the torch original imports {top}, which is not installed here: {install_hint(top)} "
+                "(parity cannot run without it)")
+    from importlib import metadata
+
+    try:
+        version = " " + metadata.version(top)
+    except metadata.PackageNotFoundError:
+        version = ""
+    return (f"the torch original imports {missing}, which the installed {top}{version} does not have: "
+            "install the version the project needs")
+
+
+def _where(exc: BaseException) -> str:
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+
+
+# --------------------------------------------------------------------- ports
+def port_root(path: Path) -> Path:
+    """The outputs root of a workspace holding `path`, else its package anchor."""
+    ws = find_workspace(path.resolve().parent)
+    if ws is not None and within(path.resolve(), ws.outputs.resolve()):
+        return ws.outputs.resolve()
+    return package_anchor(path)
+
+
+def import_port(path, root=None, guarded: bool = True):
+    """Import a MindSpore port as the module its path names below `root` (default `port_root`);
+    `guarded`: refuse project-local modules that only the input folder has (`OutputsOnly`)."""
+    from torch2ms import torch_env
+
+    path = Path(path).resolve()
+    root = Path(root).resolve() if root is not None else port_root(path)
+    name, root = module_name(path, root)
+    guard = outputs_guard(None, path.parent) if guarded else None
+    torch_env.prepare()  # mindone.transformers imports transformers, which imports torchvision
+    with project_imports([path.parent, root], [root], guard):
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+
+
+# --------------------------------------------------------------------- the workspace guard
+def input_dir(ws) -> Path | None:
+    """The input folder the workspace was made from: the tracker's header, else the scan record."""
+    if ws.tracker.is_file():
+        from torch2ms.tracker import Tracker, TrackerError
+
+        try:
+            return Tracker.load(ws.tracker).input_dir
+        except TrackerError:
+            pass
+    try:
+        return Path(json.loads((ws.state_dir / "scan.json").read_text(encoding="utf-8"))["input_dir"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def find_workspace(home: Path):
+    """The workspace whose outputs/ holds `home`: $TORCH2MS_WORKSPACE or the current folder if it
+    does, else the nearest parent `X` with `home` under `X/outputs/`."""
+    from torch2ms.workspace import Workspace
+
+    default = Workspace.resolve()
+    if within(home, default.outputs):
+        return default
+    for parent in (home, *home.parents):
+        if parent.name == "outputs" and input_dir(Workspace(parent.parent)) is not None:
+            return Workspace(parent.parent)
+    return None
+
+
+def outputs_guard(given: str | None, home: Path, report=None) -> "OutputsOnly | None":
+    """The guard for code run from a workspace's outputs/ (None when `home` is not in one).
+    `given`: an explicit workspace folder (ValueError when it holds no tracker or scan record)."""
+    from torch2ms.workspace import Workspace
+
+    if given is not None:
+        ws = Workspace.resolve(given)
+        if not ws.root.is_dir():
+            raise ValueError(f"no workspace folder at {given}")
+        if input_dir(ws) is None:
+            raise ValueError(f"{given} holds no tracker or scan record: run `torch2ms scan` there first")
+    else:
+        ws = find_workspace(home)
+    if ws is None or not within(home, ws.outputs):
+        return None
+    found = input_dir(ws)
+    return OutputsOnly(ws.outputs, found.resolve(), report) if found else None
+
+
+class OutputsOnly(importlib.abc.MetaPathFinder):
+    """Refuses a module that the input folder has but outputs/ lacks, with a message saying so.
+
+    Consulted before the normal finders: a module that exists in outputs/ (or is not
+    project-local) is left to them. `report(message)` is called once per refused module.
+    """
+
+    def __init__(self, outputs: Path, input_dir: Path, report=None):
+        self.outputs = outputs.resolve()
+        self.input_dir = input_dir
+        self.reported: set[str] = set()
+        self.report = report
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in getattr(sys, "stdlib_module_names", ()):
+            return None
+        leaf = name.rpartition(".")[2]
+        missing = None
+        for entry in (sys.path if path is None else path):
+            folder = Path(entry or ".").resolve()
+            try:
+                rel = folder.relative_to(self.outputs)
+            except ValueError:
+                continue
+            if _module_path(folder, leaf, namespace_ok=True):
+                return None
+            original = _module_path(self.input_dir / rel, leaf, namespace_ok=True)
+            if missing is None and original is not None:
+                missing = (original, self.outputs / rel / original.relative_to(self.input_dir / rel))
+        if missing is None:
+            return None
+        original, where = missing
+        message = (f"`{name}` is a project-local module that is not in outputs/: the input folder has "
+                   f"{_shown(original)} but {_shown(where)} does not exist; copy it there if it needs "
+                   "no conversion, or convert it (it is not imported from the input folder)")
+        if name not in self.reported:
+            self.reported.add(name)
+            if self.report is not None:
+                self.report(message)
+        raise ModuleNotFoundError(message, name=name)
+
+
+def _module_path(folder: Path, leaf: str, namespace_ok: bool) -> Path | None:
+    """The file or folder that makes `leaf` importable from `folder`, if any."""
+    candidates = [folder / leaf / "__init__.py"]
+    candidates += [folder / (leaf + suffix) for suffix in importlib.machinery.all_suffixes()]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    # A plain folder is a namespace package only when it holds Python files (data/ is not code).
+    if namespace_ok and (folder / leaf).is_dir() and any((folder / leaf).glob("*.py")):
+        return folder / leaf
+    return None
+
+
+def _shown(path: Path) -> str:
+    """Relative to the current folder when below it, else absolute."""
+    cwd = Path.cwd().resolve()
+    return str(path.resolve().relative_to(cwd)) if within(path, cwd) else str(path)

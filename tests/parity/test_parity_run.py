@@ -1,0 +1,116 @@
+"""`torch2ms parity-run`: a torch script and its port run from the same weights, compared step by
+step (losses) or call by call (generated tokens), with no harness written for them; and the
+`<stem>.run.yaml` that `check --parity` runs."""
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from torch2ms.check.findings import FileResult
+from torch2ms.check.runtime import parity_check
+
+SCRIPTS = Path(__file__).parent / "data" / "scripts"
+
+
+def parity_run(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if k != "TORCH2MS_SANDBOXED"}
+    return subprocess.run([sys.executable, "-m", "torch2ms", "parity-run", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """An input folder with the torch scripts and their data, and a workspace whose outputs/ holds
+    the ports (as /convert-next leaves them)."""
+    project, ws = tmp_path / "project", tmp_path / "ws"
+    (project / "data").mkdir(parents=True)
+    (ws / "outputs").mkdir(parents=True)
+    rng = random.Random(0)
+    (project / "data" / "digits.txt").write_text(" ".join(str(rng.randint(0, 9)) for _ in range(300)))
+    for name in ("train", "gen"):
+        shutil.copy(SCRIPTS / f"{name}_torch.py", project / f"{name}.py")
+        shutil.copy(SCRIPTS / f"{name}_ms.py", ws / "outputs" / f"{name}.py")
+    for path in (project / "train.py", ws / "outputs" / "train.py"):
+        path.write_text(path.read_text().replace('open("digits.txt")', 'open("data/digits.txt")'))
+    (ws / ".torch2ms").mkdir()
+    (ws / ".torch2ms" / "scan.json").write_text(json.dumps({"input_dir": str(project)}))
+    return project, ws
+
+
+def test_check_parity_runs_the_run_spec_of_a_training_script(workspace):
+    project, ws = workspace
+    (ws / "outputs" / "train.run.yaml").write_text(
+        'args: "--steps 100 --dropout 0"\nsteps: 4\nfiles: [data/digits.txt]\ntolerance: {atol: 1.0e-5, rtol: 1.0e-5}\n')
+    result = FileResult("train.py")
+    parity_check(ws / "outputs" / "train.py", project / "train.py", ws, result, 600)
+    assert (result.run_result, result.findings) == ("ok", []), result.findings
+    assert result.parity_result == "no spec"
+    # the scripts ran in copies: nothing was written next to the user's files
+    assert sorted(p.name for p in project.iterdir()) == ["data", "gen.py", "train.py"]
+    assert sorted(p.name for p in (ws / "outputs").iterdir()) == ["gen.py", "train.py", "train.run.yaml"]
+
+
+def test_losses_step_by_step_and_dropout_named_on_a_mismatch(workspace):
+    project, ws = workspace
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("parity-run (training, 3 steps): MATCH, 3/3 losses within tolerance (max abs diff ")
+    assert lines[1] == "captured at the first optimizer (Net); tolerance atol 0.0001, rtol 0.0001"
+    assert lines[2] == "weights: copied 3 tensors by name"
+    assert [ln.split(":")[0] for ln in lines[3:6]] == ["ok   step 1", "ok   step 2", "ok   step 3"]
+    # the default dropout (0.1) draws different masks in each framework
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100", "--steps", "3",
+                      "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 1
+    assert "MISMATCH" in proc.stdout.splitlines()[0]
+    assert "note: the model drops at random (drop)" in proc.stdout
+
+
+def test_generated_tokens_sampled_from_one_random_stream(workspace):
+    """torch.multinomial and mint.multinomial draw from the stream parity-run shares."""
+    project, ws = workspace
+    proc = parity_run(project / "gen.py", ws / "outputs" / "gen.py", "--args=--tokens 12 --sample", "--steps", "1",
+                      cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0] == ("parity-run (generation, 1 steps): MATCH, 1/1 generated outputs "
+                                           "within tolerance (max abs diff 0)")
+    assert "ok   call 1 output: 26/26 equal" in proc.stdout  # 2 rows of 1 + 12 tokens
+
+
+def test_a_torch_script_needing_a_missing_package_is_its_own_verdict(workspace):
+    project, ws = workspace
+    (project / "needs.py").write_text("import tiktoken_t2ms_absent\n")
+    proc = parity_run(project / "needs.py", ws / "outputs" / "gen.py", cwd=ws)
+    assert proc.returncode == 3
+    assert proc.stdout.strip() == ("parity-run: TORCH SIDE UNAVAILABLE, the torch original imports "
+                                   "tiktoken_t2ms_absent, which is not installed here: pip install "
+                                   "tiktoken-t2ms-absent (parity cannot run without it)")
+
+
+def test_a_script_with_nothing_to_compare_is_bad_input(workspace):
+    project, ws = workspace
+    (project / "plain.py").write_text("import torch\nprint(torch.ones(2).sum())\n")
+    proc = parity_run(project / "plain.py", ws / "outputs" / "gen.py", cwd=ws)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "torch2ms parity-run: the torch original built no optimizer, called no generate() and no eval() in its "
+        "own code: nothing to compare (parity-run compares training steps, generation or evaluation)")
+
+
+def test_constants_replace_a_flat_scripts_top_level_values(tmp_path):
+    from torch2ms.parity.run_cli import set_constants
+
+    script = tmp_path / "gpt.py"
+    script.write_text("n_embd = 384  # width\nblock_size: int = 256\nlr = 3e-4\nname = 'é' ; n_layer = 6\n"
+                      "def f():\n    n_embd = 1\n    return n_embd\n")
+    assert set_constants(script, {"n_embd": 32, "block_size": 8, "n_layer": 2, "dropout": 0.0}) == ["dropout"]
+    assert script.read_text() == ("n_embd = 32  # width\nblock_size: int = 8\nlr = 3e-4\nname = 'é' ; n_layer = 2\n"
+                                  "def f():\n    n_embd = 1\n    return n_embd\n")

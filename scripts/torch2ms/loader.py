@@ -383,6 +383,7 @@ def import_original(path, *, input_root=None, module: str | None = None):
         name, overlay = installed, path.parent
     roots = [path.parent, anchor]
     torch_env.prepare()
+    _forget_installed_siblings(name, overlay)
     try:
         with project_imports([path.parent, anchor], roots):
             if overlay is None:
@@ -404,6 +405,19 @@ def import_original(path, *, input_root=None, module: str | None = None):
             with contextlib.suppress(AttributeError, ValueError, TypeError):
                 package.__path__.remove(str(overlay))
     return loaded
+
+
+def _forget_installed_siblings(name: str, overlay: Path | None) -> None:
+    """Drop from sys.modules the installed modules of `name`'s package that the project holds a
+    copy of (its `configuration_x.py` beside `modeling_x.py`), so that the torch original imports
+    the project's copies even when the installed ones were imported before (by mindone, or an
+    earlier check in the same process), as it does in a fresh process."""
+    if overlay is None:
+        return
+    package = name.rpartition(".")[0]
+    for copy in overlay.glob("*.py"):
+        if f"{package}.{copy.stem}" != name:
+            sys.modules.pop(f"{package}.{copy.stem}", None)
 
 
 def missing_message(exc: ModuleNotFoundError, roots: list) -> str:

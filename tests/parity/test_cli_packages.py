@@ -123,6 +123,9 @@ def test_a_transformers_modeling_file_with_its_configuration(tmp_path, capsys):
     """`from ...activations import ACT2FN` reaches above the project: the torch side runs as
     transformers.models.gpt_neox.modeling_gpt_neox, with the project's configuration file; the
     port's `from .configuration_gpt_neox import` is a package import below outputs/."""
+    # imported before, as mindone.transformers or an earlier check in the same process does: the
+    # project's copy must still be the one the torch side uses
+    importlib.import_module("transformers.models.gpt_neox.configuration_gpt_neox")
     project = _copy_from_transformers(tmp_path / "project" / "gpt_neox", "gpt_neox",
                                       ["modeling_gpt_neox.py", "configuration_gpt_neox.py"])
     # a mark in the project's copy of the configuration: the torch side must use this file

@@ -223,10 +223,16 @@ def test_a_trusted_class_is_allowed_by_name(tmp_path, net, cli, kit):
     assert (tmp_path / "out.safetensors").is_file()  # what mindspore.save_checkpoint(net, "out", ...) writes
 
 
-def test_a_whole_pickled_model_is_refused_with_the_fix(tmp_path, net, cli, kit):
+def test_a_whole_pickled_model_is_refused_with_the_fix(tmp_path, net, cli, kit, monkeypatch):
+    import sys
+
     import torch
 
-    torch.save(net[0].trained(), tmp_path / "model.pt")
+    model = net[0].trained()
+    # pickled where its class was importable, as in the user's own project
+    monkeypatch.setitem(sys.modules, type(model).__module__, net[0])
+    torch.save(model, tmp_path / "model.pt")
+    monkeypatch.delitem(sys.modules, type(model).__module__)
     code, _, err = run_broken(cli, kit, tmp_path / "model.pt", tmp_path / "out.safetensors")
     assert code == 2 and "re-save model.state_dict()" in err
 

@@ -7,6 +7,9 @@ aliases in `mindspore.ops` that `mint.nn` layers call, names imported elsewhere 
 `from ... import`, class methods and Tensor methods). `disable()` puts every original back.
 
 Nothing is patched on import: only an explicit `enable()` (or `with enabled():`) does it.
+`enable()` also makes MindSpore launch ops synchronously on CPU, for the rest of the process
+(see `_runtime`): called before MindSpore runs its first op, it makes verification several times
+faster.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ __all__ = ["enable", "disable", "is_enabled", "enabled", "replacement_table"]
 
 def enable() -> None:
     """Patch every API of the replacement table; calling it again does nothing."""
-    from torch2ms.cpu_fallback import _patcher
+    from torch2ms.cpu_fallback import _patcher, _runtime
 
+    _runtime.configure()
     _patcher.enable()
 
 

@@ -39,6 +39,32 @@ def test_layer_norm_layer(dtype, fallback, compare, helpers):
     compare(grads["bias"], t.bias.grad, dtype, "bias grad")
 
 
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_layer(bias, fallback, compare):
+    """mint.nn.Linear calls the Dense primitive it holds: its construct is replaced by MatMul +
+    BiasAdd; values and every gradient as in torch, on a 3-D input."""
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    rng = np.random.default_rng(4)
+    t = torch.nn.Linear(6, 5, bias=bias)
+    m = mint.nn.Linear(6, 5, bias=bias)
+    _copy_params(t, m)
+    x = rng.standard_normal((2, 3, 6)).astype(np.float32)
+    cot = rng.standard_normal((2, 3, 5)).astype(np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    out = t(tx)
+    compare(m(ms.Tensor(x)), out)
+    (out * torch.tensor(cot)).sum().backward()
+    loss = lambda v: (m(v) * ms.Tensor(cot)).sum()  # noqa: E731
+    compare(ms.grad(loss)(ms.Tensor(x)), tx.grad, what="input grad")
+    grads = _param_grads(m, loss, ms.Tensor(x))
+    compare(grads["weight"], t.weight.grad, what="weight grad")
+    if bias:
+        compare(grads["bias"], t.bias.grad, what="bias grad")
+
+
 def test_embedding_layer_with_padding(fallback, compare):
     import mindspore as ms
     import torch

@@ -42,6 +42,22 @@ def bf16_via_fp32(func):
     return wrapper
 
 
+@functools.lru_cache(maxsize=512)
+def primitive(cls, *args, **kwargs):
+    """`cls(*args, **kwargs)` built once per set of attributes: building a primitive costs more
+    than running a small op. Arguments must be hashable (tuples, not lists)."""
+    return cls(*args, **kwargs)
+
+
+@functools.lru_cache(maxsize=256)
+def constant(value: float, shape: tuple, dtype) -> Tensor:
+    """A tensor filled with `value`, made once (from the host: no kernel) and shared; callers
+    never write to it."""
+    import numpy as np
+
+    return Tensor(np.full(shape, value), dtype=dtype)
+
+
 def normalize_dim(dim: int, ndim: int) -> int:
     return dim + max(ndim, 1) if dim < 0 else dim
 

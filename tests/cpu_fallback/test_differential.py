@@ -86,6 +86,8 @@ CASES = [
     # activations
     Case("mint.nn.functional.gelu", (Fl((3, 7)),)),
     Case("mint.nn.functional.gelu", (Fl((3, 7)),), {"approximate": "tanh"}, id="tanh"),
+    Case("mint.nn.functional.gelu", (Fl((4, 64), scale=4.0),), id="wide"),  # tails where erfc saturates
+    Case("mint.nn.functional.gelu", (Fl((4, 64), scale=4.0),), {"approximate": "tanh"}, id="tanh-wide"),
     Case("mint.nn.functional.log_softmax", (Fl((3, 7)),), {"dim": -1}),
     Case("mint.nn.functional.log_softmax", (Fl((2, 3, 4)),), {"dim": 1}, id="dim1"),
     # dropout in inference and with p=0 is the identity

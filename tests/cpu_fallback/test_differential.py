@@ -240,6 +240,10 @@ CASES = [
                                             Fl((3,)), Fl((3,))), id="eval"),
     Case("mint.nn.functional.batch_norm", (Fl((4, 3, 2, 2)), None, None, Fl((3,)), Fl((3,))),
          {"training": True}, id="train-no-stats"),
+    Case("mint.nn.functional.batch_norm", (Fl((6, 3)), Fl((3,), diff=False), Fl((3,), positive=True, diff=False)),
+         {"training": True, "momentum": 0.3}, id="train-2d-stats-no-affine"),
+    Case("mint.nn.functional.batch_norm", (Fl((2, 3, 2, 2, 3)), Fl((3,), diff=False), Fl((3,), positive=True, diff=False),
+                                            Fl((3,)), Fl((3,))), id="eval-5d"),
     # convolution and pooling
     Case("mint.nn.functional.conv1d", (Fl((2, 3, 9)), Fl((4, 3, 3)), Fl((4,))), {"stride": 2, "padding": 1}),
     Case("mint.nn.functional.conv2d", (Fl((2, 3, 7, 7)), Fl((4, 3, 3, 3)), Fl((4,))), {"padding": 1}),

@@ -123,6 +123,14 @@ def test_gelu_layer(fallback, compare):
     compare(mint.nn.GELU(approximate="tanh")(ms.Tensor(x)), torch.nn.GELU(approximate="tanh")(torch.tensor(x)))
 
 
+def _compare_summed_grad(got, expected, what):
+    """A convolution's weight gradient sums hundreds of products (values up to ~100): float32
+    rounding of that sum, in MindSpore's multi-threaded order, is bounded by the gradient's scale,
+    not elementwise."""
+    expected = expected.numpy()
+    np.testing.assert_allclose(got.asnumpy(), expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max(), err_msg=what)
+
+
 def _copy_params(t_module, m_cell):
     """torch parameters into the mint layer, by name (mint layers keep torch's names)."""
     import mindspore as ms
@@ -153,7 +161,7 @@ def test_conv_layers(n, kwargs, fallback, compare):
     compare(m(ms.Tensor(x)), t(torch.tensor(x)))
     t(torch.tensor(x)).pow(2).sum().backward()
     grads = _param_grads(m, lambda v: m(v).pow(2).sum(), ms.Tensor(x))
-    compare(grads["weight"], t.weight.grad, what="weight grad")
+    _compare_summed_grad(grads["weight"], t.weight.grad, "weight grad")
 
 
 @pytest.mark.parametrize("cls,args,kwargs,inputs", [
@@ -273,7 +281,7 @@ def test_conv_transpose2d_layer(fallback, compare):
     compare(m(ms.Tensor(x)), t(torch.tensor(x)))
     t(torch.tensor(x)).pow(2).sum().backward()
     grads = _param_grads(m, lambda v: m(v).pow(2).sum(), ms.Tensor(x))
-    compare(grads["weight"], t.weight.grad, what="weight grad")
+    _compare_summed_grad(grads["weight"], t.weight.grad, "weight grad")
     compare(grads["bias"], t.bias.grad, what="bias grad")
 
 

@@ -131,6 +131,9 @@ CASES = [
          {"ignore_index": -1, "label_smoothing": 0.2, "weight": Fl((5,), positive=True, diff=False)},
          id="ignore-smooth-weight"),
     Case("mint.nn.functional.cross_entropy", (Fl((4, 5)), Fl((4, 5), positive=True)), id="prob-target"),
+    Case("mint.nn.functional.cross_entropy", (Fl((5,)), In(0, 5, ())), id="unbatched"),
+    Case("mint.nn.functional.cross_entropy", (Fl((2, 5, 3)), In(-1, 5, (2, 3))),
+         {"ignore_index": -1, "weight": Fl((5,), positive=True, diff=False)}, id="nd-ignore-weight-mean"),
     # creation from a tensor
     Case("mint.zeros_like", (Fl((2, 3)),), grad=False),
     Case("mint.ones_like", (Fl((2, 3)),), grad=False),

@@ -292,6 +292,13 @@ def measure_model(name: str, rounds: int, target: float) -> dict:
 
 # ---------------------------------------------------------------- per-op table
 
+def _scores(qkv, width, heads):
+    """GPT attention scores from a fused projection, written the same for torch and MindSpore."""
+    q, k, _ = qkv.split(width, dim=2)
+    q, k = q.view(*heads).transpose(1, 2), k.view(*heads).transpose(1, 2)
+    return q @ k.transpose(-2, -1)
+
+
 def op_cases():
     """(name, shape note, torch callable, port callable, inputs) at the models' shapes; each
     callable takes the inputs (float ones get gradients) and returns a tensor."""
@@ -349,9 +356,8 @@ def op_cases():
          (f(B, H, T, T),)),
         ("matmul (attention)", f"{B}x{H}x{T}x{C // H} @ ..x{C // H}x{T}",
          lambda q, k: q @ k, lambda q, k: q @ k, (f(B, H, T, C // H), f(B, H, C // H, T))),
-        ("split + view + transpose", f"{B}x{T}x{3 * C} -> 3 x {B}x{H}x{T}x{C // H}",
-         lambda a: a.split(C, dim=2)[0].view(B, T, H, C // H).transpose(1, 2),
-         lambda a: a.split(C, dim=2)[0].view(B, T, H, C // H).transpose(1, 2), (f(B, T, 3 * C),)),
+        ("qkv split, heads, q @ k^T", f"{B}x{T}x{3 * C} -> {B}x{H}x{T}x{T}",
+         lambda a: _scores(a, C, (B, T, H, C // H)), lambda a: _scores(a, C, (B, T, H, C // H)), (f(B, T, 3 * C),)),
         ("transpose + contiguous", f"{B}x{H}x{T}x{C // H}",
          lambda a: a.transpose(1, 2).contiguous(), lambda a: a.transpose(1, 2).contiguous(), (f(B, H, T, C // H),)),
         ("add", f"{B}x{T}x{C}", lambda a, c: a + c, lambda a, c: a + c, (x, f(B, T, C))),

@@ -54,8 +54,10 @@ def matmul(input, other):
     for 2-D @ 2-D and for N-D @ 2-D (on the input flattened to 2-D), BatchMatMul for equal batch
     shapes; every other case (1-D operands, broadcast batches, integer operands) is MindSpore's
     own. bfloat16, which no CPU matmul kernel takes, is computed in float32."""
-    if (isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype == other.dtype
-            and input.dtype in _FAST_MATMUL_DTYPES):
+    # dtypes compared by identity (MindSpore's dtype objects are singletons; `==` costs 3 us): a
+    # miss only takes MindSpore's own kernel
+    if (isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is other.dtype
+            and any(input.dtype is d for d in _FAST_MATMUL_DTYPES)):
         a, b = input.ndim, other.ndim
         if b == 2 and a == 2:
             (x, ta), (y, tb) = _operand(input), _operand(other)

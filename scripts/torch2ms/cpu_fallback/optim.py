@@ -29,7 +29,8 @@ def _f32(t):
 
 def _fused(param, m, v, grad) -> bool:
     f32 = ms.float32
-    return param.dtype == f32 and m.dtype == f32 and v.dtype == f32 and grad.dtype == f32
+    # identity: MindSpore's dtype objects are singletons (`==` costs 3 us); a miss steps op by op
+    return param.dtype is f32 and m.dtype is f32 and v.dtype is f32 and grad.dtype is f32
 
 
 def adamw_construct(self, gradients):

@@ -30,7 +30,7 @@ from torch2ms.cpu_fallback._common import primitive
 _SPLIT_VIEW, _CHUNK_VIEW = array_func.split_view, array_func.chunk_view
 
 _GATHER = primitive(ops.Gather)
-_NO_GATHER = (ms.bfloat16,)
+_NO_GATHER = type(ms.bfloat16)  # Gather has no bfloat16 CPU kernel; the only dtype of its class
 
 
 def _index(array: np.ndarray) -> Tensor:
@@ -51,7 +51,7 @@ def _sliced_rows(outer: int, size: int, start: int, stop: int) -> Tensor:
 
 
 def _gatherable(x) -> bool:
-    return x.dtype not in _NO_GATHER and x.ndim >= 2 and x.numel() > 0 and x.is_contiguous()
+    return type(x.dtype) is not _NO_GATHER and x.ndim >= 2 and x.numel() > 0 and x.is_contiguous()
 
 
 def _permutation_of(x, view):

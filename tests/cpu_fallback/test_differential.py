@@ -482,7 +482,8 @@ TESTED_ELSEWHERE = {
     "mint.optim.AdamW.construct": "test_optim.py",
     **{api: "test_views.py" for api in (
         "Tensor.transpose", "Tensor.permute", "Tensor.swapaxes", "Tensor.split", "Tensor.chunk", "Tensor.contiguous",
-        "mint.transpose", "mint.swapaxes", "mint.permute", "mint.split", "mint.chunk", "ops.transpose")},
+        "mint.transpose", "mint.swapaxes", "mint.permute", "mint.split", "mint.chunk", "ops.transpose",
+        "ops.Transpose.__call__")},
     **{f"mint.nn.functional.{n}": "test_tensor_methods.py" for n in (
         "relu_", "sigmoid_", "elu_", "hardtanh_", "threshold_")},
     **{f"Tensor.{m}": "test_tensor_methods.py" for m in (

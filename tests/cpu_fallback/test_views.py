@@ -24,6 +24,7 @@ CASES = [
     ("mint.swapaxes", lambda x: _mint().swapaxes(x, 0, -2), lambda t: t.swapaxes(0, -2), True),
     ("mint.permute", lambda x: _mint().permute(x, (1, 0, 2)), lambda t: t.permute(1, 0, 2), True),
     ("ops.transpose", lambda x: _ops().transpose(x, (1, 0, 2)), lambda t: t.permute(1, 0, 2), True),
+    ("ops.Transpose.__call__", lambda x: _ops().Transpose()(x, (1, 0, 2)), lambda t: t.permute(1, 0, 2), True),
     ("Tensor.contiguous-of-a-view", lambda x: _raw_swap(x, 0, 1).contiguous(), lambda t: t.transpose(0, 1).contiguous(),
      True),
     ("Tensor.contiguous-last-axis", lambda x: _raw_swap(x, 1, 2).contiguous(), lambda t: t.transpose(1, 2).contiguous(),

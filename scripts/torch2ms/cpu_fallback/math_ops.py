@@ -90,7 +90,8 @@ def linear(input, weight, bias=None):
     if weight.ndim != 2 or input.ndim == 0:
         out = matmul(input, weight.T if weight.ndim == 2 else weight)
         return out if bias is None else out + bias
-    x = input if input.ndim == 2 else input.reshape(-1, input.shape[-1])
+    x = views.contiguous_method(input)  # a view would be reshaped by MindSpore's slow copy
+    x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
     out = _MATMUL_TB(x, weight)
     if bias is not None:
         out = _BIAS_ADD(out, bias)

@@ -172,6 +172,11 @@ def ops_transpose(input, input_perm):
     return dense(input, TensorPy.permute(input, tuple(input_perm)))
 
 
+def transpose_primitive_call(self, input, input_perm):
+    """`ops.Transpose()(x, perm)`, as MindSpore's own layers call it (nn.LSTM, nn.GRU, ...)."""
+    return ops_transpose(input, input_perm)
+
+
 def split_method(self, *args, **kwargs):
     """`Tensor.split`."""
     return _pieces(self, TensorPy.split(self, *args, **kwargs))

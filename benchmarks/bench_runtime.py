@@ -446,13 +446,15 @@ def measure_ops(rounds: int, target: float) -> list[dict]:
 # ---------------------------------------------------------------- output
 
 def _fmt_pair(m: dict) -> str:
-    return f"{m['torch_ms']:8.2f} {m['port_ms']:9.2f} {m['ratio']:6.1f}x"
+    spread = f"({m['ratio_min']:.1f}-{m['ratio_max']:.1f})"
+    return f"{m['torch_ms']:8.2f} {m['port_ms']:9.2f} {m['ratio']:6.1f}x {spread:>11}"
 
 
 def print_models(results: list[dict], label: str = "") -> None:
-    print(f"\nModels{label} (ms per call, medians; ratio = port / torch within a round, median)")
-    print(f"{'model':8} {'parity fwd/train (max abs err)':32} | {'forward: torch':>14} {'port':>9} {'ratio':>7} | "
-          f"{'train step: torch':>17} {'port':>9} {'ratio':>7}")
+    print(f"\nModels{label} (ms per call, medians; ratio = port / torch within a round: median, "
+          f"and the rounds' range)")
+    print(f"{'model':8} {'parity fwd/train (max abs err)':32} | {'forward: torch':>14} {'port':>9} {'ratio':>7} "
+          f"{'range':>11} | {'train step: torch':>17} {'port':>9} {'ratio':>7} {'range':>11}")
     for r in results:
         ok = f"{'ok' if r['forward_ok'] else 'MISMATCH'} {r['forward_max_abs']:.1e} / " \
              f"{'ok' if r['train_ok'] else 'MISMATCH'} {r['train_max_abs']:.1e}"

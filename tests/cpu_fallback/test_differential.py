@@ -256,6 +256,8 @@ CASES = [
     Case("mint.nn.functional.conv2d", (Fl((1, 4, 8, 8)), Fl((6, 2, 3, 3))),
          {"stride": 2, "dilation": 2, "groups": 2}, id="groups-dilation"),
     Case("mint.nn.functional.conv2d", (Fl((1, 2, 6, 6)), Fl((3, 2, 3, 3))), {"padding": "same"}, id="same"),
+    Case("mint.nn.functional.conv2d", (Fl((2, 2, 5, 7)), Fl((3, 2, 3, 2)), Fl((3,))), {"padding": (1, 2), "stride": (2, 1)},
+         id="asymmetric"),
     Case("mint.nn.functional.conv3d", (Fl((1, 2, 5, 5, 5)), Fl((3, 2, 2, 2, 2)), Fl((3,))), {"padding": 1}),
     Case("mint.nn.functional.conv_transpose2d", (Fl((2, 3, 4, 4)), Fl((3, 2, 3, 3)), Fl((2,)))),
     Case("mint.nn.functional.conv_transpose2d", (Fl((1, 4, 3, 5)), Fl((4, 3, 3, 2))),
@@ -264,6 +266,8 @@ CASES = [
     Case("mint.nn.functional.max_pool2d", (Fl((1, 2, 7, 7)), 3), {"stride": 2, "padding": 1}, id="stride-pad"),
     Case("mint.nn.functional.max_pool2d", (Fl((2, 8, 6)), (2, 3)), {"stride": (2, 1), "padding": 1, "ceil_mode": True},
          id="unbatched-ceil"),
+    Case("mint.nn.functional.max_pool2d", (Fl((1, 1, 5, 5)), 2), {"stride": 2, "padding": 1, "ceil_mode": True},
+         id="ceil-window-in-padding"),  # ceil_mode's last window would start in the padding: dropped
     Case("mint.nn.functional.max_pool2d", (Fl((1, 2, 7, 7)), 2), {"dilation": 2}, id="dilation"),
     Case("mint.nn.functional.max_pool2d", (Fl((1, 2, 6, 6)), 2), {"return_indices": True}, grad_output=0,
          id="indices"),

@@ -33,8 +33,9 @@ def _is_int(value) -> bool:
 
 
 def arange(start=0, end=None, step=1, *, dtype=None):
-    """torch's values: integers exactly; otherwise ceil((end - start) / step) values
-    start + i * step computed in double, then cast to the dtype."""
+    """torch's length and values: integers exactly; otherwise ceil((end - start) / step) values
+    start + i * step computed in double, then cast to the dtype (torch's vectorised kernel
+    rounds some of them one float32 ulp apart from this)."""
     start, end, step = _scalar(start), _scalar(end), _scalar(step)
     if end is None:
         start, end = 0, start

@@ -1,10 +1,12 @@
 """CPU implementations of `mindspore.mint` APIs that have no CPU kernel in the installed MindSpore.
 
 For verification only: `enable()` substitutes each API listed in `replacements.yaml` with an
-implementation built from `mindspore.ops` primitives that do run on CPU, everywhere the original
-is reachable (module attributes such as `mint.arange` and `mint.nn.functional.embedding`, their
-aliases in `mindspore.ops` that `mint.nn` layers call, names imported elsewhere with
-`from ... import`, class methods and Tensor methods). `disable()` puts every original back.
+implementation built from `mindspore.ops` primitives that do run on CPU (and a few that do run
+natively but much slower than an exact composition of other kernels, each named with its reason
+in `faster_than_native.yaml`), everywhere the original is reachable (module attributes such as
+`mint.arange` and `mint.nn.functional.embedding`, their aliases in `mindspore.ops` that `mint.nn`
+layers call, names imported elsewhere with `from ... import`, class methods and Tensor methods).
+`disable()` puts every original back.
 
 Nothing is patched on import: only an explicit `enable()` (or `with enabled():`) does it.
 `enable()` also makes MindSpore launch ops synchronously on CPU, for the rest of the process

@@ -94,6 +94,32 @@ def test_optimizer_matches_torch(name, case, kwargs, second_group, fallback, com
         compare(ms_params[n], torch_params[n].detach(), what=f"{name} {case}: {n} after {STEPS} steps")
 
 
+@pytest.mark.parametrize("amsgrad", [False, True], ids=["plain", "amsgrad"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_adamw_half_precision_parameters_match_torch(dtype, amsgrad, fallback, compare, helpers):
+    """Float32 parameters take the fused kernel; float16 and bfloat16 ones the op-by-op step
+    (bfloat16 in float32: Assign has no bfloat16 CPU kernel), in their own dtype as in torch."""
+    import mindspore as ms
+    import torch
+    from mindspore import mint
+
+    rng = np.random.default_rng(3)
+    values = {n: rng.standard_normal(shape).astype(np.float32) for n, shape in SHAPES.items()}
+    ms_params = [ms.Parameter(ms.Tensor(v).astype(helpers.ms_dtype(dtype)), name=n) for n, v in values.items()]
+    torch_params = [torch.nn.Parameter(torch.tensor(v).to(helpers.torch_dtype(dtype))) for v in values.values()]
+    kwargs = {"lr": 0.05, "weight_decay": 0.1, "amsgrad": amsgrad}
+    m_opt, t_opt = mint.optim.AdamW(ms_params, **kwargs), torch.optim.AdamW(torch_params, **kwargs)
+    for _ in range(STEPS):
+        grads = [rng.standard_normal(v.shape).astype(np.float32) for v in values.values()]
+        for p, g in zip(torch_params, grads):
+            p.grad = torch.tensor(g).to(p.dtype)
+        t_opt.step()
+        m_opt(tuple(ms.Tensor(g).astype(p.dtype) for p, g in zip(ms_params, grads)))
+    for n, m, t in zip(values, ms_params, torch_params):
+        assert not np.allclose(helpers.to_numpy(m), values[n], atol=1e-2), f"{n} was not updated"
+        compare(m, t.detach(), dtype, what=f"AdamW {dtype}: {n} after {STEPS} steps")
+
+
 def _scheduler(cls, **kwargs):
     """A builder that makes the same scheduler from torch's or MindSpore's lr_scheduler module."""
     return lambda module, opt: getattr(module, cls)(opt, **kwargs)

@@ -140,3 +140,29 @@ def test_importing_the_package_patches_nothing():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "clean" in out.stdout
+
+
+def test_enable_makes_mindspore_launch_ops_synchronously():
+    """In a fresh process, enable() before the first op: the launch is synchronous, so a kernel
+    missing on CPU fails at the call that needs it (asynchronously it fails at the next sync)."""
+    code = textwrap.dedent("""
+        import numpy as np
+        import mindspore as ms
+        from mindspore import mint
+        from mindspore._c_expression import RuntimeConf
+        import torch2ms.cpu_fallback as fb
+        assert not RuntimeConf.get_instance().is_launch_blocking()
+        fb.enable()
+        assert RuntimeConf.get_instance().is_launch_blocking()
+        fb.disable()  # the original gelu again: no CPU kernel
+        x = ms.Tensor(np.ones((2, 3), np.float32))
+        try:
+            mint.nn.functional.gelu(x)
+        except RuntimeError as exc:
+            print("raised at the call:", str(exc).splitlines()[0])
+        else:
+            print("not raised at the call")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "raised at the call: The kernel GeluExt unregistered" in out.stdout, out.stdout

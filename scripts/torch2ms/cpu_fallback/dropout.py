@@ -1,8 +1,7 @@
-"""Dropout: identity in inference; in training a Bernoulli keep-mask scaled by 1/(1-p)."""
+"""Dropout: identity in inference; in training a Bernoulli keep-mask scaled by 1/(1-p), drawn
+and scaled on the host, so the whole op is one multiplication."""
 
 from __future__ import annotations
-
-from mindspore import ops
 
 from torch2ms.cpu_fallback import random_ops
 
@@ -15,8 +14,7 @@ def _drop(input, p, training, mask_shape):
         return input
     if p == 1:
         return input * 0
-    keep = random_ops.bernoulli(ops.zeros(mask_shape, input.dtype), p=1.0 - p)
-    return input * keep / (1.0 - p)
+    return input * random_ops.keep_mask(mask_shape, 1.0 - p, input.dtype)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

@@ -3,7 +3,7 @@ the functional API does not reach them)."""
 
 from __future__ import annotations
 
-from torch2ms.cpu_fallback import activation, conv, loss, shaping
+from torch2ms.cpu_fallback import activation, conv, loss, math_ops, shaping
 
 
 def _conv_construct(function, n):
@@ -37,3 +37,8 @@ def log_softmax_construct(self, x):
 def hardtanh_construct(self, input):
     """`mint.nn.Hardtanh.construct`."""
     return activation.hardtanh(input, self.min_val, self.max_val)
+
+
+def linear_construct(self, x):
+    """`mint.nn.Linear.construct`: calls the Dense primitive it holds (slow on CPU)."""
+    return math_ops.linear(x, self.weight, self.bias)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import mindspore as ms
 from mindspore import ops
+from mindspore.ops.function.nn_func import nllloss_impl as _nllloss
 
-from torch2ms.cpu_fallback._common import bf16_via_fp32
+from torch2ms.cpu_fallback._common import bf16_via_fp32, constant
 
 
 def _reduce(loss, reduction, denominator=None):
@@ -23,17 +24,17 @@ def _class_axis_last(x):
     return ops.moveaxis(x, 1, -1) if x.ndim > 1 else x
 
 
-@bf16_via_fp32
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    logp = _class_axis_last(input)
-    classes = logp.shape[-1]
-    valid = target != ignore_index
-    safe_target = ops.where(valid, target, ops.zeros_like(target)).astype(ms.int32)
-    picked = ops.gather_elements(logp, -1, ops.expand_dims(safe_target, -1)).squeeze(-1)
-    w = ops.ones((classes,), input.dtype) if weight is None else weight
-    sample_w = ops.gather(w, safe_target, 0) * valid.astype(input.dtype)
-    loss = -picked * sample_w
-    return _reduce(loss, reduction, sample_w.sum())
+    """MindSpore's NLLLoss kernel (one op forward, one backward; it takes 2-D input on CPU): the
+    class axis moved last and the rest flattened, a missing weight a shared constant of ones."""
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    classes = input.shape[1] if input.ndim > 1 else input.shape[0]
+    flat = input.reshape(1, classes) if input.ndim == 1 else (
+        input if input.ndim == 2 else _class_axis_last(input).reshape(-1, classes))
+    w = constant(1.0, (classes,), input.dtype) if weight is None else weight
+    loss = _nllloss(flat, target.reshape(-1), w, reduction, ignore_index)[0]
+    return loss.reshape(target.shape) if reduction == "none" else loss
 
 
 @bf16_via_fp32

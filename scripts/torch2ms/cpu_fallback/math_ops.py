@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import mindspore as ms
 from mindspore import Tensor, ops
+from mindspore.ops.auto_generate import matmul_ext as _matmul_ext
 
-from torch2ms.cpu_fallback._common import bf16_via_fp32, to_int64
+from mindspore._c_expression import TensorPy  # pylint: disable=no-name-in-module
+
+from torch2ms.cpu_fallback import views
+from torch2ms.cpu_fallback._common import bf16_via_fp32, primitive, to_int64
 from torch2ms.cpu_fallback.normalization import vector_norm as _vector_norm
+
+_MATMUL = primitive(ops.MatMul)
+_MATMUL_TB = primitive(ops.MatMul, transpose_b=True)
+_BIAS_ADD = primitive(ops.BiasAdd)
+_FAST_MATMUL_DTYPES = (ms.float32, ms.float16, ms.float64)
 
 
 @bf16_via_fp32
@@ -36,7 +45,57 @@ def outer(input, vec2):
 
 @bf16_via_fp32
 def mm(input, mat2):
-    return ops.matmul(input, mat2)
+    return _MATMUL(input, mat2)
+
+
+@bf16_via_fp32
+def matmul(input, other):
+    """mint.matmul and `@` (a native kernel, MatMulExt, 2-4x slower on CPU than these): MatMul
+    for 2-D @ 2-D and for N-D @ 2-D (on the input flattened to 2-D), BatchMatMul for equal batch
+    shapes; every other case (1-D operands, broadcast batches, integer operands) is MindSpore's
+    own. bfloat16, which no CPU matmul kernel takes, is computed in float32."""
+    # dtypes compared by identity (MindSpore's dtype objects are singletons; `==` costs 3 us): a
+    # miss only takes MindSpore's own kernel
+    if (isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype is other.dtype
+            and any(input.dtype is d for d in _FAST_MATMUL_DTYPES)):
+        a, b = input.ndim, other.ndim
+        if b == 2 and a == 2:
+            (x, ta), (y, tb) = _operand(input), _operand(other)
+            return primitive(ops.MatMul, transpose_a=ta, transpose_b=tb)(x, y)
+        if b == 2 and a > 2:
+            (y, tb), x = _operand(other), views.contiguous_method(input)
+            flat = primitive(ops.MatMul, transpose_b=tb)(x.reshape(-1, x.shape[-1]), y)
+            return flat.reshape(input.shape[:-1] + (other.shape[-1],))
+        if a == b and a > 2 and input.shape[:-2] == other.shape[:-2]:
+            (x, ta), (y, tb) = _operand(input), _operand(other)
+            return primitive(ops.BatchMatMul, transpose_a=ta, transpose_b=tb)(x, y)
+    return _matmul_ext(input, other)
+
+
+def _operand(t):
+    """(a contiguous tensor, whether it is the operand transposed): a view with its last two axes
+    swapped goes to the kernel as a transpose flag; other views are made contiguous (see views)."""
+    if t.is_contiguous():
+        return t, False
+    swapped = TensorPy.transpose(t, -2, -1)
+    if swapped.is_contiguous():
+        return swapped, True
+    return views.contiguous_method(t), False
+
+
+@bf16_via_fp32
+def linear(input, weight, bias=None):
+    """mint.nn.functional.linear: MatMul with the weight transposed, then BiasAdd, on the input
+    flattened to 2-D. (Dense, MindSpore's own CPU kernel, runs 2-5x slower.)"""
+    if weight.ndim != 2 or input.ndim == 0:
+        out = matmul(input, weight.T if weight.ndim == 2 else weight)
+        return out if bias is None else out + bias
+    x = views.contiguous_method(input)  # a view would be reshaped by MindSpore's slow copy
+    x = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+    out = _MATMUL_TB(x, weight)
+    if bias is not None:
+        out = _BIAS_ADD(out, bias)
+    return out if input.ndim == 2 else out.reshape(input.shape[:-1] + (weight.shape[0],))
 
 
 @bf16_via_fp32

@@ -1,5 +1,15 @@
 """`mint.optim.AdamW.construct` from ops (the AdamW kernel is Ascend-only), torch's update rule:
-decoupled weight decay, bias-corrected moments, optional amsgrad and maximize."""
+decoupled weight decay, bias-corrected moments, optional amsgrad and maximize.
+
+A float32 parameter without amsgrad is updated by one fused CPU kernel (`AdamWeightDecay`, in
+place on the parameter and both moments), given the learning rate, epsilon and decay that make its
+rule torch's: torch's step is
+
+    p <- p (1 - lr wd) - lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps),   bc_i = 1 - beta_i ** t
+
+and the kernel's is p <- p - lr' (m / (sqrt(v) + eps') + wd' p); with lr' = lr sqrt(bc2) / bc1,
+eps' = eps sqrt(bc2) and wd' = wd bc1 / sqrt(bc2) the two are the same. Other parameters (amsgrad,
+float16, bfloat16) take the step op by op (bfloat16 computed in float32)."""
 
 from __future__ import annotations
 
@@ -7,6 +17,20 @@ import math
 
 import mindspore as ms
 from mindspore import ops
+
+from torch2ms.cpu_fallback._common import write_in_place
+
+_FUSED_ADAMW = ops.AdamWeightDecay()
+
+
+def _f32(t):
+    return ops.cast(t, ms.float32) if t.dtype == ms.bfloat16 else t
+
+
+def _fused(param, m, v, grad) -> bool:
+    f32 = ms.float32
+    # identity: MindSpore's dtype objects are singletons (`==` costs 3 us); a miss steps op by op
+    return param.dtype is f32 and m.dtype is f32 and v.dtype is f32 and grad.dtype is f32
 
 
 def adamw_construct(self, gradients):
@@ -18,20 +42,27 @@ def adamw_construct(self, gradients):
         beta1, beta2 = group["betas"]
         lr, eps, weight_decay = float(group["lr"]), group["eps"], group["weight_decay"]
         start, end = self.group_start_id[group_id], self.group_start_id[group_id + 1]
-        amsgrad = group.get("amsgrad")
+        amsgrad, maximize = group.get("amsgrad"), group.get("maximize")
+        bc1, bc2 = 1 - beta1 ** t, 1 - beta2 ** t
+        fused_args = (lr * math.sqrt(bc2) / bc1, beta1, beta2, eps * math.sqrt(bc2), weight_decay * bc1 / math.sqrt(bc2))
         for offset, index in enumerate(range(start, end)):
             param, grad = self.parameters[index], gradients[index]
-            grad = -grad if group.get("maximize") else grad
+            grad = -grad if maximize else grad
             m, v = self.exp_avg[index], self.exp_avg_sq[index]
-            new_m = beta1 * m + (1 - beta1) * grad
-            new_v = beta2 * v + (1 - beta2) * grad * grad
-            ops.assign(m, new_m)
-            ops.assign(v, new_v)
+            if not amsgrad and _fused(param, m, v, grad):
+                _FUSED_ADAMW(param, m, v, *fused_args, grad)
+                continue
+            # bfloat16 in float32 (CPU kernels reject it), written back with copy_ (Assign has no
+            # bfloat16 CPU kernel)
+            p32, m32, v32, g32 = (_f32(x) for x in (param, m, v, grad))
+            new_m = beta1 * m32 + (1 - beta1) * g32
+            new_v = beta2 * v32 + (1 - beta2) * g32 * g32
+            write_in_place(m, new_m)
+            write_in_place(v, new_v)
             if amsgrad:
                 max_v = group["max_exp_avg_sq"][offset]
-                new_v = ops.maximum(max_v, new_v)
-                ops.assign(max_v, new_v)
-            denom = ops.sqrt(new_v) / math.sqrt(1 - beta2 ** t) + eps
-            updated = param * (1 - lr * weight_decay) - (lr / (1 - beta1 ** t)) * new_m / denom
-            ops.assign(param, updated.astype(param.dtype))
+                new_v = ops.maximum(_f32(max_v), new_v)
+                write_in_place(max_v, new_v)
+            denom = ops.sqrt(new_v) / math.sqrt(bc2) + eps
+            write_in_place(param, p32 * (1 - lr * weight_decay) - (lr / bc1) * new_m / denom)
     return True

@@ -21,9 +21,8 @@ def _rng(generator=None) -> np.random.Generator:
 
 
 def _tensor(array: np.ndarray, dtype) -> Tensor:
-    if dtype == ms.bfloat16:
-        return Tensor(array.astype(np.float32)).astype(ms.bfloat16)
-    return Tensor(array).astype(dtype)
+    # converted on the host: a Cast kernel costs more than making the tensor
+    return Tensor(array, dtype=dtype)
 
 
 def rand(*size, generator=None, dtype=None, device=None):
@@ -80,6 +79,12 @@ def bernoulli(input, *, generator=None, p=None):
     probs = input.astype(ms.float32).asnumpy() if p is None else np.full(input.shape, p, np.float32)
     draws = _rng(generator).random(input.shape) < probs
     return _tensor(draws.astype(np.float32), input.dtype)
+
+
+def keep_mask(shape, keep: float, dtype, *, generator=None):
+    """Dropout's mask: 1/keep with probability `keep`, else 0 (the draws of `bernoulli`)."""
+    draws = _rng(generator).random(tuple(shape)) < keep
+    return _tensor(draws.astype(np.float32) / np.float32(keep), dtype)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):

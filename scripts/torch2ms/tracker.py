@@ -279,7 +279,8 @@ class Tracker:
         tracker.edits_extra = _trim_blank(tracker.edits_extra)
         for block in tracker.layout:
             if isinstance(block, list):
-                block[1:] = _trim_blank(block[1:])
+                while len(block) > 1 and not block[-1].strip():
+                    block.pop()
         return tracker
 
     @staticmethod
@@ -362,7 +363,8 @@ class Tracker:
             if heading not in layout:
                 layout.append(heading)
         for block in layout:
-            out.append("")
+            if out[-1]:
+                out.append("")
             if block == FILES_HEADING:
                 out += self._render_files()
             elif block == EDITS_HEADING:

@@ -84,7 +84,21 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _worker(conn, func: Callable, memory_mb: int) -> None:
+def _die_with(parent: int) -> None:
+    """A worker whose parent is killed (kill -9, a crash) stops at once instead of working on
+    alone (Linux; elsewhere it stops when it finds its pipe closed)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call above
+        os._exit(1)
+
+
+def _worker(conn, func: Callable, memory_mb: int, parent: int) -> None:
+    _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent answers Ctrl-C and stops us
     _limit_address_space(memory_mb)
     while True:
@@ -115,7 +129,7 @@ def _worker(conn, func: Callable, memory_mb: int) -> None:
 class _Slot:
     def __init__(self, ctx, func: Callable, bounds: Bounds):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, func, bounds.memory_mb), daemon=True)
+        self.proc = ctx.Process(target=_worker, args=(child, func, bounds.memory_mb, os.getpid()), daemon=True)
         self.proc.start()
         child.close()
         self.index: int | None = None
@@ -152,11 +166,12 @@ def _died(proc) -> str:
     return f"its worker process died (exit status {code})"
 
 
-def run_bounded(func: Callable, items: Iterable, workers: int = 1,
-                bounds: Bounds = Bounds()) -> Iterator[tuple[int, Outcome]]:
+def run_bounded(func: Callable, items: Iterable, workers: int = 1, bounds: Bounds = Bounds(),
+                on_wait: Callable[[], None] | None = None) -> Iterator[tuple[int, Outcome]]:
     """Yield (index of the item, Outcome) as each item finishes. `func` must be a module-level
     function (workers may be spawned); import what it needs before calling, so forked workers
-    start warm."""
+    start warm. `on_wait` is called between looks at the workers (a few times a second), e.g.
+    to write what finished while a long item still runs."""
     pending = deque(enumerate(items))
     if not pending:
         return
@@ -177,6 +192,8 @@ def run_bounded(func: Callable, items: Iterable, workers: int = 1,
             now = time.monotonic()
             wait = min([_POLL] + [max(0.0, s.deadline - now) for s in busy])
             multiprocessing.connection.wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], wait)
+            if on_wait is not None:
+                on_wait()
             for slot in busy:
                 outcome = _look(slot, limit, bounds)
                 if outcome is None:

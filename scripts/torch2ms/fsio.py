@@ -138,7 +138,10 @@ def decode_source(raw: bytes) -> Source:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
-        raise SourceError(str(exc.msg if hasattr(exc, "msg") else exc)) from None
+        message = str(getattr(exc, "msg", exc))
+        if message.startswith("invalid or missing encoding declaration"):
+            message = "not UTF-8 text, and no coding line (PEP 263) says what it is"
+        raise SourceError(message) from None
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -192,7 +192,8 @@ def run(args) -> int:
     bounds = Bounds(timeout=args.timeout, memory_mb=args.memory)
     progress = _Progress(len(jobs), quiet=args.json)
     try:
-        for i, outcome in run_bounded(_convert_one, jobs, args.jobs or os.cpu_count() or 1, bounds):
+        for i, outcome in run_bounded(_convert_one, jobs, args.jobs or os.cpu_count() or 1, bounds,
+                                      on_wait=writer.due):
             r = outcome.value if outcome.ok else _failed(jobs[i][2], f"not converted: {outcome.error}",
                                                          jobs[i][3])
             r["order"] = i
@@ -268,8 +269,14 @@ class _Writer:
         if not self.write or r.get("error"):
             return
         self.batch.append(r)
-        if self.tracker_cls is None or len(self.batch) >= FLUSH_FILES \
-                or time.monotonic() - self.last >= FLUSH_SECONDS:
+        if self.tracker_cls is None or len(self.batch) >= FLUSH_FILES:
+            self.flush()
+        else:
+            self.due()
+
+    def due(self) -> None:
+        """Write the batch once it has waited long enough (also while a slow file runs on)."""
+        if self.batch and time.monotonic() - self.last >= FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:

@@ -34,7 +34,7 @@ _POLL = 0.05  # seconds between looks at the workers' memory
 @dataclass(frozen=True)
 class Bounds:
     timeout: float = DEFAULT_TIMEOUT      # seconds per item
-    memory_mb: int = DEFAULT_MEMORY_MB    # resident memory of a worker
+    memory_mb: int = DEFAULT_MEMORY_MB    # resident memory a worker adds to what it was forked with
 
 
 @dataclass
@@ -128,6 +128,8 @@ def _worker(conn, func: Callable, memory_mb: int, parent: int) -> None:
 
 class _Slot:
     def __init__(self, ctx, func: Callable, bounds: Bounds):
+        # a forked worker starts with its parent's resident pages: only its growth counts
+        self.base = (_statm(os.getpid()) or (0, 0))[1] if ctx.get_start_method() == "fork" else 0
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker, args=(child, func, bounds.memory_mb, os.getpid()), daemon=True)
         self.proc.start()
@@ -224,6 +226,6 @@ def _look(slot: _Slot, limit: int, bounds: Bounds) -> tuple[Outcome, bool] | Non
     if time.monotonic() > slot.deadline:
         return Outcome(False, error=f"stopped after the time limit ({bounds.timeout:g} s)"), True
     usage = _statm(slot.proc.pid)
-    if usage and usage[1] > limit:
+    if usage and usage[1] - slot.base > limit:
         return Outcome(False, error=f"stopped at the memory limit ({bounds.memory_mb} MB)"), True
     return None

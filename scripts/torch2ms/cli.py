@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("torch2ms.scan.cli", "find the files with torch-ecosystem code and write the tracker"),
     "next": ("torch2ms.tracker_cli:next", "print the next unticked file with its category and evidence"),
     "done": ("torch2ms.tracker_cli:done", "tick a file off in the tracker"),
-    "edit": ("torch2ms.tracker_cli:edit", "append an edit record to a file's Edits subsection"),
+    "edit": ("torch2ms.tracker_cli:edit", "append an edit record to a file's Edits subsection, or mark it blocked"),
     "convert": ("torch2ms.convert.cli", "AST pre-conversion of torch code into outputs/"),
     "check": ("torch2ms.check.cli", "verdict per output file: parses, no torch left, APIs exist"),
     "report": ("torch2ms.report.cli", "write conversion_report.md and report.md"),
@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    from torch2ms.workspace import WorkspaceError
+
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
@@ -61,3 +63,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except WorkspaceError as exc:
+        print(f"torch2ms {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a read-only folder, a full disk, a path that is a file: one line
+        print(f"torch2ms {args.command}: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`cannot write /w/report.md: No space left on device` from any OSError."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return what
+    name = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+    return f"{name}: {what}"

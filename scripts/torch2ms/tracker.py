@@ -30,20 +30,29 @@ API (the contract other helpers build on)::
     t.mark_done("model.py")
     t.add_edits("model.py", ["renamed forward -> construct"])
     t.set_check("model.py", "pass")
-    t.next_entry()                  # next unticked queued Entry in dependency order, or None
+    t.set_blocked("model.py", "needs the user's dataset")   # None unblocks; `next` skips it
+    t.next_entry()                  # next unticked, unblocked queued Entry in dependency order, or None
     t.order_notes                   # after next_entry(): the import cycle broken to pick it, if any
     t.queue()                       # (all unticked queued entries in order, notes on cycles)
     t.edits                         # {path: [markdown lines of its Edits subsection]}
     t.other_files, t.other_files_total   # files without torch-ecosystem code (first 20 shown)
-    t.save()                        # atomic (temp file + os.replace)
+    t.save()                        # atomic (torch2ms.fsio.write_atomic)
 
 Entry fields: path (posix, relative to the input folder), category, libraries, status, evidence,
-done, vanished, check (latest `torch2ms check` verdict or None), imports_local (project files it
-imports), warnings, notes (sub-bullets a person added); `e.queued` is True for the statuses that
-are converted (torch, partial, in-outputs, unparseable) unless the file vanished.
+done, vanished, check (latest `torch2ms check` verdict or None), blocked (why the file cannot
+pass yet, or None), imports_local (project files it imports), warnings, extra (lines a person
+added under the entry, kept verbatim; `notes` are its sub-bullets); `e.queued` is True for the
+statuses that are converted (torch, partial, in-outputs, unparseable) unless the file vanished.
 
     with Tracker.locked(path) as t:  # load, change, save under a file lock
         t.mark_done("model.py")
+
+Every writer holds that lock from its read to its write (`torch2ms scan` takes it once its scan
+is done, and merges into the tracker as it is then). The reader is strict where a mistake would
+lose records: a tracker without exactly one `## Files` and one `## Edits` heading (a typo such as
+`## Edits:` or `##files`), or with an entry line it cannot read, is refused with the line named,
+and never rewritten. Lines it does not know (a paragraph, a one-space bullet, a section of its
+own) are kept where they were. A file name holding a line break of any kind cannot be listed.
 
 `torch2ms scan` builds and re-merges the tracker through `merge_scan`: ticks, edit records and
 check verdicts survive a re-scan; files that disappeared are kept and marked `vanished`.
@@ -55,7 +64,6 @@ import contextlib
 import heapq
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
@@ -80,8 +88,32 @@ _INPUT_RE = re.compile(r"^Input folder: `(?P<dir>.+)`\s*$")
 _OTHER_RE = re.compile(r"^Without torch-ecosystem code \(not listed\): (?P<n>\d+) files?(?P<rest>.*)$")
 
 
+# every character str.splitlines() breaks a line at
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_COMMENT_START = "<!-- Kept up to date by"
+_LOOKS_LIKE_ENTRY = re.compile(r"^\s*[-*+]\s*\[.?\]")
+
+
 class TrackerError(Exception):
     """A tracker that cannot be read, or a file the tracker does not list."""
+
+
+def unlistable(name: str) -> str | None:
+    """Why `name` cannot be a tracker key (None when it can): the entry line must hold it whole."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not UTF-8"
+    if "`" in name:
+        return "a backtick"
+    if any(ch in LINE_BREAKS for ch in name):
+        return "a line break"
+    return None
+
+
+def one_line(text: str) -> str:
+    """`text` with every line-breaking character made a space."""
+    return "".join(" " if ch in LINE_BREAKS else ch for ch in str(text))
 
 
 @dataclass
@@ -98,8 +130,14 @@ class Entry:
     check: str | None = None
     imports_local: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # Sub-bullets a person added under the entry: kept as they are.
-    notes: list[str] = field(default_factory=list)
+    # Lines a person added under the entry (sub-bullets, text): kept verbatim, in their order.
+    extra: list[str] = field(default_factory=list)
+    blocked: str | None = None
+
+    @property
+    def notes(self) -> list[str]:
+        """The sub-bullets a person added under the entry."""
+        return [m.group("text") for m in map(_SUB_RE.match, self.extra) if m]
 
     @property
     def queued(self) -> bool:
@@ -117,6 +155,7 @@ class Entry:
             "done": self.done,
             "vanished": self.vanished,
             "check": self.check,
+            "blocked": self.blocked,
             "imports_local": list(self.imports_local),
             "warnings": list(self.warnings),
         }
@@ -139,24 +178,38 @@ class Tracker:
         self.other_files_total = 0
         # notes from the last next_entry() call (e.g. an import cycle that was broken)
         self.order_notes: list[str] = []
+        # lines a person added, kept where they were: in the header, at the top of the Files
+        # and Edits sections, and whole sections of their own (by position among the sections)
+        self.header_extra: list[str] = []
+        self.files_extra: list[str] = []
+        self.edits_extra: list[str] = []
+        self.layout: list = [FILES_HEADING, EDITS_HEADING]
 
     # ---------------------------------------------------------------- reading
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Tracker":
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")
         except FileNotFoundError:
             raise TrackerError(f"no tracker at {path}: run `torch2ms scan <input_dir>` first") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TrackerError(f"cannot read the tracker {path}: {exc}") from None
+        except IsADirectoryError:
+            raise TrackerError(f"{path} is a folder, not a tracker") from None
+        except UnicodeDecodeError as exc:
+            raise TrackerError(f"cannot read the tracker {path}: not UTF-8 text (byte {exc.start})") from None
+        except OSError as exc:
+            raise TrackerError(f"cannot read the tracker {path}: {exc.strerror or exc}") from None
         return cls.parse(text, path)
 
     @classmethod
     def parse(cls, text: str, path: str | os.PathLike) -> "Tracker":
-        lines = text.splitlines()
+        # lines end at "\n" only: a stray \f or U+2028 inside a line must not split it
+        lines = [line[:-1] if line.endswith("\r") else line for line in text.lstrip("\ufeff").split("\n")]
+        if lines and lines[-1] == "":
+            lines.pop()
         if not lines or lines[0].strip() != HEADER_TITLE:
             raise TrackerError(f"{path} is not a torch2ms tracker (its first line is not '{HEADER_TITLE}')")
+        cls._check_headings(lines, path)
         input_dir = None
         for line in lines:
             m = _INPUT_RE.match(line)
@@ -168,29 +221,46 @@ class Tracker:
         if input_dir is None:
             raise TrackerError(f"{path}: the header has no 'Input folder:' line")
         tracker = cls(path, input_dir)
+        tracker.layout = []
         section = None
         current: Entry | None = None
         edit_path: str | None = None
-        for line in lines[1:]:
+        raw: list[str] | None = None  # a section of the user's own
+        for number, line in enumerate(lines[1:], start=2):
             if line.startswith("## "):
-                section = line.strip()
-                current = None
-                edit_path = None
+                section, current, edit_path = line.strip(), None, None
+                if section in (FILES_HEADING, EDITS_HEADING):
+                    tracker.layout.append(section)
+                    raw = None
+                else:
+                    raw = [line]
+                    tracker.layout.append(raw)
                 continue
-            if section is None:
+            if raw is not None:
+                raw.append(line)
+            elif section is None:
                 m = _OTHER_RE.match(line)
                 if m:
                     tracker.other_files_total = int(m.group("n"))
                     tracker.other_files = re.findall(r"`([^`]+)`", m.group("rest"))
+                elif not _generated_header_line(line):
+                    tracker.header_extra.append(line)
             elif section == FILES_HEADING:
                 m = _ENTRY_RE.match(line)
                 if m:
-                    current = cls._parse_entry(m, path)
+                    current = cls._parse_entry(m, path, number)
                     tracker.entries.append(current)
                     continue
+                if _LOOKS_LIKE_ENTRY.match(line):
+                    raise TrackerError(f"{path} line {number}: cannot read this entry line "
+                                       f"(expected '- [ ] `file.py` · Category · libraries · status: ...'): "
+                                       f"{line.strip()[:80]}")
                 m = _SUB_RE.match(line)
-                if m and current is not None:
-                    cls._parse_sub(current, m.group("text"))
+                if m and current is not None and cls._parse_sub(current, m.group("text")):
+                    continue
+                if line.strip() == "_No file with torch-ecosystem code was found._":
+                    continue
+                (current.extra if current is not None else tracker.files_extra).append(line)
             elif section == EDITS_HEADING:
                 m = _EDIT_HEADING_RE.match(line)
                 if m:
@@ -198,16 +268,50 @@ class Tracker:
                     tracker.edits.setdefault(edit_path, [])
                 elif edit_path is not None:
                     tracker.edits[edit_path].append(line)
+                else:
+                    tracker.edits_extra.append(line)
         for key, body in tracker.edits.items():
             tracker.edits[key] = _trim_blank(body)
+        for e in tracker.entries:
+            e.extra = _trim_blank(e.extra)
+        tracker.header_extra = _trim_blank(tracker.header_extra)
+        tracker.files_extra = _trim_blank(tracker.files_extra)
+        tracker.edits_extra = _trim_blank(tracker.edits_extra)
+        for block in tracker.layout:
+            if isinstance(block, list):
+                while len(block) > 1 and not block[-1].strip():
+                    block.pop()
         return tracker
 
     @staticmethod
-    def _parse_entry(m: re.Match, path) -> Entry:
+    def _check_headings(lines: list[str], path) -> None:
+        """Exactly one `## Files` and one `## Edits`: a misspelt or missing heading would have
+        the next save drop every entry or edit record below it, so such a tracker is refused."""
+        seen: dict[str, int] = {}
+        for number, line in enumerate(lines, start=1):
+            if not line.lstrip().startswith("#"):
+                continue
+            word = re.sub(r"[^a-z]", "", line.lower())
+            if word not in ("files", "edits"):
+                continue
+            wanted = FILES_HEADING if word == "files" else EDITS_HEADING
+            if line.rstrip() != wanted:
+                raise TrackerError(f"{path} line {number}: '{line.strip()}' is not the '{wanted}' heading; "
+                                   f"write it exactly '{wanted}' (the tracker is left as it is)")
+            if wanted in seen:
+                raise TrackerError(f"{path} line {number}: a second '{wanted}' heading (the first is on line "
+                                   f"{seen[wanted]}); keep one (the tracker is left as it is)")
+            seen[wanted] = number
+        for wanted in (FILES_HEADING, EDITS_HEADING):
+            if wanted not in seen:
+                raise TrackerError(f"{path}: no '{wanted}' heading line; restore it (the tracker is left as it is)")
+
+    @staticmethod
+    def _parse_entry(m: re.Match, path, number: int = 0) -> Entry:
         pieces = [p.strip() for p in m.group("rest").split(SEP.strip())]
         pieces = [p for p in pieces if p]
         if len(pieces) < 2:
-            raise TrackerError(f"{path}: cannot read the entry line for `{m.group('path')}`")
+            raise TrackerError(f"{path} line {number}: cannot read the entry line for `{m.group('path')}`")
         entry = Entry(path=m.group("path"), category=pieces[0], done=m.group("tick") != " ")
         libs = pieces[1]
         entry.libraries = [] if libs == NONE_MARK else [x.strip() for x in libs.split(",") if x.strip()]
@@ -217,12 +321,15 @@ class Tracker:
                 entry.status = value
             elif key == "check":
                 entry.check = value
+            elif key == "blocked":
+                entry.blocked = value
             elif piece == "vanished":
                 entry.vanished = True
         return entry
 
     @staticmethod
-    def _parse_sub(entry: Entry, text: str) -> None:
+    def _parse_sub(entry: Entry, text: str) -> bool:
+        """Read a generated sub-bullet into `entry`; False for one a person added."""
         key, _, value = text.partition(": ")
         if key == "evidence":
             entry.evidence.append(value)
@@ -231,7 +338,8 @@ class Tracker:
         elif key == "warning":
             entry.warnings.append(value)
         else:
-            entry.notes.append(text)
+            return False
+        return True
 
     # ---------------------------------------------------------------- writing
     def render(self) -> str:
@@ -244,16 +352,38 @@ class Tracker:
             plural = "file" if self.other_files_total == 1 else "files"
             out.append(f"Without torch-ecosystem code (not listed): {self.other_files_total} {plural}: {shown}{tail}")
         out += ["", self.summary(), "",
-                "<!-- Kept up to date by `torch2ms scan` (re-run it any time: ticks, edits and check "
+                f"{_COMMENT_START} `torch2ms scan` (re-run it any time: ticks, edits and check "
                 "verdicts are kept), `torch2ms done FILE` (ticks a file whose check passes), "
-                "`torch2ms edit FILE -m TEXT` and `torch2ms check`. Do not edit this file by hand, "
-                "not even to tick a box: use these helpers. -->",
-                "", FILES_HEADING, ""]
+                "`torch2ms edit FILE -m TEXT` (also `--blocked REASON`) and `torch2ms check`. Do not "
+                "edit this file by hand, not even to tick a box: use these helpers. -->"]
+        if self.header_extra:
+            out += [""] + self.header_extra
+        layout = list(self.layout)
+        for heading in (FILES_HEADING, EDITS_HEADING):
+            if heading not in layout:
+                layout.append(heading)
+        for block in layout:
+            if out[-1]:
+                out.append("")
+            if block == FILES_HEADING:
+                out += self._render_files()
+            elif block == EDITS_HEADING:
+                out += self._render_edits()
+            else:
+                out += block
+        return "\n".join(out).rstrip("\n") + "\n"
+
+    def _render_files(self) -> list[str]:
+        out = [FILES_HEADING, ""]
+        if self.files_extra:
+            out += self.files_extra + [""]
         for e in self.entries:
             pieces = [f"- [{'x' if e.done else ' '}] `{e.path}`", _clean(e.category),
                       ", ".join(_clean(x) for x in e.libraries) or NONE_MARK, f"status: {_clean(e.status)}"]
             if e.check is not None:
                 pieces.append(f"check: {_clean(e.check)}")
+            if e.blocked is not None:
+                pieces.append(f"blocked: {_clean(e.blocked)}")
             if e.vanished:
                 pieces.append("vanished")
             out.append(SEP.join(pieces))
@@ -261,17 +391,21 @@ class Tracker:
             if e.imports_local:
                 out.append("  - imports: " + ", ".join(f"`{p}`" for p in e.imports_local))
             out += [f"  - warning: {_clean(x)}" for x in e.warnings]
-            out += [f"  - {x}" for x in e.notes]
+            out += [one_line(x) for x in e.extra]
         if not self.entries:
             out.append("_No file with torch-ecosystem code was found._")
-        out += ["", EDITS_HEADING, ""]
+        return out
+
+    def _render_edits(self) -> list[str]:
+        out = [EDITS_HEADING, ""]
+        if self.edits_extra:
+            out += self.edits_extra + [""]
         listed = [e.path for e in self.entries]
         for p in listed + sorted(set(self.edits) - set(listed)):
             out.append(f"### `{p}`")
-            body = self.edits.get(p, [])
-            out += body
+            out += [one_line(x) for x in self.edits.get(p, [])]
             out.append("")
-        return "\n".join(out).rstrip("\n") + "\n"
+        return out
 
     def summary(self) -> str:
         queued = [e for e in self.entries if e.queued]
@@ -281,6 +415,9 @@ class Tracker:
             if not e.queued and not e.vanished:
                 counts[e.status] = counts.get(e.status, 0) + 1
         parts = [f"{len(self.entries)} files listed", f"{len(queued)} to convert ({done} done)"]
+        blocked = sum(e.blocked is not None and not e.done for e in queued)
+        if blocked:
+            parts.append(f"{blocked} blocked")
         if counts.get("mindspore"):
             parts.append(f"{counts['mindspore']} already MindSpore")
         if counts.get("notebook"):
@@ -291,30 +428,28 @@ class Tracker:
         return "Summary: " + ", ".join(parts) + "."
 
     def save(self) -> None:
-        """Write atomically: a temp file in the same folder, then os.replace."""
+        """Write atomically (torch2ms.fsio.write_atomic): a failure leaves the old tracker whole."""
+        from torch2ms.fsio import write_atomic
+
+        for e in self.entries:
+            why = unlistable(e.path)
+            if why:
+                raise TrackerError(f"cannot list {e.path!r} in the tracker: its name holds {why}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = self.render()
-        fd, tmp = tempfile.mkstemp(prefix=".files_to_convert.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.path, self.render())
 
     @classmethod
     @contextlib.contextmanager
-    def locked(cls, path: str | os.PathLike) -> Iterator["Tracker"]:
+    def locked(cls, path: str | os.PathLike, create: str | os.PathLike | None = None) -> Iterator["Tracker"]:
         """Load under an exclusive file lock, yield, save on a clean exit.
 
-        Helpers that run at the same time (a check hook and an edit record) then never lose
-        each other's update.
+        Helpers that run at the same time (a check hook, an edit record, a scan) then never
+        lose each other's update. With `create` (an input folder), a missing tracker is started
+        afresh; without it, a missing tracker is an error and nothing is created.
         """
         path = Path(path)
+        if create is None and not path.is_file():
+            cls.load(path)  # the error that says what is wrong (missing, a folder, ...)
         lock_dir = path.parent / ".torch2ms"
         lock_dir.mkdir(parents=True, exist_ok=True)
         with open(lock_dir / "tracker.lock", "a") as lock:
@@ -325,12 +460,16 @@ class Tracker:
             if fcntl is not None:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
-                tracker = cls.load(path)
+                if create is not None and not path.exists():
+                    tracker = cls(path, create)
+                else:
+                    tracker = cls.load(path)
                 yield tracker
                 tracker.save()
             finally:
                 if fcntl is not None:
                     fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
 
     # ---------------------------------------------------------------- lookups and updates
     def normalize(self, path: str | os.PathLike) -> str:
@@ -367,9 +506,22 @@ class Tracker:
         raise TrackerError(f"{path} is not listed in {self.path}")
 
     def mark_done(self, path: str | os.PathLike, done: bool = True) -> Entry:
+        """Tick (or untick) a file; a ticked file is no longer blocked."""
         e = self.entry(path)
         e.done = done
+        if done:
+            e.blocked = None
         return e
+
+    def set_blocked(self, path: str | os.PathLike, reason: str | None) -> Entry:
+        """Mark a file that cannot pass yet, with the reason (None: unblock). `next` skips it."""
+        e = self.entry(path)
+        e.blocked = None if reason is None else (_clean(reason) or "no reason given")
+        return e
+
+    def blocked(self) -> list[Entry]:
+        """The queued files still to convert that are marked blocked."""
+        return [e for e in self.entries if e.queued and not e.done and e.blocked is not None]
 
     def add_edits(self, path: str | os.PathLike, lines: Iterable[str] | str) -> Entry:
         """Append bullet lines to the file's Edits subsection; what is there stays."""
@@ -378,7 +530,7 @@ class Tracker:
             lines = lines.splitlines()
         body = self.edits.setdefault(e.path, [])
         for line in lines:
-            line = line.rstrip()
+            line = one_line(line).rstrip()
             if not line.strip():
                 continue
             # every line becomes a bullet, so no text can pass for a heading and end the subsection
@@ -394,13 +546,13 @@ class Tracker:
 
     # ---------------------------------------------------------------- order
     def queue(self) -> tuple[list[Entry], list[str]]:
-        """All unticked queued entries in dependency order, and notes on cycles broken.
+        """All unticked, unblocked queued entries in dependency order, and notes on cycles broken.
 
         A file comes after the project-local modules it imports that are themselves still to
         convert. When only import cycles remain, the cycle met first (walking from the
         alphabetically first waiting file) is broken at its alphabetically first file.
         """
-        remaining = {e.path: e for e in self.entries if e.queued and not e.done}
+        remaining = {e.path: e for e in self.entries if e.queued and not e.done and e.blocked is None}
         deps = {p: {d for d in e.imports_local if d in remaining and d != p} for p, e in remaining.items()}
         dependents: dict = {}
         for p, ds in deps.items():
@@ -442,7 +594,7 @@ class Tracker:
                    existing_paths: Iterable[str] = ()) -> None:
         """Bring the tracker in line with a fresh scan.
 
-        Ticks, notes, edit records and check verdicts are kept. A listed file missing from the
+        Ticks, blocks, notes, edit records and check verdicts are kept. A listed file missing from the
         scan is kept and marked vanished (with a warning when it still exists but no longer has
         torch-ecosystem code); a file that comes back loses the mark.
         """
@@ -451,7 +603,8 @@ class Tracker:
         for rec in records:
             prev = old.get(rec.path)
             if prev is not None:
-                rec.done, rec.check, rec.notes = prev.done, prev.check, list(prev.notes)
+                rec.done, rec.check, rec.extra = prev.done, prev.check, list(prev.extra)
+                rec.blocked = prev.blocked
             rec.vanished = False
             new[rec.path] = rec
         still_there = set(existing_paths)
@@ -480,6 +633,12 @@ def _find_cycle(waiting: dict[str, list[str]]) -> list[str]:
         seen.append(node)
         node = waiting[node][0]
     return seen[seen.index(node):]
+
+
+def _generated_header_line(line: str) -> bool:
+    """A header line the tracker writes itself (rewritten on every save)."""
+    return (not line.strip() or bool(_INPUT_RE.match(line)) or line.startswith(("Outputs: `outputs/`", "Summary: "))
+            or line.startswith(_COMMENT_START))
 
 
 def _trim_blank(lines: list[str]) -> list[str]:

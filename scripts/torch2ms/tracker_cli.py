@@ -1,5 +1,10 @@
 """`torch2ms next`, `torch2ms done FILE`, `torch2ms edit FILE -m TEXT`: the tracker helpers.
 
+`torch2ms edit FILE --blocked REASON` marks a file that cannot pass without the user (the reason
+is recorded in its entry and as an edit line); `next` then goes on to the next file and lists the
+blocked ones, and the report lists them with their reasons. `--unblock` (or ticking the file)
+takes the mark off.
+
 They change files_to_convert.md only through torch2ms.tracker, under its lock, so nobody has to
 edit the tracker's structure by hand.
 
@@ -43,11 +48,19 @@ def run_next(args) -> int:
     entry = tracker.next_entry()
     queued = [e for e in tracker.entries if e.queued]
     left = sum(not e.done for e in queued)
+    blocked = tracker.blocked()
+    blocked_json = [{"path": e.path, "reason": e.blocked} for e in blocked]
     if entry is None:
+        ticked = sum(e.done for e in queued)
         if args.json:
-            print(json.dumps({"done": True, "files_done": len(queued), "next": None}, indent=2))
+            print(json.dumps({"done": not blocked, "files_done": ticked, "next": None,
+                              "blocked": blocked_json}, indent=2))
         elif not queued:
             print(f"Nothing to convert: {ws.tracker} lists no file with torch-ecosystem code to convert.")
+        elif blocked:
+            print(f"No file left to convert but blocked ones: {ticked} of {len(queued)} ticked, "
+                  f"{len(blocked)} blocked in {ws.tracker}:")
+            _print_blocked(blocked)
         else:
             print(f"All files done: {len(queued)} of {len(queued)} ticked in {ws.tracker}.")
         return 0
@@ -56,9 +69,10 @@ def run_next(args) -> int:
     info.update(source=str(tracker.input_dir / entry.path), output=str(output),
                 output_exists=output.exists(), files_left=left, order_notes=tracker.order_notes)
     if args.json:
-        print(json.dumps({"done": False, "next": info}, indent=2))
+        print(json.dumps({"done": False, "next": info, "blocked": blocked_json}, indent=2))
         return 0
-    print(f"Next: {entry.path}  ({left} of {len(queued)} files left)")
+    waiting = f", {len(blocked)} of them blocked" if blocked else ""
+    print(f"Next: {entry.path}  ({left} of {len(queued)} files left{waiting})")
     print(f"  category:  {entry.category}")
     print(f"  status:    {entry.status}")
     print(f"  libraries: {', '.join(entry.libraries) or '(none directly)'}")
@@ -73,7 +87,15 @@ def run_next(args) -> int:
     print(f"  output:    {output} ({state})")
     for note in tracker.order_notes:
         print(f"  note:      {note}")
+    if blocked:
+        print("Blocked (skipped until unblocked: `torch2ms edit FILE --unblock`):")
+        _print_blocked(blocked)
     return 0
+
+
+def _print_blocked(blocked) -> None:
+    for e in blocked:
+        print(f"  - {e.path}: {e.blocked}")
 
 
 # ---------------------------------------------------------------- done
@@ -129,20 +151,42 @@ def run_done(args) -> int:
 # ---------------------------------------------------------------- edit
 def add_edit_arguments(parser) -> None:
     parser.add_argument("file", help="the file, as listed in the tracker (or its path in the input or outputs/)")
-    parser.add_argument("-m", "--message", action="append", required=True, metavar="TEXT",
+    parser.add_argument("-m", "--message", action="append", default=[], metavar="TEXT",
                         help="an edit record; repeat -m for several, a multi-line TEXT gives one bullet per line")
+    block = parser.add_mutually_exclusive_group()
+    block.add_argument("--blocked", metavar="REASON",
+                       help="mark the file blocked: it cannot pass without the user, for REASON; "
+                            "`next` goes on to the next file and the report lists it")
+    block.add_argument("--unblock", action="store_true", help="take the blocked mark off")
     _workspace_argument(parser)
 
 
 def run_edit(args) -> int:
     ws = Workspace.resolve(args.workspace)
     lines = [line for message in args.message for line in message.splitlines() if line.strip()]
-    if not lines:
-        return _fail("edit", "the edit record is empty")
+    reason = " ".join((args.blocked or "").split())
+    if args.blocked is not None and not reason:
+        return _fail("edit", "--blocked needs a reason")
+    if not lines and args.blocked is None and not args.unblock:
+        return _fail("edit", "the edit record is empty" if args.message else
+                     "nothing to record: give -m TEXT, --blocked REASON or --unblock")
     try:
         with Tracker.locked(ws.tracker) as tracker:
-            entry = tracker.add_edits(args.file, lines)
+            entry = tracker.entry(args.file)
+            if args.blocked is not None:
+                tracker.set_blocked(entry.path, reason)
+                lines.append(f"blocked: {reason}")
+            elif args.unblock:
+                tracker.set_blocked(entry.path, None)
+            if lines:
+                tracker.add_edits(entry.path, lines)
     except TrackerError as exc:
         return _fail("edit", str(exc))
-    print(f"Recorded {len(lines)} edit line{'s' if len(lines) != 1 else ''} for {entry.path} in {ws.tracker}.")
+    if args.blocked is not None:
+        print(f"Marked {entry.path} blocked in {ws.tracker}: {entry.blocked}. `torch2ms next` skips it.")
+    elif args.unblock:
+        print(f"Unblocked {entry.path} in {ws.tracker}.")
+    n = len(lines) - (args.blocked is not None)
+    if n:
+        print(f"Recorded {n} edit line{'s' if n != 1 else ''} for {entry.path} in {ws.tracker}.")
     return 0

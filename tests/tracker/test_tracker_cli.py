@@ -66,7 +66,7 @@ def test_done_then_next_then_all_done(ws, capsys):
     code, out, _ = cli(capsys, "next", "--workspace", str(ws))
     assert code == 0 and out.startswith("All files done: 2 of 2")
     code, out, _ = cli(capsys, "next", "--json", "--workspace", str(ws))
-    assert json.loads(out) == {"done": True, "files_done": 2, "next": None}
+    assert json.loads(out) == {"done": True, "files_done": 2, "next": None, "blocked": []}
     assert cli(capsys, "done", "--undo", "train.py", "--workspace", str(ws))[0] == 0
     assert Tracker.load(ws / "files_to_convert.md").entry("train.py").done is False
 

@@ -51,11 +51,18 @@ def check_source(source: str, shown_path: str, index=None) -> FileResult:
 
 
 def check_file(path: Path, shown_path: str | None = None, index=None) -> FileResult:
+    """Check a file as Python reads it (PEP 263 encoding, any line endings); its `sha256` is
+    that of the file's bytes, which `torch2ms done` and the reports compare."""
+    from torch2ms.fsio import SourceError, decode_source
+
     shown = shown_path or str(path)
+    raw = Path(path).read_bytes()
     try:
-        source = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        result = FileResult(path=shown)
-        result.findings.append(Finding(0, "syntax", "not UTF-8 text"))
+        source = decode_source(raw)
+    except SourceError as exc:
+        result = FileResult(path=shown, sha256=hashlib.sha256(raw).hexdigest())
+        result.findings.append(Finding(0, "syntax", f"cannot be read as Python source: {exc}"))
         return result
-    return check_source(source, shown, index=index)
+    result = check_source(source.text, shown, index=index)
+    result.sha256 = hashlib.sha256(raw).hexdigest()
+    return result

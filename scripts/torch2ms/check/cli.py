@@ -7,19 +7,28 @@
     torch2ms check --hook              Claude Code PostToolUse hook: reads the hook's JSON on
                                        stdin and checks the edited file when it is in an outputs/
 
+Each file's static checks run in a worker process under a time and a memory bound (`--timeout`,
+`--memory`): a file that breaks them, or crashes its worker, fails with a `check-limit` finding
+and the other files are checked and recorded as usual.
+
 Exit status: 0 every file passes, 1 findings, 2 bad input.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import sys
 from pathlib import Path
 
+from torch2ms.bounded import DEFAULT_MEMORY_MB, Bounds, run_bounded
 from torch2ms.workspace import Workspace
 
 HOOK_SHOWN_FINDINGS = 25
+# Claude Code stops a hook after the timeout in .claude/settings.json (60 s): finish before it
+HOOK_TIMEOUT = 45.0
 
 
 def add_arguments(parser) -> None:
@@ -35,7 +44,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--parity", action="store_true",
                         help="also run the file's parity spec (<file stem>.parity.yaml next to it)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                        help="time limit per file for --import and --parity (default 120)")
+                        help="time limit per file for the static checks, --import and --parity (default 120)")
+    parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
+                        help=f"memory limit of the static checks of a file (default {DEFAULT_MEMORY_MB})")
     parser.add_argument("-j", "--jobs", type=int, default=min(os.cpu_count() or 1, 4), metavar="N",
                         help="--import/--parity subprocesses run at once (default: cores, at most 4)")
     parser.add_argument("--hook", action="store_true",
@@ -76,19 +87,70 @@ def _key(path: Path, ws: Workspace) -> str | None:
         return None
 
 
-def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False, timeout=120.0, jobs=2):
-    """Check `files`; record results of those under outputs/. Returns [(key or path, FileResult)]."""
-    from torch2ms.check import check_file, results, runtime
-    from torch2ms.check.api_index import ApiIndex, installed_versions
+_index = None  # the API index the static checks share (a worker inherits it warm)
 
-    index = ApiIndex()
+
+def _static_check(item: tuple[str, str]):
+    """In a worker: the static checks of one file; new API index entries are saved from here."""
+    global _index
+    from torch2ms.check import check_file
+    from torch2ms.check.api_index import ApiIndex
+
+    if _index is None:
+        _index = ApiIndex()
+    result = check_file(Path(item[0]), item[1], index=_index)
+    _index.save()
+    return result
+
+
+def _static_checks(files: list[Path], ws: Workspace, bounds: Bounds, jobs: int) -> list:
+    """[(key or None, FileResult)] in the order of `files`, each checked within `bounds`."""
+    global _index
+    from torch2ms.check.api_index import ApiIndex
+    from torch2ms.check.findings import FileResult, Finding
+    from torch2ms.fsio import unreadable
+
+    keys = [_key(path, ws) for path in files]
+    results: list = [None] * len(files)
+    items = []
+    for i, (path, key) in enumerate(zip(files, keys)):
+        why = unreadable(path)
+        if why:
+            results[i] = FileResult(path=key or str(path), findings=[Finding(0, "syntax", f"cannot be read: {why}")])
+        else:
+            items.append((i, (str(path), key or str(path))))
+    # a cold API cache is built once, by the first file alone; the others start from it
+    cold = "mindspore" not in ApiIndex().modules
+    for batch in ([items[:1], items[1:]] if cold and len(items) > 1 else [items]):
+        _index = ApiIndex()
+        if batch and "mindspore" in _index.modules:  # warm here, so forked workers start ready
+            # (never with a cold cache: that would import mindspore here, before forking)
+            from torch2ms.check import check_source
+            check_source("x = 1\n", "<warm-up>", index=_index)
+        for n, outcome in run_bounded(_static_check, [item for _, item in batch], jobs, bounds):
+            i, (path, shown) = batch[n]
+            if outcome.ok:
+                results[i] = outcome.value
+                continue
+            result = FileResult(path=shown)
+            with contextlib.suppress(OSError):
+                result.sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            result.findings.append(Finding(0, "check-limit",
+                                           f"the static checks could not finish: {outcome.error}"))
+            results[i] = result
+    return list(zip(keys, results))
+
+
+def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False, timeout=120.0, jobs=2,
+                memory_mb: int = DEFAULT_MEMORY_MB):
+    """Check `files`; record results of those under outputs/. Returns [(key or path, FileResult)]."""
+    from torch2ms.check import results, runtime
+    from torch2ms.check.api_index import installed_versions
+
     plain = runtime.plain_modules(ws.root) if do_import else {}
     input_dir = _input_dir(ws) if parity else None
     old = results.load(ws.check_results)["files"]
-    done = []
-    for path in files:
-        key = _key(path, ws)
-        done.append((key, check_file(path, key or str(path), index=index)))
+    done = _static_checks(files, ws, Bounds(timeout, memory_mb), jobs)
 
     def run_time(item):
         (key, result), path = item
@@ -106,7 +168,6 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
     for key, result in done:
         if key:
             results.carry_over(result, old.get(key))
-    index.save()
     recorded = {k: r.to_dict() for k, r in done if k}
     if recorded:
         results.update(ws.check_results, recorded, installed_versions())
@@ -161,7 +222,9 @@ def run(args) -> int:
         return _fail(files)
     if not files:
         return _fail(f"no .py files to check in {', '.join(args.paths) or ws.outputs}")
-    done = check_paths(files, ws, args.do_import, args.parity, args.timeout, args.jobs)
+    if args.timeout <= 0 or args.memory <= 0:
+        return _fail("--timeout and --memory must be positive")
+    done = check_paths(files, ws, args.do_import, args.parity, args.timeout, args.jobs, args.memory)
     _print(done, args.json, args.quiet)
     return 0 if all(r.verdict == "pass" for _, r in done) else 1
 
@@ -194,7 +257,7 @@ def run_hook(payload: str) -> int:
     ws = hook_workspace(path)
     if ws is None or not path.is_file():
         return 0
-    (key, result), = check_paths([path], ws)
+    (key, result), = check_paths([path], ws, timeout=HOOK_TIMEOUT)
     if result.verdict == "pass":
         print(f"torch2ms check: outputs/{key}: pass")
         return 0

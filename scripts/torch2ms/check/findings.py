@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 # Codes, in the order a reader wants them: first what stops the file from running at all.
-CODES = ("syntax", "undefined-name", "torch-import", "torch-name", "torch-idiom", "api-missing", "api-signature",
-         "todo", "import", "parity", "run")
+CODES = ("syntax", "check-limit", "undefined-name", "torch-import", "torch-name", "torch-idiom", "api-missing",
+         "api-signature", "todo", "import", "parity", "run")
 
 
 @dataclass(frozen=True, order=True)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 
@@ -58,16 +56,9 @@ def _update(path: Path, records: dict[str, dict], versions: dict) -> dict:
         data["files"][key] = rec
     data["versions"] = versions
     data["files"] = dict(sorted(data["files"].items()))
-    fd, tmp = tempfile.mkstemp(prefix=".check.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from torch2ms.fsio import write_atomic
+
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=False) + "\n")
     return data
 
 

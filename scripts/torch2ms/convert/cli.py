@@ -3,11 +3,20 @@
 Each Python file is converted into the output folder (default: the workspace's `outputs/`) at
 the same relative path: relative to the tracker's input folder when the file lies under it,
 else to the folder given. The input is never modified. An existing output file is the starting
-point (it may hold later edits): the rules run on it, never on the original over it. Folders
-are converted in parallel processes. Edits are appended to the tracker's Edits section when
-the workspace has a tracker that lists the file. When the tracker names the input folder, the
-project's torch-free Python files and non-Python files (data, configs) are copied into the
-output folder too, never over an existing file (`project_files.py`).
+point (it may hold later edits): the rules run on it, never on the original over it. Edits are
+appended to the tracker's Edits section when the workspace has a tracker that lists the file.
+When the tracker names the input folder, the project's torch-free Python files and non-Python
+files (data, configs) are copied into the output folder too, never over an existing file
+(`project_files.py`).
+
+Each file is converted in a worker process under a time and a memory bound (`--timeout`,
+`--memory`); a file that breaks them, crashes its worker, cannot be read (a FIFO, a device, a
+symlink loop) or cannot be written is reported on its own line and the others go on. Outputs
+are written as files finish (every write atomic: an error or a kill leaves the previous output
+whole), after their edit records are in the tracker. Sources are read per PEP 263 (a coding
+declaration, a BOM) and written back in the same encoding, with the same BOM and line endings.
+Nothing is written outside the output folder: a symlink in it pointing elsewhere is refused,
+and so is an input folder inside it.
 """
 
 from __future__ import annotations
@@ -15,20 +24,24 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import stat
 import sys
-from concurrent.futures import ProcessPoolExecutor
+import time
 from pathlib import Path
 
-from ..workspace import Workspace
+from ..bounded import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Bounds, run_bounded
+from ..fsio import unreadable
+from ..workspace import Workspace, WorkspaceError, check_apart, destination, inside
 from .project_files import MAX_BYTES, copy_project_files
-
-SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".torch2ms", ".tox"}
-
 
 EXIT_CODES = """exit status:
   0  every file converted, nothing flagged
   1  lines flagged for review (TODO(torch2ms) markers): not a failure
   2  bad input (missing path, output over its input) or a file that could not be converted"""
+
+# edit records go to the tracker (then the outputs are written) at least this often
+FLUSH_SECONDS = 2.0
+FLUSH_FILES = 50
 
 
 def add_arguments(parser) -> None:
@@ -44,46 +57,50 @@ def add_arguments(parser) -> None:
                         help="print a unified diff instead of writing the outputs")
     parser.add_argument("-j", "--jobs", type=int, default=0,
                         help="worker processes for folders (default: one per core)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                        help=f"time limit per file (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
+                        help=f"memory limit of a worker converting a file (default {DEFAULT_MEMORY_MB})")
 
 
-def _python_files(folder: Path, exclude: Path | None) -> list[Path]:
-    files = []
-    for root, dirs, names in os.walk(folder):
-        root_path = Path(root)
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
-                         and (exclude is None or (root_path / d).resolve() != exclude))
-        files += [root_path / n for n in sorted(names) if n.endswith(".py")]
-    return files
+def _python_files(folder: Path, exclude: list[Path]) -> tuple[list[str], list[str]]:
+    """([path relative to folder], [warning]) for the .py files the scan would find there."""
+    from ..scan.walk import find_sources
+
+    found, warnings = find_sources(folder, skip=exclude)
+    return [rel for _, rel in found if rel.endswith(".py")], warnings
 
 
 def _load_tracker(ws: Workspace):
     if not ws.tracker.exists():
         return None
-    try:
-        from ..tracker import Tracker
-    except ImportError:  # the tracker helper ships separately in some checkouts
-        print("torch2ms convert: the tracker module is not available; edits are not recorded",
-              file=sys.stderr)
-        return None
+    from ..tracker import Tracker
     return Tracker
 
 
-def _convert_one(job: tuple[str, str, str]) -> dict:
-    src, dst, rel = job
+def _convert_one(job: tuple[str, str, str, bool]) -> dict:
+    """In a worker: convert the output when there is one, else the source; nothing written."""
+    src, dst, rel, from_output = job
+    from ..fsio import SourceError, read_source
     from .engine import convert_source
-    start = Path(dst) if Path(dst).exists() else Path(src)
+
+    start = dst if from_output else src
     try:
-        code = start.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return _failed(rel, f"cannot read {start}: {exc}", start == Path(dst))
-    try:
-        result = convert_source(code, rel)
-    except Exception as exc:  # a syntax error, or a crash of a rule: reported, exit status 2
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return _failed(rel, f"{type(exc).__name__}: {first}", start == Path(dst))
+        source = read_source(start)
+    except SourceError as exc:
+        return _failed(rel, f"cannot read {start}: {exc}", from_output)
+    except OSError as exc:
+        return _failed(rel, f"cannot read {start}: {exc.strerror or exc}", from_output)
+    result = convert_source(source.text, rel)
     out = result.to_dict()
-    out.update(lines=code.count("\n"), from_output=start == Path(dst), src=str(start), dst=dst,
-               original=code, code=result.code)
+    if result.error is None:
+        try:
+            out["data"] = source.encode(result.code)
+        except UnicodeEncodeError as exc:
+            return _failed(rel, f"the converted code has {exc.object[exc.start]!r}, which its encoding "
+                                f"{source.encoding} cannot hold", from_output)
+    out.update(lines=source.text.count("\n"), from_output=from_output, src=start, dst=dst,
+               original=source.text, code=result.code)
     return out
 
 
@@ -94,71 +111,123 @@ def _failed(rel: str, error: str, from_output: bool) -> dict:
 
 
 def _relative(file: Path, folder: Path, tracker_input: Path | None) -> str:
+    """`file`'s path relative to the tracker's input folder (when under it) or to `folder`,
+    without following a symlinked file (its link's own path counts, as in the scan)."""
+    absolute = Path(os.path.abspath(file))
     if tracker_input is not None:
-        try:
-            return file.resolve().relative_to(tracker_input).as_posix()
-        except ValueError:
-            pass
-    return file.resolve().relative_to(folder).as_posix()
+        for base in (tracker_input, Path(os.path.realpath(tracker_input))):
+            for cand in (absolute, Path(os.path.realpath(absolute.parent)) / absolute.name):
+                if cand.is_relative_to(base):
+                    return cand.relative_to(base).as_posix()
+    for cand in (absolute, Path(os.path.realpath(absolute.parent)) / absolute.name):
+        if cand.is_relative_to(folder):
+            return cand.relative_to(folder).as_posix()
+    return absolute.name
 
 
 def run(args) -> int:
     ws = Workspace.resolve(args.workspace)
     given = Path(args.path)
-    if not given.exists():
-        print(f"torch2ms convert: {given} does not exist", file=sys.stderr)
-        return 2
+    if not given.exists() and not given.is_symlink():
+        return _fail(f"{given} does not exist")
+    if given.is_dir() is False and given.suffix != ".py":
+        if given.suffix == ".ipynb":
+            return _fail(f"{given} is a notebook: convert exports only Python files "
+                         "(`jupyter nbconvert --to script` makes one of it)")
+        return _fail(f"{given} is not a Python file (.py)")
+    if args.timeout <= 0 or args.memory <= 0:
+        return _fail("--timeout and --memory must be positive")
     out_dir = Path(args.output).resolve() if args.output else ws.outputs
+    if out_dir.exists() and not out_dir.is_dir():
+        return _fail(f"the output folder {out_dir} is not a folder")
     tracker_cls = _load_tracker(ws)
     tracker_input = None
     if tracker_cls is not None:
+        from ..tracker import TrackerError
         try:
             tracker_input = tracker_cls.load(ws.tracker).input_dir.resolve()
-        except Exception as exc:  # an unreadable tracker must not stop the conversion
-            print(f"torch2ms convert: {exc}; edits are not recorded", file=sys.stderr)
-            tracker_cls = None
+        except TrackerError as exc:  # never convert without recording: the edits would be lost
+            return _fail(f"{exc}; nothing converted")
+    folder = given.resolve() if given.is_dir() else Path(os.path.realpath(given.parent))
+    if inside(given, out_dir) and not given.is_dir():
+        return _fail(f"{given} is in the output folder {out_dir}: give its input file (the output "
+                     "is the starting point of the conversion anyway)")
+    try:
+        for top in filter(None, (folder, tracker_input if given.is_dir() else None)):
+            check_apart(top, out_dir)
+    except WorkspaceError as exc:
+        return _fail(str(exc))
+    warnings: list[str] = []
     if given.is_dir():
-        folder = given.resolve()
-        files = _python_files(folder, out_dir)
+        rels, warnings = _python_files(folder, [out_dir, ws.outputs, ws.state_dir])
+        files = [folder / rel for rel in rels]
     else:
-        folder = given.resolve().parent
         files = [given]
-    jobs = []
+    jobs, results = [], []
     for f in files:
         rel = _relative(f, folder, tracker_input)
-        dst = out_dir / rel
-        if dst.resolve() == f.resolve():
-            print(f"torch2ms convert: the output {dst} would overwrite its input", file=sys.stderr)
-            return 2
-        jobs.append((str(f), str(dst), rel))
-    results = _run_jobs(jobs, args.jobs, quiet=args.json)
-
-    for r in results:
-        if r.get("error") or args.diff:
+        why = unreadable(f)
+        try:
+            dst = destination(out_dir, rel)
+        except WorkspaceError as exc:
+            results.append(_failed(rel, str(exc), False))
             continue
-        if r["changed"] or not Path(r["dst"]).exists():
-            dst = Path(r["dst"])
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_text(r["code"], encoding="utf-8")
-    if tracker_cls is not None and not args.diff:
-        _record_edits(tracker_cls, ws, results)
+        if why:
+            results.append(_failed(rel, f"cannot read {f}: {why}", False))
+            continue
+        if os.path.realpath(f) == str(dst):
+            return _fail(f"the output {out_dir / rel} would overwrite its input")
+        from_output = os.path.lexists(dst)
+        if from_output:
+            why = unreadable(dst)
+            if why:
+                results.append(_failed(rel, f"the existing output {dst} is {why}: not touched", True))
+                continue
+        jobs.append((str(f), str(dst), rel, from_output))
+
+    if jobs:  # warm once here (imports, mapping tables), so forked workers start ready
+        from .engine import convert_source
+        convert_source("import torch\nx = torch.zeros(1)\n")
+    writer = _Writer(ws, tracker_cls, write=not args.diff)
+    bounds = Bounds(timeout=args.timeout, memory_mb=args.memory)
+    progress = _Progress(len(jobs), quiet=args.json)
+    try:
+        for i, outcome in run_bounded(_convert_one, jobs, args.jobs or os.cpu_count() or 1, bounds,
+                                      on_wait=writer.due):
+            r = outcome.value if outcome.ok else _failed(jobs[i][2], f"not converted: {outcome.error}",
+                                                         jobs[i][3])
+            r["order"] = i
+            results.append(r)
+            writer.add(r)
+            progress.step()
+        writer.flush()
+    except (OSError, _TrackerFailure) as exc:
+        progress.done()
+        message = str(exc) if isinstance(exc, _TrackerFailure) else _os_message(exc)
+        return _fail(f"{message}; stopped, the outputs written so far are kept")
+    progress.done()
+    results.sort(key=lambda r: (r.get("order", -1), r["path"]))
+
     copied = None
     if tracker_input is not None and not args.diff:
         copied = copy_project_files(tracker_input, out_dir, ws.state_dir, _workspace_paths(ws, out_dir))
 
     totals = {k: sum(r["call_sites"][k] for r in results) for k in ("found", "converted", "flagged")}
     if args.json:
-        slim = [{k: v for k, v in r.items() if k not in ("original", "code")} for r in results]
+        slim = [{k: v for k, v in r.items() if k not in ("original", "code", "data", "order")} for r in results]
         extra = {} if copied is None else {"copied": copied.copied, "not_copied_too_large": copied.too_large,
                                            "copy_errors": copied.errors}
-        print(json.dumps({"files": slim, "total": totals, "output_dir": str(out_dir), **extra}, indent=2))
+        print(json.dumps({"files": slim, "total": totals, "output_dir": str(out_dir),
+                          "warnings": warnings, **extra}, indent=2))
     elif args.diff:
         for r in results:
-            if r.get("changed"):
+            if r.get("changed") and not r.get("error"):
                 sys.stdout.writelines(difflib.unified_diff(
                     r["original"].splitlines(True), r["code"].splitlines(True),
                     fromfile=r["src"], tofile=r["dst"]))
     else:
+        for w in warnings:
+            print(f"skipped: {w}")
         for r in results:
             print(_line(r))
         share = f" ({100 * totals['converted'] / totals['found']:.1f}% converted)" if totals["found"] else ""
@@ -169,6 +238,90 @@ def run(args) -> int:
     if any(r.get("error") for r in results):
         return 2
     return 1 if any(r["flags"] for r in results) else 0
+
+
+def _fail(message: str) -> int:
+    print(f"torch2ms convert: {message}", file=sys.stderr)
+    return 2
+
+
+def _os_message(exc: OSError) -> str:
+    from ..cli import describe_os_error
+    return describe_os_error(exc)
+
+
+class _TrackerFailure(Exception):
+    """The tracker could not take the edit records: no more outputs are written."""
+
+
+class _Writer:
+    """Writes outputs as files finish: each batch's edit records go to the tracker first (one
+    locked update), then its outputs, each atomically. A kill in between leaves records whose
+    output is not there yet; the next run converts the file again and, its records being the
+    same lines already at the end of the file's Edits, does not add them twice."""
+
+    def __init__(self, ws: Workspace, tracker_cls, write: bool):
+        self.ws, self.tracker_cls, self.write = ws, tracker_cls, write
+        self.batch: list[dict] = []
+        self.last = time.monotonic()
+
+    def add(self, r: dict) -> None:
+        if not self.write or r.get("error"):
+            return
+        self.batch.append(r)
+        if self.tracker_cls is None or len(self.batch) >= FLUSH_FILES:
+            self.flush()
+        else:
+            self.due()
+
+    def due(self) -> None:
+        """Write the batch once it has waited long enough (also while a slow file runs on)."""
+        if self.batch and time.monotonic() - self.last >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, self.batch, self.last = self.batch, [], time.monotonic()
+        if not batch:
+            return
+        if self.tracker_cls is not None:
+            from ..tracker import TrackerError
+            try:
+                _record_edits(self.tracker_cls, self.ws, batch)
+            except TrackerError as exc:
+                for r in batch:
+                    r["error"] = "not written: its edit records could not go to the tracker"
+                raise _TrackerFailure(str(exc)) from None
+        from ..fsio import write_atomic
+        for r in batch:
+            if not r["changed"] and r["from_output"]:
+                continue
+            dst = Path(r["dst"])
+            try:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                mode = None if r["from_output"] else stat.S_IMODE(os.stat(r["src"]).st_mode)
+                write_atomic(dst, r["data"], mode=mode)
+            except OSError as exc:
+                r["error"] = f"not written: {_os_message(exc)}"
+
+
+class _Progress:
+    def __init__(self, total: int, quiet: bool):
+        self.total, self.count = total, 0
+        self.show = not quiet and total >= 50
+        self.tty = sys.stderr.isatty()
+
+    def step(self) -> None:
+        self.count += 1
+        i, n = self.count, self.total
+        if self.show and self.tty and (i % 25 == 0 or i == n):
+            print(f"\rconverted {i}/{n} files", end="", file=sys.stderr, flush=True)
+        elif self.show and not self.tty and (i % 200 == 0 or i == n):
+            print(f"converted {i}/{n} files", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.show and self.tty and self.count:
+            print(file=sys.stderr)
+            self.show = False
 
 
 def _workspace_paths(ws: Workspace, out_dir: Path) -> list[Path]:
@@ -189,30 +342,12 @@ def _print_copied(copied, out_dir: Path) -> None:
 
 def _line(r: dict) -> str:
     if r.get("error"):
-        return f"{r['path']}: not converted: {r['error']}"
+        error = r["error"]
+        return f"{r['path']}: {error if error.startswith('not ') else 'not converted: ' + error}"
     c = r["call_sites"]
     start = " (from the existing output)" if r.get("from_output") else ""
     return (f"{r['path']}: found {c['found']}, converted {c['converted']}, "
             f"flagged {c['flagged']}{start}")
-
-
-def _run_jobs(jobs, workers: int, quiet: bool) -> list[dict]:
-    workers = workers or os.cpu_count() or 1
-    show = not quiet and len(jobs) >= 50
-    tty = sys.stderr.isatty()
-    if workers <= 1 or len(jobs) < 4:
-        return [_convert_one(j) for j in jobs]
-    results = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-        for i, r in enumerate(pool.map(_convert_one, jobs, chunksize=4), 1):
-            results.append(r)
-            if show and tty and (i % 25 == 0 or i == len(jobs)):
-                print(f"\rconverted {i}/{len(jobs)} files", end="", file=sys.stderr, flush=True)
-            elif show and not tty and (i % 200 == 0 or i == len(jobs)):
-                print(f"converted {i}/{len(jobs)} files", file=sys.stderr, flush=True)
-    if show and tty:
-        print(file=sys.stderr)
-    return results
 
 
 def _record_edits(tracker_cls, ws: Workspace, results: list[dict]) -> None:
@@ -229,7 +364,11 @@ def _record_edits(tracker_cls, ws: Workspace, results: list[dict]) -> None:
     with tracker_cls.locked(ws.tracker) as tracker:
         for path, lines in records.items():
             try:
-                tracker.entry(path)
+                entry = tracker.entry(path)
             except TrackerError:
                 continue
+            body = tracker.edits.get(entry.path, [])
+            bullets = [f"- {' '.join(line.split())}" for line in lines]
+            if lines and body[-len(bullets):] == bullets:
+                continue  # recorded by a run killed before it wrote the output
             tracker.add_edits(path, lines)

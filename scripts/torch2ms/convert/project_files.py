@@ -4,7 +4,8 @@ When `torch2ms convert` writes into a workspace whose tracker names the input fo
 copies, never over an existing file: the input's Python files without torch (the scan's
 `other_files` in `.torch2ms/scan.json`) and the project's non-Python files (data, configs).
 Folders the scan skips, the workspace itself and files over MAX_BYTES are left out; what was
-left out for its size is reported.
+left out for its size is reported. Each copy is atomic and lands inside the output folder only:
+a symlink in it pointing elsewhere is refused (reported with the copy errors), never followed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,17 +64,28 @@ def data_files(input_dir: Path, exclude: list[Path]) -> list[str]:
 
 def copy_project_files(input_dir: Path, out_dir: Path, state_dir: Path,
                        exclude: list[Path]) -> Copied:
+    from ..fsio import write_atomic
+    from ..workspace import WorkspaceError, destination
+
     result = Copied()
     for rel in torch_free_sources(state_dir) + data_files(input_dir, exclude):
-        src, dst = input_dir / rel, out_dir / rel
-        if dst.exists() or dst.is_symlink() or not src.is_file():
+        src = input_dir / rel
+        if os.path.lexists(out_dir / rel) or not src.is_file():
             continue
         try:
-            if src.stat().st_size > MAX_BYTES:
+            dst = destination(out_dir, rel)
+            if os.path.lexists(dst):
+                continue
+            st = src.stat()
+            if st.st_size > MAX_BYTES:
                 result.too_large.append(rel)
                 continue
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
+            write_atomic(dst, src.read_bytes(), mode=stat.S_IMODE(st.st_mode))
+            shutil.copystat(src, dst)
+        except WorkspaceError as exc:
+            result.errors.append(f"{rel}: {exc}")
+            continue
         except OSError as exc:
             result.errors.append(f"{rel}: {exc.strerror or exc}")
             continue

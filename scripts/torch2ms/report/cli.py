@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-from pathlib import Path
 
 from torch2ms.workspace import Workspace
 
@@ -14,13 +11,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workspace", metavar="DIR", default=None,
                         help="the conversion's workspace (default: $TORCH2MS_WORKSPACE or the current folder)")
     parser.add_argument("--print", dest="show", action="store_true", help="also print report.md")
-
-
-def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def build(ws: Workspace, versions: dict | None = None) -> tuple[str, str]:
@@ -49,8 +39,15 @@ def run(args) -> int:
     except TrackerError as exc:
         print(f"torch2ms report: {exc}", file=sys.stderr)
         return 2
-    _write(ws.conversion_report, detail)
-    _write(ws.report, summary)
+    from torch2ms.cli import describe_os_error
+    from torch2ms.fsio import write_atomic
+
+    try:  # each report replaced whole or left as it was
+        write_atomic(ws.conversion_report, detail)
+        write_atomic(ws.report, summary)
+    except OSError as exc:
+        print(f"torch2ms report: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
     verified, parity = [line for line in summary.splitlines() if line.startswith("**")][:2]
     print(f"Wrote {ws.conversion_report} and {ws.report}.")
     print(verified.replace("**", "").split(":")[0] + ".")

@@ -101,7 +101,7 @@ def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]
             rec = records.get(e.path)
             if rec is None:
                 facts.check = "not checked"
-            elif rec.get("sha256") != hashlib.sha256(text.encode("utf-8")).hexdigest():
+            elif rec.get("sha256") != hashlib.sha256(output.read_bytes()).hexdigest():
                 facts.check = "stale"
                 facts.summary = "output changed since it was checked"
             else:

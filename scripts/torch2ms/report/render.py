@@ -77,6 +77,17 @@ def _todos(f: FileFacts) -> list[str]:
     return ([_parity_todo(f)] if f.needs_parity else []) + ([_run_todo(f)] if f.needs_run else [])
 
 
+def blocked_section(facts: list[FileFacts]) -> list[str]:
+    """The files marked blocked (`torch2ms edit FILE --blocked REASON`), with their reasons."""
+    blocked = [f for f in queued(facts) if f.entry.blocked is not None and not f.entry.done]
+    if not blocked:
+        return []
+    out = ["## Blocked", "", "Marked with `torch2ms edit FILE --blocked REASON`: they cannot pass without "
+           "the user, and `/convert-next` goes past them.", ""]
+    out += [f"- `{f.entry.path}` ({f.entry.category}): {f.entry.blocked}" for f in blocked]
+    return out + [""]
+
+
 def totals(facts: list[FileFacts]) -> dict:
     q = queued(facts)
     c = copied(facts)
@@ -151,6 +162,7 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
         elif f.check == "stale":
             out.append(f"- check it again: `torch2ms check outputs/{f.entry.path}`")
         out.append("")
+    out += blocked_section(facts)
     unmatched = [f for f in q if f.needs_parity or f.needs_run]
     if unmatched:
         out += ["## Passing the checks, not compared with the torch original (models, training and "
@@ -232,7 +244,8 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
     if t["ticked_unverified"]:
         out.append(f"{_n(t['ticked_unverified'], 'ticked file does', 'ticked files do')} not pass the check: "
                    "a tick is not counted as success.")
-    out += ["", "## Left for a human", ""]
+    out += [""] + blocked_section(facts)
+    out += ["## Left for a human", ""]
     left = []
     for f in q + copied(facts):
         left += [f"- `{f.entry.path}` ({f.entry.category}): passes the checks; {todo}" for todo in _todos(f)]

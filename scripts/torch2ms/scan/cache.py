@@ -67,10 +67,10 @@ class ScanCache:
 
     def save(self) -> None:
         """Best effort: a cache that cannot be written only makes the next scan slower."""
+        from torch2ms.fsio import write_atomic
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"fingerprint": self.key, "files": self.new}), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps({"fingerprint": self.key, "files": self.new}))
         except OSError:
             pass

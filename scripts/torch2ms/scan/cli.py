@@ -6,7 +6,11 @@ and .torch2ms/scan.json. Re-running is safe: ticks, edit records and check verdi
 new files are added, vanished ones are marked.
 
 Exit status: 0 done (warnings included), 2 nothing could be scanned (bad input folder, a
-tracker made from another folder, an unreadable ecosystem file).
+tracker made from another folder or that cannot be read, an unreadable ecosystem file).
+
+The scan reads the project without the tracker's lock, then takes the lock and merges into the
+tracker as it is at that moment, so an `edit` or `done` made while it ran is kept. The tracker,
+scan.json and the cache are written atomically.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from torch2ms.scan.cache import FILE_NAME as CACHE_FILE, ScanCache
 from torch2ms.scan.config import USER_FILE, ConfigError, ScanConfig
 from torch2ms.scan.run import scan_folder
 from torch2ms.tracker import CATEGORIES, Tracker, TrackerError
-from torch2ms.workspace import Workspace
+from torch2ms.workspace import Workspace, WorkspaceError, check_apart
 
 SHOWN_FILES = 40
 
@@ -67,47 +71,65 @@ def run(args) -> int:
     input_dir = given.resolve()
     ws = Workspace.resolve(args.workspace)
     try:
+        check_apart(input_dir, ws.outputs)
+    except WorkspaceError as exc:
+        return _fail(str(exc))
+    try:
         config = ScanConfig.load(ws.root, extra_torch=args.package)
     except ConfigError as exc:
         return _fail(str(exc))
-
-    if ws.tracker.exists():
-        try:
-            tracker = Tracker.load(ws.tracker)
-        except TrackerError as exc:
-            return _fail(f"{exc}; move it away or choose another --workspace")
-        recorded = Path(tracker.input_dir).resolve()
-        if recorded != input_dir and not recorded.is_dir():
-            # the project (or the whole checkout) moved: follow it, keeping ticks and edits
-            print(f"torch2ms scan: note: the tracker's input folder {recorded} is gone; "
-                  f"it now records {input_dir}", file=sys.stderr)
-        elif recorded != input_dir:
-            return _fail(f"the tracker {ws.tracker} was made from {tracker.input_dir}, not {input_dir}: "
-                         "choose another --workspace (or remove that tracker to start over)")
-    else:
-        tracker = Tracker(ws.tracker, input_dir)
+    problem = _tracker_problem(ws, input_dir, note=True)  # before the work, so it fails fast
+    if problem:
+        return _fail(problem)
 
     cache = None if args.no_cache else ScanCache(ws.state_dir / CACHE_FILE, config)
     result = scan_folder(input_dir, ws.outputs, config, skip=(ws.outputs, ws.state_dir), jobs=args.jobs,
                          cache=cache)
-    tracker.input_dir = input_dir
-    tracker.merge_scan(result.entries, other_files=result.other_files, existing_paths=result.existing)
+    from torch2ms.fsio import write_atomic
+
     try:
         ws.root.mkdir(parents=True, exist_ok=True)
-        tracker.save()
-        data = scan_data(tracker, ws, result)
-        ws.state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = ws.state_dir / "scan.json.tmp"
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, ws.state_dir / "scan.json")
+        with Tracker.locked(ws.tracker, create=input_dir) as tracker:
+            problem = _tracker_problem(ws, input_dir, tracker=tracker)
+            if problem:
+                raise TrackerError(problem)
+            tracker.input_dir = input_dir
+            tracker.merge_scan(result.entries, other_files=result.other_files, existing_paths=result.existing)
+            data = scan_data(tracker, ws, result)
+            write_atomic(ws.state_dir / "scan.json", json.dumps(data, indent=2) + "\n")
+    except TrackerError as exc:
+        return _fail(str(exc))
     except OSError as exc:
-        return _fail(f"cannot write to the workspace {ws.root}: {exc.strerror or exc}")
+        return _fail(f"cannot write to the workspace {ws.root}: {exc.strerror or exc}"
+                     + (f" ({exc.filename})" if exc.filename else ""))
 
     if args.json:
         print(json.dumps(data, indent=2))
     else:
         print_summary(data, ws)
     return 0
+
+
+def _tracker_problem(ws: Workspace, input_dir: Path, tracker: Tracker | None = None,
+                     note: bool = False) -> str | None:
+    """Why the workspace's tracker cannot take this scan (None: it can, or there is none)."""
+    if tracker is None:
+        if not ws.tracker.exists() and not ws.tracker.is_symlink():
+            return None
+        try:
+            tracker = Tracker.load(ws.tracker)
+        except TrackerError as exc:
+            return f"{exc}; move it away or choose another --workspace"
+    recorded = Path(tracker.input_dir).resolve()
+    if recorded != input_dir and not recorded.is_dir():
+        # the project (or the whole checkout) moved: follow it, keeping ticks and edits
+        if note:
+            print(f"torch2ms scan: note: the tracker's input folder {recorded} is gone; "
+                  f"it now records {input_dir}", file=sys.stderr)
+    elif recorded != input_dir:
+        return (f"the tracker {ws.tracker} was made from {tracker.input_dir}, not {input_dir}: "
+                "choose another --workspace (or remove that tracker to start over)")
+    return None
 
 
 def scan_data(tracker: Tracker, ws: Workspace, result) -> dict:

@@ -14,11 +14,9 @@ SUFFIXES = tuple(_SKIP["suffixes"])
 
 
 def _listable(rel: str) -> bool:
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return not any(ch in rel for ch in "`\n\r")
+    from torch2ms.tracker import unlistable
+
+    return unlistable(rel) is None
 
 
 def find_sources(root: Path, skip=()) -> tuple:
@@ -78,6 +76,10 @@ def find_sources(root: Path, skip=()) -> tuple:
                     except OSError as exc:
                         what = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
                         warnings.append(f"{child_rel}: {what}: skipped")
+                    else:
+                        warnings.append(f"{child_rel}: links to something that is not a regular file: skipped")
+                else:
+                    warnings.append(f"{child_rel}: not a regular file (a FIFO, socket or device): skipped")
         active.discard(key)
 
     walk(str(root), "")

@@ -122,6 +122,12 @@ def unchecked_reason(ws: Workspace, entry) -> str | None:
         return f"its latest check verdict is \"{verdict}\", not pass"
     if record and record.get("sha256") != hashlib.sha256(output.read_bytes()).hexdigest():
         return "the output changed since its check passed"
+    unrun = [k for k in ("parity", "run") if record and record.get(k) == "torch side unavailable"]
+    if unrun:
+        note = next((n for n in record.get("notes", []) if n.startswith(f"{unrun[0]}:")), "")
+        return (f"its {' and '.join(unrun)} spec could not run ({note.partition(': ')[2] or 'torch side unavailable'}), "
+                "so nothing compared it with torch; mark it blocked with that reason: "
+                f"`torch2ms edit {entry.path} --blocked \"<what it needs>\"`")
     return None
 
 
@@ -131,9 +137,13 @@ def run_done(args) -> int:
         with Tracker.locked(ws.tracker) as tracker:
             entry = tracker.entry(args.file) if not args.undo else None
             why = unchecked_reason(ws, entry) if entry is not None and entry.queued else None
+            if entry is not None and entry.blocked is not None:
+                why = (f"it is marked blocked ({entry.blocked}); once that is resolved, "
+                       f"`torch2ms edit {entry.path} --unblock`")
             if why:
-                print(f"torch2ms done: warning: {entry.path}: {why}; run "
-                      f"`torch2ms check --import outputs/{entry.path}` until it passes"
+                hint = ("" if "blocked" in why else
+                        f"; run `torch2ms check --import outputs/{entry.path}` until it passes")
+                print(f"torch2ms done: warning: {entry.path}: {why}{hint}"
                       + (". Ticked anyway (--force)." if args.force else
                          ". Not ticked (tick anyway with --force)."), file=sys.stderr)
                 if not args.force:

@@ -250,3 +250,21 @@ def drop_self_assignment(ctx, original: cst.SimpleStatementLine, updated: cst.Si
     ctx.edit(original, FAMILY, updated, before=ctx.code(original.body[0]).strip(),
              after="(removed: assigns each name to itself)")
     return cst.RemoveFromParent()
+
+
+@node(cst.SimpleStatementLine)
+def drop_bare_receiver(ctx, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
+    """`model.to(device)` as a statement became the bare `model`: a no-op, removed (unless it
+    carries a comment, which must not be lost)."""
+    if len(updated.body) != 1 or not isinstance(updated.body[0], cst.Expr):
+        return None
+    if not isinstance(updated.body[0].value, (cst.Name, cst.Attribute)):
+        return None
+    if not isinstance(original.body[0], cst.Expr) or not isinstance(original.body[0].value, cst.Call):
+        return None
+    comments = [line for line in updated.leading_lines if line.comment is not None]
+    if comments or updated.trailing_whitespace.comment is not None:
+        return None
+    ctx.edit(original, FAMILY, updated, before=ctx.code(original.body[0]).strip(),
+             after="(removed: a statement that only names its receiver)")
+    return cst.RemoveFromParent()

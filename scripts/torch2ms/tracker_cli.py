@@ -142,7 +142,7 @@ def run_done(args) -> int:
                        f"`torch2ms edit {entry.path} --unblock`")
             if why:
                 hint = ("" if "blocked" in why else
-                        f"; run `torch2ms check --import outputs/{entry.path}` until it passes")
+                        f"; run `torch2ms check --import --parity outputs/{entry.path}` until it passes")
                 print(f"torch2ms done: warning: {entry.path}: {why}{hint}"
                       + (". Ticked anyway (--force)." if args.force else
                          ". Not ticked (tick anyway with --force)."), file=sys.stderr)

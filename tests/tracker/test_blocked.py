@@ -137,3 +137,11 @@ def test_done_refuses_a_file_whose_parity_could_not_run(ws, capsys):
     assert "--blocked" in err and not Tracker.load(ws / "files_to_convert.md").entry("model.py").done
     _passing_check(ws, "model.py", parity="ok")
     assert cli(capsys, "done", "model.py", *w)[0] == 0
+
+
+def test_a_blocked_mark_is_not_counted_as_an_edit(ws, capsys):
+    w = ["--workspace", str(ws)]
+    assert cli(capsys, "edit", "data.py", "-m", "moved the CSV reading to numpy", *w)[0] == 0
+    assert cli(capsys, "edit", "data.py", "--blocked", "needs the user's CSV dataset", *w)[0] == 0
+    assert cli(capsys, "report", *w)[0] == 0
+    assert "1 edit recorded: 0 by `torch2ms convert`, 1 by hand." in (ws / "report.md").read_text()

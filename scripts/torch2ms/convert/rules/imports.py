@@ -62,7 +62,7 @@ class _ImportFixer(cst.CSTTransformer):
                     keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
                     body.append(small.with_changes(names=keep))
                 if flagged:
-                    messages.append(f"torch import kept for the flagged code that still uses "
+                    messages.append(f"{_library(small)} import kept for the flagged code that still uses "
                                     f"{', '.join(flagged)}")
             else:
                 body.append(small)
@@ -166,3 +166,12 @@ def fix_imports(original: cst.Module, new: cst.Module, conv) -> cst.Module:
             lines.pop(0)
         new = new.with_changes(body=[first.with_changes(leading_lines=lines), *new.body[1:]])
     return new
+
+
+def _library(node) -> str:
+    """The top-level package an import statement imports from (`torch`, `transformers`, ...)."""
+    if isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
+        return (get_full_name_for_node(node.module) or "torch").split(".")[0]
+    if isinstance(node, cst.Import) and node.names:
+        return (get_full_name_for_node(node.names[0].name) or "torch").split(".")[0]
+    return "torch"

@@ -67,7 +67,8 @@ def run_next(args) -> int:
     output = ws.outputs / entry.path
     info = entry.to_dict()
     info.update(source=str(tracker.input_dir / entry.path), output=str(output),
-                output_exists=output.exists(), files_left=left, order_notes=tracker.order_notes)
+                output_exists=output.exists(), files_left=left, order_notes=tracker.order_notes,
+                imports_blocked=[{"path": d.path, "reason": d.blocked} for d in waiting_on(tracker, entry)])
     if args.json:
         print(json.dumps({"done": False, "next": info, "blocked": blocked_json}, indent=2))
         return 0
@@ -80,6 +81,9 @@ def run_next(args) -> int:
         print(f"  evidence:  {line}")
     if entry.imports_local:
         print(f"  imports:   {', '.join(entry.imports_local)}")
+    for dep in waiting_on(tracker, entry):
+        print(f"  warning:   it imports {dep.path}, which is blocked ({dep.blocked}): its import check "
+              "fails until that is resolved")
     for line in entry.warnings:
         print(f"  warning:   {line}")
     print(f"  source:    {info['source']}")
@@ -91,6 +95,22 @@ def run_next(args) -> int:
         print("Blocked (skipped until unblocked: `torch2ms edit FILE --unblock`):")
         _print_blocked(blocked)
     return 0
+
+
+def waiting_on(tracker, entry) -> list:
+    """The blocked files `entry` imports, directly or through other project files."""
+    by_path = {e.path: e for e in tracker.entries}
+    seen, stack, out = {entry.path}, list(entry.imports_local), []
+    while stack:
+        path = stack.pop(0)
+        if path in seen or path not in by_path:
+            continue
+        seen.add(path)
+        dep = by_path[path]
+        if dep.blocked is not None and not dep.done:
+            out.append(dep)
+        stack.extend(dep.imports_local)
+    return out
 
 
 def _print_blocked(blocked) -> None:

@@ -145,3 +145,15 @@ def test_a_blocked_mark_is_not_counted_as_an_edit(ws, capsys):
     assert cli(capsys, "edit", "data.py", "--blocked", "needs the user's CSV dataset", *w)[0] == 0
     assert cli(capsys, "report", *w)[0] == 0
     assert "1 edit recorded: 0 by `torch2ms convert`, 1 by hand." in (ws / "report.md").read_text()
+
+
+def test_next_says_when_the_file_imports_a_blocked_one(ws, capsys):
+    w = ["--workspace", str(ws)]
+    assert cli(capsys, "edit", "data.py", "--blocked", "needs unidecode", *w)[0] == 0
+    assert cli(capsys, "done", "model.py", "--force", *w)[0] == 0
+    code, out, _ = cli(capsys, "next", *w)
+    assert code == 0 and out.startswith("Next: train.py")
+    assert "  warning:   it imports data.py, which is blocked (needs unidecode)" in out
+    assert "it imports model.py" not in out
+    code, out, _ = cli(capsys, "next", "--json", *w)
+    assert json.loads(out)["next"]["imports_blocked"] == [{"path": "data.py", "reason": "needs unidecode"}]

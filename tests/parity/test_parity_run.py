@@ -114,3 +114,18 @@ def test_constants_replace_a_flat_scripts_top_level_values(tmp_path):
     assert set_constants(script, {"n_embd": 32, "block_size": 8, "n_layer": 2, "dropout": 0.0}) == ["dropout"]
     assert script.read_text() == ("n_embd = 32  # width\nblock_size: int = 8\nlr = 3e-4\nname = 'é' ; n_layer = 2\n"
                                   "def f():\n    n_embd = 1\n    return n_embd\n")
+
+
+@pytest.mark.parametrize("flag", ["", "--infinite"], ids=["shuffle=True", "RandomSampler(replacement)"])
+def test_shuffled_data_loaders_give_both_sides_the_same_batches(tmp_path, flag):
+    """DataLoader(shuffle=True) / RandomSampler and GeneratorDataset(shuffle=True) / ds.RandomSampler
+    draw one index order: the losses match over more steps than one epoch holds (13 batches)."""
+    project, outputs = tmp_path / "project", tmp_path / "ws" / "outputs"
+    project.mkdir()
+    outputs.mkdir(parents=True)
+    shutil.copy(SCRIPTS / "loader_torch.py", project / "loader.py")
+    shutil.copy(SCRIPTS / "loader_ms.py", outputs / "loader.py")
+    proc = parity_run(project / "loader.py", outputs / "loader.py", f"--args=--steps 16 {flag}".strip(),
+                      "--steps", "16", cwd=tmp_path / "ws")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("parity-run (training, 16 steps): MATCH, 16/16 losses within tolerance")

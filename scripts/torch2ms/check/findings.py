@@ -30,7 +30,8 @@ class FileResult:
     sha256: str = ""
     # None: not run; import: "ok" / "ok (definitions only)" / "failed" / "timeout"; parity (the
     # module spec) and run (the script run spec): "ok" / "failed" / "timeout" / "spec error" /
-    # "torch side unavailable" (the torch original cannot be imported here: see notes), and
+    # "torch side unavailable" (the torch original cannot be imported here: see notes),
+    # "torch run failed" (run: the torch script fails at run time with the spec's arguments), and
     # parity "no spec"
     import_result: str | None = None
     parity_result: str | None = None

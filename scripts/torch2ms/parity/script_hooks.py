@@ -49,7 +49,8 @@ _rng = np.random.default_rng(0)
 
 
 # --------------------------------------------------------------------- the record
-def _save(error: str | None = None, code: int = 0) -> None:
+def _save(error: str | None = None, code: int = 0, crashed: bool = False) -> None:
+    """Write the record; `crashed`: the script raised an exception (not an exit of its own)."""
     record = {k: STATE.get(k) for k in ("side", "captured", "model", "losses", "events", "transfer", "dropout")}
     out_dir = Path(STATE["record"])
     arrays = {}
@@ -66,6 +67,7 @@ def _save(error: str | None = None, code: int = 0) -> None:
     if arrays:
         np.savez(out_dir / f"{STATE['side']}-outputs.npz", **arrays)
     record["error"] = error
+    record["crashed"] = crashed
     (out_dir / f"{STATE['side']}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 
@@ -663,7 +665,7 @@ def main(argv: list[str] | None = None) -> None:
         frames = traceback.extract_tb(exc.__traceback__)
         where = next((f"{f.filename}:{f.lineno}" for f in reversed(frames) if f.filename.startswith(
             tuple(STATE["roots"]))), f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "")
-        _save(error=f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else ""))
+        _save(error=f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else ""), crashed=True)
         traceback.print_exc()
         os._exit(1)
     _save()

@@ -158,3 +158,15 @@ def test_a_port_stopping_early_says_after_how_many_steps(workspace):
         "parity-run (training, 3 steps): MISMATCH, the port script stopped after 1 of 3 steps: RuntimeError: boom "
         f"(at {ws / 'outputs' / 'train.py'}:"), proc.stdout
 
+
+def test_batches_drawn_with_pythons_random_line_up(workspace):
+    """Python's `random` starts from the same seed on both sides."""
+    project, ws = workspace
+    for path, old in ((project / "train.py", "torch.randint(len(data) - 9, (4,))"),
+                      (ws / "outputs" / "train.py", "mint.randint(0, len(data) - 9, (4,))")):
+        _plant(path, old, "[random.randint(0, len(data) - 10) for _ in range(4)]")
+        _plant(path, "import argparse\n", "import argparse\nimport random\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("parity-run (training, 3 steps): MATCH, 3/3 losses")

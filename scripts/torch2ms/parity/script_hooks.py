@@ -22,7 +22,10 @@ sys.path). Hooks, all installed before it starts:
   randint, randperm, multinomial, mint/ops's and numpy's counterparts) come from one numpy
   generator, reset by the script's own seed calls, so a batch sampled with `torch.randint` and
   its port's `mint.randint` get the same indices. Library code (initializers, data loaders,
-  dropout kernels) keeps its own generators: shuffling and dropout must be off to compare.
+  dropout kernels) keeps its own generators: shuffling and dropout must be off to compare;
+- Python's `random` and numpy's global generator seeded alike (0) on both sides before the
+  script runs, so `random.randint` batches (and library code drawing from them) line up; the
+  port's `mindspore.set_seed` leaves them as they are, as the `torch.manual_seed` it ports does.
 
 After N losses (or N generate calls, or N forward outputs) the record is written to
 DIR/<side>.json and the process ends, so `--steps` bounds any script.
@@ -534,6 +537,24 @@ def _seeding(native):
     return seed
 
 
+def _keeping_global_generators(native):
+    """mindspore.set_seed also seeds Python's `random` and numpy's global generator (through
+    mindspore.dataset's config); torch.manual_seed, which it ports, seeds neither. Their states
+    are kept across the call, so both sides go on drawing the same numbers from them."""
+    import random
+
+    def seed(*args, **kwargs):
+        python, numpy = random.getstate(), np.random.get_state()
+        try:
+            return native(*args, **kwargs)
+        finally:
+            random.setstate(python)
+            np.random.set_state(numpy)
+
+    seed.__wrapped__ = native
+    return seed
+
+
 def _numpy_patches() -> None:
     random = np.random
     float64 = lambda arr, kwargs: arr  # noqa: E731
@@ -620,8 +641,18 @@ def _shared_random_mindspore(mindspore) -> None:
     for owner in (mindspore,):
         for name in ("set_seed", "manual_seed"):
             if hasattr(owner, name):
-                setattr(owner, name, _seeding(getattr(owner, name)))
+                setattr(owner, name, _seeding(_keeping_global_generators(getattr(owner, name))))
     _numpy_patches()
+
+
+def _seed_globals(seed: int = 0) -> None:
+    """Python's `random` and numpy's global generator start from the same seed on both sides
+    (right before the script runs, after the framework imports), so a batch drawn with
+    `random.randint` or by library code using `np.random` lines up too."""
+    import random
+
+    random.seed(seed)
+    getattr(np.random.seed, "__wrapped__", np.random.seed)(seed)  # the native seed, not the shared stream's
 
 
 # --------------------------------------------------------------------- main
@@ -647,6 +678,7 @@ def main(argv: list[str] | None = None) -> None:
         _install_torch()
     else:
         _install_mindspore()
+    _seed_globals()
     sys.argv = [script, *command[1:]]
     sys.path[0:1] = [str(Path(script).parent)]
     if args.guard:

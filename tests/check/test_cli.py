@@ -222,3 +222,10 @@ def test_hook_finds_the_workspace_of_a_nested_outputs_folder(ws):
     proc = torch2ms("check", "--hook", stdin=hook_payload(nested / "deep.py"))
     assert proc.returncode == 2 and "outputs/outputs/deep.py: fail" in proc.stderr
     assert "outputs/deep.py" in json.loads((ws / ".torch2ms" / "check.json").read_text())["files"]
+
+
+def test_help_names_both_specs_parity_runs():
+    proc = torch2ms("check", "--help")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "<file stem>.parity.yaml (its models, torch2ms parity) and <file stem>.run.yaml" in text

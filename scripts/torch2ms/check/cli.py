@@ -3,7 +3,10 @@
     torch2ms check                     every .py file under the workspace's outputs/
     torch2ms check outputs/model.py    just that file (a folder: the .py files below it)
     torch2ms check --import --parity   also import each file (CPU fallback on) and run its
-                                       parity spec (outputs/<name>.parity.yaml) if it has one
+                                       specs against the torch original, those it has: the
+                                       module spec outputs/<name>.parity.yaml (`torch2ms parity`)
+                                       and the run spec outputs/<name>.run.yaml (`torch2ms
+                                       parity-run`)
     torch2ms check --hook              Claude Code PostToolUse hook: reads the hook's JSON on
                                        stdin and checks the edited file when it is in an outputs/
 
@@ -42,7 +45,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--import", dest="do_import", action="store_true",
                         help="also import each file in a subprocess, with the CPU fallback on")
     parser.add_argument("--parity", action="store_true",
-                        help="also run the file's parity spec (<file stem>.parity.yaml next to it)")
+                        help="also run the file's specs against the torch original, those next to it: "
+                             "<file stem>.parity.yaml (its models, torch2ms parity) and <file stem>.run.yaml "
+                             "(the script's run, torch2ms parity-run)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
                         help="time limit per file for the static checks, --import and --parity (default 120)")
     parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",

@@ -88,6 +88,15 @@ def read_run_spec(path: str | Path | None) -> dict:
     return data
 
 
+def validate_run_spec(path: str | Path) -> dict:
+    """The settings a run spec gives, checked as `parity-run --spec` checks them (SpecError when
+    it cannot be used); nothing is run."""
+    import argparse
+
+    return _settings(argparse.Namespace(spec=path, script_args=None, steps=None, files=None, atol=None,
+                                        rtol=None, timeout=None))
+
+
 def _arg_list(value, key: str) -> list[str]:
     if value is None:
         return []

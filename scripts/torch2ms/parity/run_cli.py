@@ -354,11 +354,11 @@ def _judge_torch(outcome, data, settings) -> int | None:
             return 3
         if data is not None and not data.get("crashed"):  # its own exit: it rejects the arguments
             return _bad(f"the torch original fails with these arguments: {error}")
-        return _run_failed("torch", "fails before its first step", error, outcome)
+        return _run_failed("fails before its first step", error, outcome)
     if data is None:
-        return _run_failed("torch", "left no record", _tail(outcome.stderr), outcome)
+        return _run_failed("left no record", _tail(outcome.stderr), outcome)
     if data.get("crashed") and _done(data) < settings["steps"]:
-        return _run_failed("torch", f"stopped after {_done(data)} of {settings['steps']} steps", error, outcome)
+        return _run_failed(f"stopped after {_done(data)} of {settings['steps']} steps", error, outcome)
     if not data.get("captured"):
         return _bad("the torch original built no optimizer, called no generate() and no eval() in its own "
                     "code: nothing to compare (parity-run compares training steps, generation or evaluation)")
@@ -374,12 +374,12 @@ def _done(data: dict | None) -> int:
     return max(len(data.get("losses") or []), len(data.get("generated") or []), len(data.get("forward") or []))
 
 
-def _run_failed(side: str, what: str, error: str, outcome) -> int:
+def _run_failed(what: str, error: str, outcome) -> int:
     """The torch original fails at run time with the spec's arguments: its own verdict (exit 4),
-    not a spec error and not a finding of the port."""
+    not a spec error (the spec reads fine) and nothing the port did (it has not run)."""
     if outcome.out_of_memory:
         error = f"{error} (it ran out of memory under the address-space limit)"
-    print(f"parity-run: TORCH RUN FAILED, the {side} script {what}: {error}")
+    print(f"parity-run: TORCH RUN FAILED, the torch script {what}: {error}")
     return 4
 
 

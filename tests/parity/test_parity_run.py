@@ -129,3 +129,59 @@ def test_shuffled_data_loaders_give_both_sides_the_same_batches(tmp_path, flag):
                       "--steps", "16", cwd=tmp_path / "ws")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("parity-run (training, 16 steps): MATCH, 16/16 losses within tolerance")
+
+
+def _plant(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def _crash_after_step_1(path: Path, anchor: str) -> None:
+    _plant(path, anchor, "    if step == 1:\n        raise RuntimeError('boom')\n" + anchor)
+
+
+def test_a_torch_script_failing_at_run_time_is_a_torch_run_failure_not_a_spec_error(workspace):
+    project, ws = workspace
+    _crash_after_step_1(project / "train.py", "    model.train()\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == ("parity-run: TORCH RUN FAILED, the torch script stopped after 1 of 3 steps: "
+                                   f"RuntimeError: boom (at {project / 'train.py'}:36)")
+    # before its first step (a data file it cannot find), through the run spec check --parity runs
+    _plant(project / "train.py", 'open("data/digits.txt")', 'open("data/absent.txt")')
+    (ws / "outputs" / "train.run.yaml").write_text('args: "--steps 100 --dropout 0"\nfiles: [data/digits.txt]\n')
+    result = FileResult("train.py")
+    parity_check(ws / "outputs" / "train.py", project / "train.py", ws, result, 600)
+    assert result.run_result == "torch run failed"
+    [finding] = result.findings
+    assert finding.code == "run"
+    assert finding.message.startswith("train.run.yaml: torch run failed: the torch script fails before its first "
+                                      "step: FileNotFoundError: [Errno 2] No such file or directory: "
+                                      "'data/absent.txt'"), finding.message
+    assert "fix the spec" not in finding.message
+
+
+def test_a_port_stopping_early_says_after_how_many_steps(workspace):
+    project, ws = workspace
+    _crash_after_step_1(ws / "outputs" / "train.py", "    model.set_train(True)\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0].startswith(
+        "parity-run (training, 3 steps): MISMATCH, the port script stopped after 1 of 3 steps: RuntimeError: boom "
+        f"(at {ws / 'outputs' / 'train.py'}:"), proc.stdout
+
+
+def test_batches_drawn_with_pythons_random_line_up(workspace):
+    """Python's `random` starts from the same seed on both sides."""
+    project, ws = workspace
+    for path, old in ((project / "train.py", "torch.randint(len(data) - 9, (4,))"),
+                      (ws / "outputs" / "train.py", "mint.randint(0, len(data) - 9, (4,))")):
+        _plant(path, old, "[random.randint(0, len(data) - 10) for _ in range(4)]")
+        _plant(path, "import argparse\n", "import argparse\nimport random\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("parity-run (training, 3 steps): MATCH, 3/3 losses")

@@ -26,7 +26,10 @@ sys.path). Hooks, all installed before it starts:
 - one index order for random data loaders: torch's `RandomSampler` (so `DataLoader(shuffle=True)`)
   and MindSpore's `dataset.RandomSampler` / `GeneratorDataset(shuffle=True)` give the k-th random
   sampler a side builds the same indices (seeded by the script's seed), so shuffled batches line
-  up (`Dataset.shuffle(buffer_size)` keeps its own order).
+  up (`Dataset.shuffle(buffer_size)` keeps its own order);
+- Python's `random` and numpy's global generator seeded alike (0) on both sides before the
+  script runs, so `random.randint` batches (and library code drawing from them) line up; the
+  port's `mindspore.set_seed` leaves them as they are, as the `torch.manual_seed` it ports does.
 
 After N losses (or N generate calls, or N forward outputs) the record is written to
 DIR/<side>.json and the process ends, so `--steps` bounds any script.
@@ -53,7 +56,8 @@ _rng = np.random.default_rng(0)
 
 
 # --------------------------------------------------------------------- the record
-def _save(error: str | None = None, code: int = 0) -> None:
+def _save(error: str | None = None, code: int = 0, crashed: bool = False) -> None:
+    """Write the record; `crashed`: the script raised an exception (not an exit of its own)."""
     record = {k: STATE.get(k) for k in ("side", "captured", "model", "losses", "events", "transfer", "dropout")}
     out_dir = Path(STATE["record"])
     arrays = {}
@@ -70,6 +74,7 @@ def _save(error: str | None = None, code: int = 0) -> None:
     if arrays:
         np.savez(out_dir / f"{STATE['side']}-outputs.npz", **arrays)
     record["error"] = error
+    record["crashed"] = crashed
     (out_dir / f"{STATE['side']}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 
@@ -542,6 +547,24 @@ def _seeding(native):
     return seed
 
 
+def _keeping_global_generators(native):
+    """mindspore.set_seed also seeds Python's `random` and numpy's global generator (through
+    mindspore.dataset's config); torch.manual_seed, which it ports, seeds neither. Their states
+    are kept across the call, so both sides go on drawing the same numbers from them."""
+    import random
+
+    def seed(*args, **kwargs):
+        python, numpy = random.getstate(), np.random.get_state()
+        try:
+            return native(*args, **kwargs)
+        finally:
+            random.setstate(python)
+            np.random.set_state(numpy)
+
+    seed.__wrapped__ = native
+    return seed
+
+
 def _numpy_patches() -> None:
     random = np.random
     float64 = lambda arr, kwargs: arr  # noqa: E731
@@ -628,7 +651,7 @@ def _shared_random_mindspore(mindspore) -> None:
     for owner in (mindspore,):
         for name in ("set_seed", "manual_seed"):
             if hasattr(owner, name):
-                setattr(owner, name, _seeding(getattr(owner, name)))
+                setattr(owner, name, _seeding(_keeping_global_generators(getattr(owner, name))))
     _numpy_patches()
 
 
@@ -740,6 +763,16 @@ def _shared_sampling_mindspore(mindspore) -> None:
     dataset.GeneratorDataset.__init__ = generator_dataset_init
 
 
+def _seed_globals(seed: int = 0) -> None:
+    """Python's `random` and numpy's global generator start from the same seed on both sides
+    (right before the script runs, after the framework imports), so a batch drawn with
+    `random.randint` or by library code using `np.random` lines up too."""
+    import random
+
+    random.seed(seed)
+    getattr(np.random.seed, "__wrapped__", np.random.seed)(seed)  # the native seed, not the shared stream's
+
+
 # --------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="torch2ms parity-run child")
@@ -763,6 +796,7 @@ def main(argv: list[str] | None = None) -> None:
         _install_torch()
     else:
         _install_mindspore()
+    _seed_globals()
     sys.argv = [script, *command[1:]]
     sys.path[0:1] = [str(Path(script).parent)]
     if args.guard:
@@ -781,7 +815,7 @@ def main(argv: list[str] | None = None) -> None:
         frames = traceback.extract_tb(exc.__traceback__)
         where = next((f"{f.filename}:{f.lineno}" for f in reversed(frames) if f.filename.startswith(
             tuple(STATE["roots"]))), f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "")
-        _save(error=f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else ""))
+        _save(error=f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else ""), crashed=True)
         traceback.print_exc()
         os._exit(1)
     _save()

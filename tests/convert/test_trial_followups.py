@@ -2,6 +2,8 @@
 
 import textwrap
 
+import pytest
+
 from torch2ms.convert.engine import convert_source
 
 
@@ -244,3 +246,85 @@ def test_positional_only_targets():
     assert "a = mint.rand((3,))" in code and "c = mint.randint(0, 3, (2,))" in code
     assert "takes 3, (2,) positionally only" in line_of(code, "d = torch.randint(high=3")
     assert "y = mint.sort(x, dim=0, descending=True)" in code
+
+
+# (name, before, after): whole files as a new user's project has them, converted exactly so
+CASES = [
+    ("import_the_file_has_is_not_added_again", """\
+        import os
+        import torchvision
+        data = torchvision.datasets.MNIST(root="d", train=True)
+        """, """\
+        import os
+        import mindspore as ms
+        from mindspore.dataset import transforms
+        data = ms.dataset.MnistDataset(os.path.join("d", "MNIST", "raw"), usage="train", shuffle=False).map(operations=transforms.TypeCast(ms.int64), input_columns=["label"])
+        """),
+    ("self_assignment_under_a_comment_is_removed_and_the_comment_kept", """\
+        import torch.nn as nn
+        D = nn.Linear(2, 2)
+        G = nn.Linear(2, 2)
+
+        # Device setting
+        D = D.to(device)
+        G = G.to(device)
+
+        # Loss
+        criterion = nn.BCELoss()
+
+
+        def f(x, device):
+            if x:
+                # move it
+                x = x.to(device)
+            return x
+        """, """\
+        from mindspore import mint
+        D = mint.nn.Linear(2, 2)
+        G = mint.nn.Linear(2, 2)
+
+        # Device setting
+
+        # Loss
+        criterion = mint.nn.BCELoss()
+
+
+        def f(x, device):
+            if x:
+                # move it
+                pass
+            return x
+        """),
+    ("call_of_a_layer_attribute_is_not_a_tensor_method", """\
+        import torch.nn as nn
+
+
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.relu = nn.ReLU(inplace=True)
+
+            def forward(self, x):
+                out = self.relu(x)
+                return self.relu(out), x.relu()
+        """, """\
+        from mindspore import mint, nn
+
+
+        class Block(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.relu = mint.nn.ReLU()
+
+            def construct(self, x):
+                out = self.relu(x)
+                return self.relu(out), x.relu()  # TODO(torch2ms): .relu(): if the receiver is a tensor, Tensor.relu -> mindspore.mint.nn.functional.relu; receiver type unknown, left as is
+        """),
+]
+
+
+@pytest.mark.parametrize("name,before,after", CASES, ids=[c[0] for c in CASES])
+def test_converts(name, before, after):
+    code = convert(before).code
+    expected = textwrap.dedent(after)
+    assert code == expected, f"\n--- got ---\n{code}\n--- expected ---\n{expected}"

@@ -323,6 +323,24 @@ CASES = [
 ]
 
 
+CASES.append(("dataloader_over_a_converted_dataset_becomes_shuffle_and_batch", """\
+        import torch
+        import torchvision
+        mnist = torchvision.datasets.MNIST(root="d", train=True)
+        loader = torch.utils.data.DataLoader(dataset=mnist,
+                                             batch_size=100,
+                                             shuffle=True)
+        test_loader = torch.utils.data.DataLoader(mnist, 100, False, drop_last=True, num_workers=2)
+        """, """\
+        import os
+        import mindspore as ms
+        from mindspore.dataset import transforms
+        mnist = ms.dataset.MnistDataset(os.path.join("d", "MNIST", "raw"), usage="train", shuffle=False).map(operations=transforms.TypeCast(ms.int64), input_columns=["label"])
+        loader = mnist.shuffle(mnist.get_dataset_size()).batch(100)
+        test_loader = mnist.batch(100, drop_remainder=True)
+        """))
+
+
 @pytest.mark.parametrize("name,before,after", CASES, ids=[c[0] for c in CASES])
 def test_converts(name, before, after):
     code = convert(before).code

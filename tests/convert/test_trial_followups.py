@@ -341,6 +341,48 @@ CASES.append(("dataloader_over_a_converted_dataset_becomes_shuffle_and_batch", "
         """))
 
 
+CASES.append(("variable_is_its_tensor_and_typed_constructors_build_tensors", """\
+        import torch
+        from torch.autograd import Variable
+        a = torch.autograd.Variable(x)
+        b = Variable(x, requires_grad=False)
+        c = Variable(x + 1).sum()
+        x = Variable(x)
+        d = Variable(x, requires_grad=True)
+        e = torch.LongTensor([1, 2])
+        f = torch.FloatTensor([[0.5], [1.5]])
+        g = torch.FloatTensor(3, 4)
+        h = torch.LongTensor(ids)
+        """, """\
+        import mindspore as ms
+        from mindspore import mint
+        a = x
+        b = x
+        c = (x + 1).sum()
+        d = x  # TODO(torch2ms): torch.autograd.Variable(x, requires_grad=...) -> x: MindSpore tensors carry no requires_grad: take the gradient with respect to x with mindspore.grad/value_and_grad(fn, grad_position=...), or make it a mindspore.Parameter
+        e = ms.tensor([1, 2], dtype=ms.int64)
+        f = ms.tensor([[0.5], [1.5]], dtype=ms.float32)
+        g = mint.empty(3, 4, dtype=ms.float32)
+        h = ms.tensor(ids, dtype=ms.int64)  # TODO(torch2ms): torch.LongTensor(x) -> mindspore.tensor(x, dtype=ms.int64) if x is data; if x is an int (a size): mindspore.mint.empty(x, dtype=ms.int64)
+        """))
+
+
+def test_typed_constructors_give_torchs_values_and_dtypes():
+    import mindspore as ms
+    import numpy as np
+    import torch
+    for source in ("torch.LongTensor([1, 2])", "torch.FloatTensor([[0.5], [1.5]])",
+                   "torch.BoolTensor([True, False])", "torch.DoubleTensor((1, 2))"):
+        code = convert(f"import torch\ny = {source}\n").code
+        expr = line_of(code, "y = ").split(" = ", 1)[1]
+        got, want = eval(expr, {"ms": ms}), eval(source, {"torch": torch})
+        np.testing.assert_array_equal(got.asnumpy(), want.numpy())
+        assert got.asnumpy().dtype == want.numpy().dtype, source
+    expr = line_of(convert("import torch\ny = torch.FloatTensor(3, 4)\n").code, "y = ").split(" = ", 1)[1]
+    empty = eval(expr, {"ms": ms, "mint": ms.mint})
+    assert empty.shape == (3, 4) and empty.dtype == ms.float32
+
+
 @pytest.mark.parametrize("name,before,after", CASES, ids=[c[0] for c in CASES])
 def test_converts(name, before, after):
     code = convert(before).code

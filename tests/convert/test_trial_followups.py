@@ -388,3 +388,15 @@ def test_converts(name, before, after):
     code = convert(before).code
     expected = textwrap.dedent(after)
     assert code == expected, f"\n--- got ---\n{code}\n--- expected ---\n{expected}"
+
+
+def test_proof_accepts_the_device_moves_the_rules_remove(tmp_path):
+    """`model.to(device)` and `D = D.to(device)` removed are not statements lost; others are."""
+    from torch2ms.convert.proof import prove, statement_kinds
+    import ast
+    src = tmp_path / "m.py"
+    src.write_text("import torch\nmodel = torch.nn.Linear(2, 2)\n# move\nmodel = model.to(device)\n"
+                   "model.to(device)\nself.vqvae.cuda()\nprint(model)\n")
+    proof = prove(str(src))
+    assert proof.lost_statements == {} and proof.parses and proof.idempotent, proof
+    assert statement_kinds(ast.parse("print(1)\n"), source=True) == {"Expr": 1}

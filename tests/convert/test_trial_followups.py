@@ -260,6 +260,16 @@ CASES = [
         from mindspore.dataset import transforms
         data = ms.dataset.MnistDataset(os.path.join("d", "MNIST", "raw"), usage="train", shuffle=False).map(operations=transforms.TypeCast(ms.int64), input_columns=["label"])
         """),
+    ("import_of_a_submodule_binds_the_package", """\
+        import os.path
+        from torchvision import datasets
+        data = datasets.KMNIST("d")
+        """, """\
+        import os.path
+        import mindspore as ms
+        from mindspore.dataset import transforms
+        data = ms.dataset.KMnistDataset(os.path.join("d", "KMNIST", "raw"), usage="train", shuffle=False).map(operations=transforms.TypeCast(ms.int64), input_columns=["label"])  # TODO(torch2ms): torchvision.datasets.KMNIST -> mindspore.dataset.KMnistDataset: reads the same idx files as MNIST (checked for MnistDataset)
+        """),
     ("self_assignment_under_a_comment_is_removed_and_the_comment_kept", """\
         import torch.nn as nn
         D = nn.Linear(2, 2)

@@ -157,7 +157,10 @@ def _top_level_imports(module: cst.Module) -> set[tuple[str, str | None, str | N
         for small in stmt.body:
             if isinstance(small, cst.Import):
                 for alias in small.names:
-                    found.add((get_full_name_for_node(alias.name), None, alias.evaluated_alias))
+                    name = get_full_name_for_node(alias.name)
+                    found.add((name, None, alias.evaluated_alias))
+                    if alias.asname is None:  # `import os.path` binds os too
+                        found.add((name.split(".")[0], None, None))
             elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None \
                     and not isinstance(small.names, cst.ImportStar):
                 source = get_full_name_for_node(small.module)

@@ -368,6 +368,8 @@ def import_original(path, *, input_root=None, module: str | None = None):
         raise TorchSideError(f"the torch original {path} does not parse here: line {exc.lineno}: {exc.msg}") from None
     level = relative_level(tree)
     root = Path(input_root).resolve() if input_root and within(path, Path(input_root).resolve()) else None
+    if root is not None and (root / "__init__.py").is_file():
+        root = None  # the input folder is a package itself: its files are modules of that package
     anchor = root or package_anchor(path)
     name, _ = module_name(path, anchor)
     overlay = None
@@ -377,7 +379,7 @@ def import_original(path, *, input_root=None, module: str | None = None):
         installed = installed_module_for(path, level)
         if installed is None:
             raise TorchSideError(
-                f"{path.name} imports relative to a package above its folder (`from {'.' * level}...`) and no "
+                f"{path.name} imports relative to a package above its folder (`from {'.' * level}<module> import ...`) and no "
                 f"installed package has a {path.parent.name}/{path.name}: name the module in the spec, "
                 "torch: {module: <package.module>, build: ...}")
         name, overlay = installed, path.parent
@@ -469,8 +471,41 @@ def import_port(path, root=None, guarded: bool = True):
     guard = outputs_guard(None, path.parent) if guarded else None
     torch_env.prepare()  # mindone.transformers imports transformers, which imports torchvision
     with project_imports([path.parent, root], [root], guard):
+        if (root / "__init__.py").is_file():  # outputs/ is the converted package itself (the input folder was one)
+            if path == root / "__init__.py":
+                sys.modules.pop(_package_name(root), None)
+                return sys.modules[_outputs_package(root)]
+            name = f"{_outputs_package(root)}.{name}"
         sys.modules.pop(name, None)
         return importlib.import_module(name)
+
+
+def _package_name(root: Path) -> str:
+    ws = find_workspace(root)
+    source = input_dir(ws) if ws is not None else None
+    name = source.name if source is not None and source.name.isidentifier() else root.name
+    return name if name.isidentifier() else "outputs"
+
+
+def _outputs_package(root: Path) -> str:
+    """When `root` holds an `__init__.py` (a scan of a package folder converts into outputs/ as
+    is), register `root` as that package, named as the input folder (else `outputs`), so that its
+    files' relative imports (`from .configuration_x import XConfig`) resolve. Returns the name."""
+    name = _package_name(root)
+    module = sys.modules.get(name)
+    if module is not None and str(root) in list(getattr(module, "__path__", []) or []):
+        return name
+    spec = importlib.util.spec_from_file_location(name, root / "__init__.py",
+                                                  loader=DefinitionsLoader(name, str(root / "__init__.py")),
+                                                  submodule_search_locations=[str(root)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return name
 
 
 # --------------------------------------------------------------------- the workspace guard

@@ -506,7 +506,8 @@ class Tracker:
         raise TrackerError(f"{path} is not listed in {self.path}")
 
     def mark_done(self, path: str | os.PathLike, done: bool = True) -> Entry:
-        """Tick (or untick) a file; a ticked file is no longer blocked."""
+        """Tick (or untick) a file; a ticked file is no longer blocked (`torch2ms done` refuses a
+        blocked one: `--force` ticks it)."""
         e = self.entry(path)
         e.done = done
         if done:

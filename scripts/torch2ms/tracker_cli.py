@@ -67,7 +67,8 @@ def run_next(args) -> int:
     output = ws.outputs / entry.path
     info = entry.to_dict()
     info.update(source=str(tracker.input_dir / entry.path), output=str(output),
-                output_exists=output.exists(), files_left=left, order_notes=tracker.order_notes)
+                output_exists=output.exists(), files_left=left, order_notes=tracker.order_notes,
+                imports_blocked=[{"path": d.path, "reason": d.blocked} for d in waiting_on(tracker, entry)])
     if args.json:
         print(json.dumps({"done": False, "next": info, "blocked": blocked_json}, indent=2))
         return 0
@@ -80,6 +81,9 @@ def run_next(args) -> int:
         print(f"  evidence:  {line}")
     if entry.imports_local:
         print(f"  imports:   {', '.join(entry.imports_local)}")
+    for dep in waiting_on(tracker, entry):
+        print(f"  warning:   it imports {dep.path}, which is blocked ({dep.blocked}): its import check "
+              "fails until that is resolved")
     for line in entry.warnings:
         print(f"  warning:   {line}")
     print(f"  source:    {info['source']}")
@@ -91,6 +95,22 @@ def run_next(args) -> int:
         print("Blocked (skipped until unblocked: `torch2ms edit FILE --unblock`):")
         _print_blocked(blocked)
     return 0
+
+
+def waiting_on(tracker, entry) -> list:
+    """The blocked files `entry` imports, directly or through other project files."""
+    by_path = {e.path: e for e in tracker.entries}
+    seen, stack, out = {entry.path}, list(entry.imports_local), []
+    while stack:
+        path = stack.pop(0)
+        if path in seen or path not in by_path:
+            continue
+        seen.add(path)
+        dep = by_path[path]
+        if dep.blocked is not None and not dep.done:
+            out.append(dep)
+        stack.extend(dep.imports_local)
+    return out
 
 
 def _print_blocked(blocked) -> None:
@@ -122,6 +142,12 @@ def unchecked_reason(ws: Workspace, entry) -> str | None:
         return f"its latest check verdict is \"{verdict}\", not pass"
     if record and record.get("sha256") != hashlib.sha256(output.read_bytes()).hexdigest():
         return "the output changed since its check passed"
+    unrun = [k for k in ("parity", "run") if record and record.get(k) == "torch side unavailable"]
+    if unrun:
+        note = next((n for n in record.get("notes", []) if n.startswith(f"{unrun[0]}:")), "")
+        return (f"its {' and '.join(unrun)} spec could not run ({note.partition(': ')[2] or 'torch side unavailable'}), "
+                "so nothing compared it with torch; mark it blocked with that reason: "
+                f"`torch2ms edit {entry.path} --blocked \"<what it needs>\"`")
     return None
 
 
@@ -131,9 +157,13 @@ def run_done(args) -> int:
         with Tracker.locked(ws.tracker) as tracker:
             entry = tracker.entry(args.file) if not args.undo else None
             why = unchecked_reason(ws, entry) if entry is not None and entry.queued else None
+            if entry is not None and entry.blocked is not None:
+                why = (f"it is marked blocked ({entry.blocked}); once that is resolved, "
+                       f"`torch2ms edit {entry.path} --unblock`")
             if why:
-                print(f"torch2ms done: warning: {entry.path}: {why}; run "
-                      f"`torch2ms check --import outputs/{entry.path}` until it passes"
+                hint = ("" if "blocked" in why else
+                        f"; run `torch2ms check --import --parity outputs/{entry.path}` until it passes")
+                print(f"torch2ms done: warning: {entry.path}: {why}{hint}"
                       + (". Ticked anyway (--force)." if args.force else
                          ". Not ticked (tick anyway with --force)."), file=sys.stderr)
                 if not args.force:

@@ -222,3 +222,38 @@ def test_hook_finds_the_workspace_of_a_nested_outputs_folder(ws):
     proc = torch2ms("check", "--hook", stdin=hook_payload(nested / "deep.py"))
     assert proc.returncode == 2 and "outputs/outputs/deep.py: fail" in proc.stderr
     assert "outputs/deep.py" in json.loads((ws / ".torch2ms" / "check.json").read_text())["files"]
+
+
+def test_help_names_both_specs_parity_runs():
+    proc = torch2ms("check", "--help")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "<file stem>.parity.yaml (its models, torch2ms parity) and <file stem>.run.yaml" in text
+
+
+@pytest.mark.parametrize("name, text, error", [
+    ("good.parity.yaml", "torch: {build: Net}\ninputs: [{shape: [2, 4]}]\nmodes: eval\n", "unknown spec keys: modes"),
+    ("good.parity.yaml", "torch: {build: Net\ninputs: []\n", "is not valid YAML"),
+    ("good.parity.yaml", "cases:\n  - torch: {build: Net}\n    inputs: [{shape: [2]}]\n"
+                         "  - torch: {build: Net}\n    inputs: [{shape: [3]}]\n", "give each a `name:`"),
+    ("pkg/bad.run.yaml", "args: --epochs 1\nstep: 3\n", "unknown run spec keys: step"),
+    ("pkg/bad.run.yaml", "args: [--epochs, 1]\nsteps: 0\n", "steps must be a positive whole number"),
+    ("pkg/bad.run.yaml", "args: '--epochs 1\n", "is not valid YAML"),
+])
+def test_hook_reads_an_edited_spec_as_parity_reads_it(ws, name, text, error):
+    spec = ws / "outputs" / name
+    spec.write_text(text)
+    proc = torch2ms("check", "--hook", stdin=hook_payload(spec, "Write"))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"torch2ms check: outputs/{name}: spec error: ") and error in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_hook_passes_a_valid_spec_quietly_without_running_it(ws):
+    specs = {"good.parity.yaml": "torch: {build: NoSuchModel}\ninputs: [{shape: [2, 4]}]\n",
+             "pkg/bad.run.yaml": "args: --epochs 1\nsteps: 2\nfiles: [data]\n"}
+    for name, text in specs.items():
+        (ws / "outputs" / name).write_text(text)
+        proc = torch2ms("check", "--hook", stdin=hook_payload(ws / "outputs" / name, "Edit"))
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", ""), name
+    assert not (ws / ".torch2ms" / "check.json").exists()  # nothing checked, nothing recorded

@@ -181,6 +181,16 @@ def test_a_spec_the_torch_side_cannot_use_is_a_spec_error(tmp_path):
     [finding] = result.findings
     assert finding.code == "parity" and "the torch side fails with the spec's inputs" in finding.message
     assert finding.message.endswith("(fix the spec)")
+    assert result.summary() == "fail: 1 parity; parity spec error"
+
+
+def test_a_failing_run_spec_does_not_hide_that_the_models_matched():
+    from torch2ms.check.findings import Finding
+
+    result = FileResult("train.py", findings=[Finding(0, "run", "train.run.yaml cannot be used: ...")],
+                        import_result="ok", parity_result="ok", run_result="spec error")
+    assert result.summary() == "fail: 1 run; import ok, parity ok, run spec error"
+    assert FileResult("m.py", findings=[Finding(3, "todo", "x")]).summary() == "fail: 1 todo"
 
 
 def test_a_port_importing_torchvision_through_its_libraries_imports(tmp_path):

@@ -193,3 +193,22 @@ def test_a_thousand_lines_of_scopes_raise_nothing():
 def test_torch_left_without_its_import_is_reported_once(check):
     result = check("x = torch.ones(2)\ny = device\n")
     assert [(f.line, f.code) for f in result.findings] == [(1, "torch-name"), (2, "undefined-name")]
+
+
+def test_a_star_import_of_a_module_beside_the_file_gives_its_names(tmp_path):
+    """`from model import *` (char-rnn's generate.py): the names model.py defines are known, so a
+    name model.py no longer provides (`Variable`, after its torch import went) is a NameError."""
+    from torch2ms.check import check_file
+
+    (tmp_path / "model.py").write_text("import mindspore as ms\nfrom mindspore import nn\n"
+                                       "from helpers import *\n\nclass M(nn.Cell):\n    pass\n_private = 1\n")
+    (tmp_path / "helpers.py").write_text("def char_tensor(s):\n    return s\n")
+    (tmp_path / "listed.py").write_text("__all__ = ['only']\nonly = 1\nother = 2\n")
+    (tmp_path / "gen.py").write_text("from model import *\nfrom listed import *\n\n\ndef f():\n"
+                                     "    return M(), ms.int32, char_tensor('a'), only, other, _private, Variable(1)\n")
+    result = check_file(tmp_path / "gen.py")
+    assert sorted(f.message.split("`")[1] for f in result.findings if f.code == "undefined-name") == \
+        ["Variable", "_private", "other"]
+    # a star-import that cannot be followed (a library's) still skips the file
+    (tmp_path / "lib.py").write_text("from mindspore.mint import *\nx = zeros(3)\n")
+    assert [f for f in check_file(tmp_path / "lib.py").findings if f.code == "undefined-name"] == []

@@ -126,6 +126,32 @@ CASES.append(("output_of_a_layer_is_a_tensor", """\
                 return mint.masked_fill(y, m, 0.0)
         """))
 
+CASES.append(("a_statement_that_only_moved_its_receiver_is_removed", """\
+        import torch
+        from torch import nn
+
+
+        def build(device, again):
+            model = nn.Linear(2, 2)
+            model.to(device)
+            if again:
+                model.cuda()
+            # moved for the GPU
+            model.to(device)
+            return model
+        """, """\
+        from mindspore import mint
+
+
+        def build(device, again):
+            model = mint.nn.Linear(2, 2)
+            if again:
+                pass
+            # moved for the GPU
+            model
+            return model
+        """))
+
 NO_CHANGE = [
     ("look_alike_methods_of_other_objects", """\
         def f(cfg, d, q):

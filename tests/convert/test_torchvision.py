@@ -269,9 +269,49 @@ def test_dataset_download_and_cifar_files_are_flagged():
         from torch.utils.data import DataLoader
         from torchvision import datasets
         train = datasets.MNIST("d")
-        loader = DataLoader(train, batch_size=4, shuffle=True)
+        loader = DataLoader(train, batch_size=4, shuffle=True, collate_fn=pad)
         """)).code
     assert "train is a mindspore.dataset.MnistDataset already" in loader
+    assert "GeneratorDataset(source" not in loader
+
+
+def test_cifar_download_marker_does_not_contradict_the_files_note():
+    code = convert_source(textwrap.dedent("""\
+        from torchvision import datasets
+        b = datasets.CIFAR10("d", train=True, download=True)
+        """)).code
+    download = next(l for l in code.splitlines() if "download= dropped" in l)
+    assert "Cifar10Dataset does not read" in download and "Cifar10Download(root)" in download
+    assert "writes the files" not in download
+
+
+def test_loader_of_a_converted_dataset_gives_the_batches_of_the_dataloader(torchvision):
+    """The .shuffle/.batch chain that replaces DataLoader(ds, ...) batches as the DataLoader does."""
+    import mindspore.dataset as msds
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+    code = convert_source(textwrap.dedent("""\
+        from torch.utils.data import DataLoader
+        from torchvision import datasets
+        train = datasets.MNIST("d")
+        loader = DataLoader(dataset=train, batch_size=4, shuffle=True, drop_last=last)
+        """)).code
+    chain = next(l for l in code.splitlines() if l.startswith("loader = ")).split(" = ", 1)[1]
+    assert chain == "train.shuffle(train.get_dataset_size()).batch(4, drop_remainder=last)"
+    images = np.arange(10 * 3, dtype=np.float32).reshape(10, 1, 3)
+    labels = np.arange(10, dtype=np.int64)
+    for last in (False, True):
+        train = msds.NumpySlicesDataset({"image": images, "label": labels}, shuffle=False)
+        loader = eval(chain, {"train": train, "last": last})
+        torch_loader = DataLoader(TensorDataset(torch.from_numpy(images), torch.from_numpy(labels)),
+                                  batch_size=4, shuffle=True, drop_last=last)
+        assert len(loader) == len(torch_loader)
+        for _ in range(2):  # epochs
+            ms_batches = [(x.shape, sorted(y.asnumpy().tolist())) for x, y in loader]
+            torch_batches = [(tuple(x.shape), y) for x, y in torch_loader]
+            assert [s for s, _ in ms_batches] == [s for s, _ in torch_batches]
+            seen = [v for _, y in ms_batches for v in y]
+            assert len(set(seen)) == len(seen) == (8 if last else 10)  # each item once per epoch
 
 
 # ------------------------------------------------------------------ utils

@@ -114,3 +114,74 @@ def test_constants_replace_a_flat_scripts_top_level_values(tmp_path):
     assert set_constants(script, {"n_embd": 32, "block_size": 8, "n_layer": 2, "dropout": 0.0}) == ["dropout"]
     assert script.read_text() == ("n_embd = 32  # width\nblock_size: int = 8\nlr = 3e-4\nname = 'é' ; n_layer = 2\n"
                                   "def f():\n    n_embd = 1\n    return n_embd\n")
+
+
+@pytest.mark.parametrize("flag", ["", "--infinite"], ids=["shuffle=True", "RandomSampler(replacement)"])
+def test_shuffled_data_loaders_give_both_sides_the_same_batches(tmp_path, flag):
+    """DataLoader(shuffle=True) / RandomSampler and GeneratorDataset(shuffle=True) / ds.RandomSampler
+    draw one index order: the losses match over more steps than one epoch holds (13 batches)."""
+    project, outputs = tmp_path / "project", tmp_path / "ws" / "outputs"
+    project.mkdir()
+    outputs.mkdir(parents=True)
+    shutil.copy(SCRIPTS / "loader_torch.py", project / "loader.py")
+    shutil.copy(SCRIPTS / "loader_ms.py", outputs / "loader.py")
+    proc = parity_run(project / "loader.py", outputs / "loader.py", f"--args=--steps 16 {flag}".strip(),
+                      "--steps", "16", cwd=tmp_path / "ws")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("parity-run (training, 16 steps): MATCH, 16/16 losses within tolerance")
+
+
+def _plant(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def _crash_after_step_1(path: Path, anchor: str) -> None:
+    _plant(path, anchor, "    if step == 1:\n        raise RuntimeError('boom')\n" + anchor)
+
+
+def test_a_torch_script_failing_at_run_time_is_a_torch_run_failure_not_a_spec_error(workspace):
+    project, ws = workspace
+    _crash_after_step_1(project / "train.py", "    model.train()\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == ("parity-run: TORCH RUN FAILED, the torch script stopped after 1 of 3 steps: "
+                                   f"RuntimeError: boom (at {project / 'train.py'}:36)")
+    # before its first step (a data file it cannot find), through the run spec check --parity runs
+    _plant(project / "train.py", 'open("data/digits.txt")', 'open("data/absent.txt")')
+    (ws / "outputs" / "train.run.yaml").write_text('args: "--steps 100 --dropout 0"\nfiles: [data/digits.txt]\n')
+    result = FileResult("train.py")
+    parity_check(ws / "outputs" / "train.py", project / "train.py", ws, result, 600)
+    assert result.run_result == "torch run failed"
+    [finding] = result.findings
+    assert finding.code == "run"
+    assert finding.message.startswith("train.run.yaml: torch run failed: the torch script fails before its first "
+                                      "step: FileNotFoundError: [Errno 2] No such file or directory: "
+                                      "'data/absent.txt'"), finding.message
+    assert "fix the spec" not in finding.message
+
+
+def test_a_port_stopping_early_says_after_how_many_steps(workspace):
+    project, ws = workspace
+    _crash_after_step_1(ws / "outputs" / "train.py", "    model.set_train(True)\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0].startswith(
+        "parity-run (training, 3 steps): MISMATCH, the port script stopped after 1 of 3 steps: RuntimeError: boom "
+        f"(at {ws / 'outputs' / 'train.py'}:"), proc.stdout
+
+
+def test_batches_drawn_with_pythons_random_line_up(workspace):
+    """Python's `random` starts from the same seed on both sides."""
+    project, ws = workspace
+    for path, old in ((project / "train.py", "torch.randint(len(data) - 9, (4,))"),
+                      (ws / "outputs" / "train.py", "mint.randint(0, len(data) - 9, (4,))")):
+        _plant(path, old, "[random.randint(0, len(data) - 10) for _ in range(4)]")
+        _plant(path, "import argparse\n", "import argparse\nimport random\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("parity-run (training, 3 steps): MATCH, 3/3 losses")

@@ -86,6 +86,6 @@ def test_the_examples_of_the_verification_rules_are_valid():
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
     parity = [b for b in blocks if "torch" in b or "cases" in b]
     runs = [b for b in blocks if "args" in b]
-    assert len(parity) == 3 and len(runs) == 1 and len(blocks) == 4
-    assert sum(len(cases(b)) for b in parity) == 4
+    assert len(parity) == 4 and len(runs) == 1 and len(blocks) == 5
+    assert sum(len(cases(b)) for b in parity) == 6
     assert set(runs[0]) <= RUN_KEYS

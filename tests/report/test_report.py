@@ -182,3 +182,22 @@ def test_models_need_parity_and_scripts_a_run_whatever_the_category():
     script = facts("Inference", ["calls model.generate under no_grad"], "no spec", "torch side unavailable")
     assert not script.needs_parity and script.needs_run and not script.parity_ok
     assert totals([flat, corpus, script])["verified_parity"] == 1
+
+
+def test_a_torch_run_failure_is_reported_with_its_reason_not_as_a_spec_error():
+    from torch2ms.check.findings import FileResult, Finding
+    from torch2ms.report.facts import FileFacts
+    from torch2ms.report.render import conversion_report
+    from torch2ms.tracker import Entry
+
+    reason = ("train.run.yaml: torch run failed: the torch script stopped after 1 of 3 steps: "
+              "RuntimeError: boom (at train.py:36) (nothing was compared)")
+    record = FileResult("train.py", findings=[Finding(0, "run", reason)], import_result="ok",
+                        parity_result="ok", run_result="torch run failed").to_dict()
+    f = FileFacts(Entry(path="train.py", category="Training", evidence=["calls loss.backward()"]), 0, True, 0,
+                  record["verdict"], summary=record["summary"], findings=record["findings"],
+                  import_result=record["import"], parity_result=record["parity"], run_result=record["run"])
+    text = conversion_report([f], "/in")
+    assert "### `train.py`: fail: 1 run; import ok, parity ok, run torch run failed" in text
+    assert f"- file: [run] {reason}" in text
+    assert "spec error" not in text and "fix the spec" not in text

@@ -123,6 +123,24 @@ def test_user_packages_extend_the_list(tmp_path):
     ("import torch.nn as nn\nimport lightning as L\nclass Net(L.LightningModule):\n    pass\n"
      "class DM(L.LightningDataModule):\n    pass\n", "Modeling", "defines 1 nn.Module subclass (Net)"),
     ("import lightning as L\nclass DM(L.LightningDataModule):\n    pass\n", "Data", "defines a data module (DM)"),
+    # a sampling script: loads a trained model and samples from it, no training step
+    ("import torch\ndef generate(decoder, inp, h):\n    out, h = decoder(inp, h)\n"
+     "    return torch.multinomial(out.exp(), 1)[0]\nif __name__ == '__main__':\n"
+     "    decoder = torch.load(path)\n    print(generate(decoder, x, None))\n",
+     "Inference", "loads a model (torch.load()) and samples from it (torch.multinomial()) without a training step"),
+    ("import torch\nnet.load_state_dict(torch.load(p))\nprint(net(x).argmax(-1))\n",
+     "Inference", "loads a model (torch.load() and net.load_state_dict()) and samples from it (net().argmax()) "
+     "without a training step"),
+    # helpers that only load, or only sample, or load with json: not Inference
+    ("import torch\ndef restore(path):\n    return torch.load(path)\n", "Utility",
+     "no model class, data set, data pipeline, training or inference found: Utility (helpers; no parity spec needed)"),
+    ("import torch\ndef sample(p):\n    return torch.multinomial(p, 1)\n", "Utility",
+     "no model class, data set, data pipeline, training or inference found: Utility (helpers; no parity spec needed)"),
+    ("import json, torch\ncfg = json.load(f)\nk = torch.topk(x, 2)\n", "Utility",
+     "no model class, data set, data pipeline, training or inference found: Utility (helpers; no parity spec needed)"),
+    # loading and sampling inside a training script stays Training
+    ("import torch\nm.load_state_dict(torch.load(p))\nloss.backward()\ny = out.argmax(1)\n",
+     "Training", "calls loss.backward()"),
 ])
 def test_categories_with_evidence(src, category, evidence):
     f = facts(src)

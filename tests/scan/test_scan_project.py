@@ -327,3 +327,28 @@ def test_libraries_the_verification_environment_lacks_are_reported(tmp_path, sca
     assert by_path(data)["helpers.py"]["warnings"] == []
     # shown when the scan runs, not only in the tracker
     assert "train.py: the torch original imports torch2ms_absent_tokenizer, not installed here" in out
+
+
+@pytest.mark.parametrize("line", ["from torch.utils.t2ms_board import SummaryWriter",
+                                  "from torch.utils import t2ms_board",
+                                  "import torch.utils.t2ms_board.writer"])
+def test_a_module_of_an_installed_library_that_needs_an_absent_package_is_reported(
+        tmp_path, scan, write_tree, monkeypatch, line):
+    """`torch.utils.tensorboard` is torch's, yet it imports tensorboard, which torch does not install."""
+    from torch2ms.scan import detect
+
+    monkeypatch.setitem(detect.NEEDS, "torch.utils.t2ms_board", "t2ms_board_absent")
+    proj = write_tree(tmp_path / "proj", {"train.py": f"import torch\n{line}\n"})
+    code, _, err, data = scan(proj)
+    assert code == 0, err
+    assert by_path(data)["train.py"]["warnings"] == [
+        "the torch original imports t2ms_board_absent, not installed here: parity cannot run "
+        "(pip install t2ms-board-absent)"]
+
+
+def test_tensorboard_is_known_to_be_needed_by_torch_utils_tensorboard():
+    from torch2ms.scan import detect
+
+    assert detect._needed("torch.utils.tensorboard", ("SummaryWriter",)) == ["tensorboard"]
+    assert detect._needed("torch.utils", ("tensorboard",)) == ["tensorboard"]
+    assert detect._needed("torch.utils.data", ("DataLoader",)) == []

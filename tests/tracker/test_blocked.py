@@ -98,3 +98,62 @@ def test_the_reports_list_blocked_files_with_their_reasons(ws, capsys):
     assert cli(capsys, "edit", "data.py", "--unblock", *w)[0] == 0
     assert cli(capsys, "report", *w)[0] == 0
     assert "## Blocked" not in (ws / "report.md").read_text()
+
+
+def _passing_check(ws, path, **fields):
+    """Record a passing check of outputs/`path` as `torch2ms check` writes it."""
+    import hashlib
+
+    from torch2ms.check import results
+
+    out = ws / "outputs" / path
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("x = 1\n")
+    record = {"verdict": "pass", "summary": "pass", "findings": [], "todos": 0, "lines": 1,
+              "sha256": hashlib.sha256(out.read_bytes()).hexdigest(), **fields}
+    results.update(ws / ".torch2ms" / "check.json", {path: record}, {})
+
+
+def test_done_refuses_a_blocked_file_until_it_is_unblocked(ws, capsys):
+    w = ["--workspace", str(ws)]
+    _passing_check(ws, "data.py")
+    assert cli(capsys, "edit", "data.py", "--blocked", "needs the user's CSV dataset", *w)[0] == 0
+    code, out, err = cli(capsys, "done", "data.py", *w)
+    assert code == 1 and "marked blocked (needs the user's CSV dataset)" in err and "--unblock" in err
+    entry = Tracker.load(ws / "files_to_convert.md").entry("data.py")
+    assert not entry.done and entry.blocked == "needs the user's CSV dataset"
+    assert cli(capsys, "edit", "data.py", "--unblock", *w)[0] == 0
+    assert cli(capsys, "done", "data.py", *w)[0] == 0
+    assert Tracker.load(ws / "files_to_convert.md").entry("data.py").done
+
+
+def test_done_refuses_a_file_whose_parity_could_not_run(ws, capsys):
+    w = ["--workspace", str(ws)]
+    why = "the torch original imports tensorboard, which is not installed here: pip install tensorboard"
+    _passing_check(ws, "model.py", parity="torch side unavailable",
+                   notes=[f"parity: model.parity.yaml cannot run: {why}"])
+    code, _, err = cli(capsys, "done", "model.py", *w)
+    assert code == 1 and "parity spec could not run" in err and "pip install tensorboard" in err
+    assert "--blocked" in err and not Tracker.load(ws / "files_to_convert.md").entry("model.py").done
+    _passing_check(ws, "model.py", parity="ok")
+    assert cli(capsys, "done", "model.py", *w)[0] == 0
+
+
+def test_a_blocked_mark_is_not_counted_as_an_edit(ws, capsys):
+    w = ["--workspace", str(ws)]
+    assert cli(capsys, "edit", "data.py", "-m", "moved the CSV reading to numpy", *w)[0] == 0
+    assert cli(capsys, "edit", "data.py", "--blocked", "needs the user's CSV dataset", *w)[0] == 0
+    assert cli(capsys, "report", *w)[0] == 0
+    assert "1 edit recorded: 0 by `torch2ms convert`, 1 by hand." in (ws / "report.md").read_text()
+
+
+def test_next_says_when_the_file_imports_a_blocked_one(ws, capsys):
+    w = ["--workspace", str(ws)]
+    assert cli(capsys, "edit", "data.py", "--blocked", "needs unidecode", *w)[0] == 0
+    assert cli(capsys, "done", "model.py", "--force", *w)[0] == 0
+    code, out, _ = cli(capsys, "next", *w)
+    assert code == 0 and out.startswith("Next: train.py")
+    assert "  warning:   it imports data.py, which is blocked (needs unidecode)" in out
+    assert "it imports model.py" not in out
+    code, out, _ = cli(capsys, "next", "--json", *w)
+    assert json.loads(out)["next"]["imports_blocked"] == [{"path": "data.py", "reason": "needs unidecode"}]

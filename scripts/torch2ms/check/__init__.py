@@ -19,7 +19,7 @@ from pathlib import Path
 from torch2ms.check.findings import Finding, FileResult
 
 
-def check_source(source: str, shown_path: str, index=None) -> FileResult:
+def check_source(source: str, shown_path: str, index=None, folder: Path | None = None) -> FileResult:
     from torch2ms.check.api_index import ApiIndex
     from torch2ms.check.api_usage import ApiUsage
     from torch2ms.check.library_objects import object_findings
@@ -44,7 +44,7 @@ def check_source(source: str, shown_path: str, index=None) -> FileResult:
     result.findings += usage.findings()
     # `torch.x` left without its import is already a torch-name finding on that line
     torch_lines = {(f.line, f.message) for f in result.findings if f.code == "torch-name"}
-    result.findings += [f for f in undefined_names(source, tree, shown_path)
+    result.findings += [f for f in undefined_names(source, tree, shown_path, folder=folder)
                         if not any(line == f.line and f" {f.message.split('`')[1]}." in msg
                                    for line, msg in torch_lines)]
     return result
@@ -63,6 +63,6 @@ def check_file(path: Path, shown_path: str | None = None, index=None) -> FileRes
         result = FileResult(path=shown, sha256=hashlib.sha256(raw).hexdigest())
         result.findings.append(Finding(0, "syntax", f"cannot be read as Python source: {exc}"))
         return result
-    result = check_source(source.text, shown, index=index)
+    result = check_source(source.text, shown, index=index, folder=Path(path).resolve().parent)
     result.sha256 = hashlib.sha256(raw).hexdigest()
     return result

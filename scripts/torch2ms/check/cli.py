@@ -3,9 +3,14 @@
     torch2ms check                     every .py file under the workspace's outputs/
     torch2ms check outputs/model.py    just that file (a folder: the .py files below it)
     torch2ms check --import --parity   also import each file (CPU fallback on) and run its
-                                       parity spec (outputs/<name>.parity.yaml) if it has one
+                                       specs against the torch original, those it has: the
+                                       module spec outputs/<name>.parity.yaml (`torch2ms parity`)
+                                       and the run spec outputs/<name>.run.yaml (`torch2ms
+                                       parity-run`)
     torch2ms check --hook              Claude Code PostToolUse hook: reads the hook's JSON on
                                        stdin and checks the edited file when it is in an outputs/
+                                       (a <stem>.parity.yaml or <stem>.run.yaml there: read as
+                                       parity reads it, no model run)
 
 Each file's static checks run in a worker process under a time and a memory bound (`--timeout`,
 `--memory`): a file that breaks them, or crashes its worker, fails with a `check-limit` finding
@@ -42,7 +47,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--import", dest="do_import", action="store_true",
                         help="also import each file in a subprocess, with the CPU fallback on")
     parser.add_argument("--parity", action="store_true",
-                        help="also run the file's parity spec (<file stem>.parity.yaml next to it)")
+                        help="also run the file's specs against the torch original, those next to it: "
+                             "<file stem>.parity.yaml (its models, torch2ms parity) and <file stem>.run.yaml "
+                             "(the script's run, torch2ms parity-run)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
                         help="time limit per file for the static checks, --import and --parity (default 120)")
     parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
@@ -240,16 +247,52 @@ def hook_workspace(path: Path) -> Workspace | None:
     return Workspace(candidates[0].parent) if candidates else None
 
 
+SPEC_SUFFIXES = (".parity.yaml", ".run.yaml")
+
+
+def spec_error(path: Path) -> str | None:
+    """Why a parity spec (<stem>.parity.yaml) or run spec (<stem>.run.yaml) cannot be used, read
+    by the readers `torch2ms parity` and `parity-run` use (no model is built or run); None when
+    it can."""
+    from torch2ms.parity.run_cli import validate_run_spec
+    from torch2ms.parity.spec import SpecError, read_cases
+
+    try:
+        if path.name.endswith(".run.yaml"):
+            validate_run_spec(path)
+        else:
+            read_cases(path)
+    except SpecError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot be read: {exc}"
+    return None
+
+
+def _hook_spec(path: Path, ws: Workspace) -> int:
+    """An edited spec: quiet when it reads, else its error shown to the model (exit 2)."""
+    why = spec_error(path)
+    if why is None:
+        return 0
+    try:
+        shown = "outputs/" + path.resolve().relative_to(ws.outputs.resolve()).as_posix()
+    except ValueError:
+        shown = str(path)
+    print(f"torch2ms check: {shown}: spec error: {why}", file=sys.stderr)
+    return 2
+
+
 def run_hook(payload: str) -> int:
     """Claude Code's PostToolUse contract: exit 0 is silent for the model; exit 2 shows stderr
-    to it. Only .py files under an outputs/ folder are checked; anything else passes quietly."""
+    to it. Only .py files and parity/run specs under an outputs/ folder are checked; anything
+    else passes quietly."""
     try:
         data = json.loads(payload or "{}")
     except ValueError:
         return 0  # never get in the way of an edit because of a payload we do not understand
     tool_input = data.get("tool_input") or {}
     file_path = tool_input.get("file_path") or tool_input.get("notebook_path")
-    if not file_path or not str(file_path).endswith(".py"):
+    if not file_path or not str(file_path).endswith((".py",) + SPEC_SUFFIXES):
         return 0
     path = Path(file_path)
     if not path.is_absolute():
@@ -257,6 +300,8 @@ def run_hook(payload: str) -> int:
     ws = hook_workspace(path)
     if ws is None or not path.is_file():
         return 0
+    if path.name.endswith(SPEC_SUFFIXES):
+        return _hook_spec(path, ws)
     (key, result), = check_paths([path], ws, timeout=HOOK_TIMEOUT)
     if result.verdict == "pass":
         print(f"torch2ms check: outputs/{key}: pass")

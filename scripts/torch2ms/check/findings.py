@@ -30,7 +30,8 @@ class FileResult:
     sha256: str = ""
     # None: not run; import: "ok" / "ok (definitions only)" / "failed" / "timeout"; parity (the
     # module spec) and run (the script run spec): "ok" / "failed" / "timeout" / "spec error" /
-    # "torch side unavailable" (the torch original cannot be imported here: see notes), and
+    # "torch side unavailable" (the torch original cannot be imported here: see notes),
+    # "torch run failed" (run: the torch script fails at run time with the spec's arguments), and
     # parity "no spec"
     import_result: str | None = None
     parity_result: str | None = None
@@ -42,17 +43,20 @@ class FileResult:
         return "pass" if not self.findings else "fail"
 
     def summary(self) -> str:
-        """One line for the tracker's check column, e.g. `fail: 2 torch-idiom, 1 todo`."""
+        """One line for the tracker's check column, e.g. `fail: 2 torch-idiom, 1 todo` or
+        `fail: 1 run; import ok, parity ok, run spec error`: the runtime results that ran follow
+        the counts, so a failing run spec does not hide that the models matched."""
+        extra = [f"import {self.import_result}"] if self.import_result else []
+        extra += [f"parity {self.parity_result}"] if self.parity_result else []
+        extra += [f"run {self.run_result}"] if self.run_result else []
         if not self.findings:
-            extra = [f"import {self.import_result}"] if self.import_result else []
-            extra += [f"parity {self.parity_result}"] if self.parity_result else []
-            extra += [f"run {self.run_result}"] if self.run_result else []
             return ", ".join(["pass"] + extra)
         counts: dict[str, int] = {}
         for f in self.findings:
             counts[f.code] = counts.get(f.code, 0) + 1
         return "fail: " + ", ".join(f"{n} {code}" for code, n in sorted(
-            counts.items(), key=lambda kv: CODES.index(kv[0]) if kv[0] in CODES else len(CODES)))
+            counts.items(), key=lambda kv: CODES.index(kv[0]) if kv[0] in CODES else len(CODES))) + (
+            "; " + ", ".join(extra) if extra else "")
 
     def to_dict(self) -> dict:
         return {

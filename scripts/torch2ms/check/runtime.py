@@ -220,6 +220,11 @@ def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspa
         line = next((ln for ln in text.splitlines() if "TORCH SIDE UNAVAILABLE" in ln), _tail(text))
         result.notes.append(f"{code}: {spec.name} cannot run: {line.split('UNAVAILABLE, ', 1)[-1]}")
         return "torch side unavailable"
+    if outcome.returncode == 4:  # the torch original fails at run time: the spec is not at fault
+        line = next((ln for ln in text.splitlines() if "TORCH RUN FAILED" in ln), _tail(text))
+        result.findings.append(Finding(0, code, f"{spec.name}: torch run failed: "
+                                                f"{line.split('FAILED, ', 1)[-1]} (nothing was compared)"))
+        return "torch run failed"
     if outcome.returncode == 2:
         result.findings.append(Finding(0, code, f"{spec.name} cannot be used: {_tail(outcome.stderr or text)} "
                                                 "(fix the spec)"))

@@ -4,7 +4,9 @@ Python's own `symtable` decides, per scope, which names resolve to the module (i
 scopes, comprehensions, `global`/`nonlocal`, parameters, `del`); the syntax tree gives the lines.
 A name counts as defined at module level when anything binds it there (assignment, import, def,
 class, `for`, `with`, `except ... as`, also inside `if`/`try`), or when a function declares it
-`global` and assigns it. A file with a star-import is skipped: its names cannot be known statically.
+`global` and assigns it. A star-import of a project module beside the file (`from model import *`,
+`from .model import *`) gives the names that module defines (its `__all__` when it is a literal);
+a file with any other star-import is skipped: its names cannot be known statically.
 Annotations that are never evaluated (all of them under `from __future__ import annotations`,
 those of local variables always, string annotations always) are not read.
 """
@@ -29,8 +31,9 @@ _SCOPE_NAMES = {ast.Lambda: "lambda", ast.ListComp: "listcomp", ast.SetComp: "se
                 ast.DictComp: "dictcomp", ast.GeneratorExp: "genexpr"}
 
 
-def undefined_names(source: str, tree: ast.Module, filename: str = "<file>") -> list[Finding]:
-    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in nodes(tree)):
+def undefined_names(source: str, tree: ast.Module, filename: str = "<file>", folder=None) -> list[Finding]:
+    starred = star_names(tree, folder)
+    if starred is None:
         return []
     try:
         top = symtable.symtable(source, filename, "exec")
@@ -38,13 +41,55 @@ def undefined_names(source: str, tree: ast.Module, filename: str = "<file>") -> 
         return []
     future_annotations = any(isinstance(n, ast.ImportFrom) and n.module == "__future__"
                              and any(a.name == "annotations" for a in n.names) for n in tree.body)
-    defined = _module_defined(top) | MODULE_NAMES | BUILTINS
+    defined = _module_defined(top) | MODULE_NAMES | BUILTINS | starred
     walker = _Walker(defined, future_annotations)
     walker.visit_scope(tree.body, top)
     return [Finding(line, "undefined-name",
                     f"`{name}` is not defined: a NameError when this line runs "
                     "(was its definition or import removed?)")
             for line, name in sorted(walker.found)]
+
+
+def star_names(tree: ast.Module, folder, depth: int = 0) -> set[str] | None:
+    """The names the file's star-imports bring in: each must be a module beside it (`folder`), read
+    without running it. None when one cannot be followed (a library's, or a package's)."""
+    from pathlib import Path
+
+    out: set[str] = set()
+    for node in nodes(tree):
+        if not (isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)):
+            continue
+        if folder is None or depth > 3 or not node.module or node.level > 1 or "." in node.module:
+            return None
+        path = Path(folder) / f"{node.module}.py"
+        try:
+            other = ast.parse(path.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+            return None
+        names = _exported(other)
+        if names is None:
+            return None
+        out |= names
+        if not any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__"
+                                                       for t in n.targets) for n in other.body):
+            more = star_names(other, folder, depth + 1)  # its own star-imports pass on too
+            if more is None:
+                return None
+            out |= {n for n in more if not n.startswith("_")}
+    return out
+
+
+def _exported(tree: ast.Module) -> set[str] | None:
+    """What `from module import *` binds: a literal `__all__`, else its public top-level names."""
+    for n in tree.body:
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets):
+            try:
+                return {str(x) for x in ast.literal_eval(n.value)}
+            except ValueError:
+                return None
+    top = symtable.symtable(ast.unparse(tree), "<star>", "exec")
+    return {s.get_name() for s in top.get_symbols()
+            if (s.is_assigned() or s.is_imported() or s.is_namespace()) and not s.get_name().startswith("_")}
 
 
 def _module_defined(top: symtable.SymbolTable) -> set[str]:

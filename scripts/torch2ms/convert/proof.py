@@ -60,11 +60,19 @@ def comments(code: str) -> Counter:
 _EDITABLE = (ast.Import, ast.ImportFrom, ast.Pass, ast.With)
 
 
+# methods whose call on a model, as a statement, the rules may drop (device moves)
+_DEVICE_MOVES = ("to", "cuda", "cpu")
+
+
 def _rewritten_by_rules(node: ast.stmt) -> bool:
     """Statements the rules replace on purpose: `self.register_buffer(..., persistent=False)`
-    (an assignment after), `x, y = x.to(d), y.to(d)` (removed: it assigns each name to itself)."""
+    (an assignment after), `x, y = x.to(d), y.to(d)` (removed: it assigns each name to itself),
+    `model.to(d)` / `model.cuda()` as a statement (removed: it only names its receiver)."""
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         call = node.value
+        if (isinstance(call.func, ast.Attribute) and call.func.attr in _DEVICE_MOVES
+                and isinstance(call.func.value, (ast.Name, ast.Attribute))):
+            return True
         return (isinstance(call.func, ast.Attribute) and call.func.attr == "register_buffer"
                 and any(k.arg == "persistent" and isinstance(k.value, ast.Constant)
                         and k.value.value is False for k in call.keywords))

@@ -23,8 +23,10 @@ The run spec, `<stem>.run.yaml` beside an output (what `check --parity` runs):
                                       #   `name = value` assignments get these values instead
 
 Exit codes as `torch2ms parity`: 0 match; 1 mismatch or the port fails; 2 bad input (the spec,
-the arguments, a torch script that fails with them or reaches nothing to compare); 3 the torch
-original cannot be imported here (a missing package).
+the arguments a torch script rejects, or a torch script that reaches nothing to compare); 3 the
+torch original cannot be imported here (a missing package); 4 the torch original fails at run time
+(an exception: a data file it cannot find or download, a crash after step 1), so nothing could be
+compared: `TORCH RUN FAILED, ...` names the error and how many steps it got through.
 """
 
 from __future__ import annotations
@@ -84,6 +86,15 @@ def read_run_spec(path: str | Path | None) -> dict:
     if unknown:
         raise SpecError(f"unknown run spec keys: {', '.join(sorted(unknown))} (known: {', '.join(sorted(RUN_KEYS))})")
     return data
+
+
+def validate_run_spec(path: str | Path) -> dict:
+    """The settings a run spec gives, checked as `parity-run --spec` checks them (SpecError when
+    it cannot be used); nothing is run."""
+    import argparse
+
+    return _settings(argparse.Namespace(spec=path, script_args=None, steps=None, files=None, atol=None,
+                                        rtol=None, timeout=None))
 
 
 def _arg_list(value, key: str) -> list[str]:
@@ -341,9 +352,13 @@ def _judge_torch(outcome, data, settings) -> int | None:
             print(f"parity-run: TORCH SIDE UNAVAILABLE, the torch original imports {missing}, which is not "
                   f"installed here: {_install_hint(missing)} (parity cannot run without it)")
             return 3
-        return _bad(f"the torch original fails with these arguments: {error}")
+        if data is not None and not data.get("crashed"):  # its own exit: it rejects the arguments
+            return _bad(f"the torch original fails with these arguments: {error}")
+        return _run_failed("fails before its first step", error, outcome)
     if data is None:
-        return _bad(f"the torch original left no record: {_tail(outcome.stderr)}")
+        return _run_failed("left no record", _tail(outcome.stderr), outcome)
+    if data.get("crashed") and _done(data) < settings["steps"]:
+        return _run_failed(f"stopped after {_done(data)} of {settings['steps']} steps", error, outcome)
     if not data.get("captured"):
         return _bad("the torch original built no optimizer, called no generate() and no eval() in its own "
                     "code: nothing to compare (parity-run compares training steps, generation or evaluation)")
@@ -351,6 +366,21 @@ def _judge_torch(outcome, data, settings) -> int | None:
         return _bad(f"the torch original reached its {data['captured']} but then computed no loss and no output"
                     + (f" ({error})" if error else ""))
     return None
+
+
+def _done(data: dict | None) -> int:
+    """How many steps a side's record holds: losses, generate calls or forward outputs."""
+    data = data or {}
+    return max(len(data.get("losses") or []), len(data.get("generated") or []), len(data.get("forward") or []))
+
+
+def _run_failed(what: str, error: str, outcome) -> int:
+    """The torch original fails at run time with the spec's arguments: its own verdict (exit 4),
+    not a spec error (the spec reads fine) and nothing the port did (it has not run)."""
+    if outcome.out_of_memory:
+        error = f"{error} (it ran out of memory under the address-space limit)"
+    print(f"parity-run: TORCH RUN FAILED, the torch script {what}: {error}")
+    return 4
 
 
 def _missing_package(error: str) -> str | None:
@@ -386,8 +416,8 @@ def _judge_port(outcome, data, torch_data, settings) -> int | None:
               f"({data.get('model')})")
         print("  " + transfer.get("summary", "").replace("\n", "\n  "))
         return 1
-    if data.get("error") and not (data["losses"] or data["generated"] or data["forward"]):
-        print(f"parity-run: MISMATCH, the port fails: {data['error']}")
+    if data.get("error") and not _done(data):
+        print(f"parity-run: MISMATCH, port run failed before its first step: {data['error']}")
         return 1
     if data.get("captured") != torch_data["captured"]:
         reached = f"first reached its {data['captured']}" if data.get("captured") else "reached none of them"
@@ -410,13 +440,17 @@ def _report(result: dict, torch_data: dict, port_data: dict, settings: dict, as_
     unit = {"training": "losses", "generation": "generated outputs", "inference": "outputs"}[result["kind"]]
     head = "MATCH" if result["ok"] else "MISMATCH"
     max_abs = result["max_abs"]
-    summary = (f"parity-run ({result['kind']}, {settings['steps']} steps): {head}, {good}/{len(rows)} {unit} within "
-               f"tolerance" + ("" if max_abs is None else f" (max abs diff {max_abs:.3g})"))
+    expected = min(settings["steps"], _done(torch_data))
+    stopped = (f"the port script stopped after {_done(port_data)} of {expected} steps: {port_data['error']}; "
+               if port_data.get("error") and _done(port_data) < expected else "")
+    summary = (f"parity-run ({result['kind']}, {settings['steps']} steps): {head}, {stopped}{good}/{len(rows)} {unit} "
+               f"within tolerance" + ("" if max_abs is None else f" (max abs diff {max_abs:.3g})"))
     if as_json:
         print(json.dumps({"ok": result["ok"], "kind": result["kind"], "compared": result["compared"],
                           "max_abs_diff": max_abs, "captured": torch_data["captured"], "model": torch_data["model"],
                           "losses": {"torch": torch_data["losses"], "port": port_data["losses"]},
                           "rows": [{"what": r[0], "ok": r[1], "detail": r[2]} for r in rows],
+                          "port_error": port_data.get("error"),
                           "weights": (port_data.get("transfer") or {}).get("summary")}, indent=2))
     else:
         print(summary)
@@ -425,7 +459,7 @@ def _report(result: dict, torch_data: dict, port_data: dict, settings: dict, as_
         print("weights: " + (port_data.get("transfer") or {}).get("summary", "").replace("\n", "\n  "))
         for label, ok, text in rows:
             print(f"{'ok  ' if ok else 'FAIL'} {label}: {text}")
-        if port_data.get("error"):
+        if port_data.get("error") and not stopped:
             print(f"the port stopped with: {port_data['error']}")
         if not result["ok"]:
             _events(port_data)

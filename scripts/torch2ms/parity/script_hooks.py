@@ -21,8 +21,15 @@ sys.path). Hooks, all installed before it starts:
 - one random stream for both sides: random numbers the project's own code draws (torch.rand*,
   randint, randperm, multinomial, mint/ops's and numpy's counterparts) come from one numpy
   generator, reset by the script's own seed calls, so a batch sampled with `torch.randint` and
-  its port's `mint.randint` get the same indices. Library code (initializers, data loaders,
-  dropout kernels) keeps its own generators: shuffling and dropout must be off to compare.
+  its port's `mint.randint` get the same indices. Library code (initializers, dropout kernels)
+  keeps its own generators: dropout must be off to compare;
+- one index order for random data loaders: torch's `RandomSampler` (so `DataLoader(shuffle=True)`)
+  and MindSpore's `dataset.RandomSampler` / `GeneratorDataset(shuffle=True)` give the k-th random
+  sampler a side builds the same indices (seeded by the script's seed), so shuffled batches line
+  up (`Dataset.shuffle(buffer_size)` keeps its own order);
+- Python's `random` and numpy's global generator seeded alike (0) on both sides before the
+  script runs, so `random.randint` batches (and library code drawing from them) line up; the
+  port's `mindspore.set_seed` leaves them as they are, as the `torch.manual_seed` it ports does.
 
 After N losses (or N generate calls, or N forward outputs) the record is written to
 DIR/<side>.json and the process ends, so `--steps` bounds any script.
@@ -49,7 +56,8 @@ _rng = np.random.default_rng(0)
 
 
 # --------------------------------------------------------------------- the record
-def _save(error: str | None = None, code: int = 0) -> None:
+def _save(error: str | None = None, code: int = 0, crashed: bool = False) -> None:
+    """Write the record; `crashed`: the script raised an exception (not an exit of its own)."""
     record = {k: STATE.get(k) for k in ("side", "captured", "model", "losses", "events", "transfer", "dropout")}
     out_dir = Path(STATE["record"])
     arrays = {}
@@ -66,6 +74,7 @@ def _save(error: str | None = None, code: int = 0) -> None:
     if arrays:
         np.savez(out_dir / f"{STATE['side']}-outputs.npz", **arrays)
     record["error"] = error
+    record["crashed"] = crashed
     (out_dir / f"{STATE['side']}.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
 
 
@@ -340,6 +349,7 @@ def _install_torch() -> None:
     torch.nn.Module.eval = recorded_eval
     _hook_generate(torch.nn.Module)
     _shared_random_torch(torch)
+    _shared_sampling_torch(torch)
 
 
 def _subclass_depth(cls, base) -> int:
@@ -439,6 +449,7 @@ def _install_mindspore() -> None:
     nn.Cell.set_train = recorded_set_train
     _hook_generate(nn.Cell)
     _shared_random_mindspore(mindspore)
+    _shared_sampling_mindspore(mindspore)
 
 
 def _wrap_ms_optimizer(base, optimizers) -> None:
@@ -465,10 +476,14 @@ def _wrap_ms_optimizer(base, optimizers) -> None:
 
 
 # --------------------------------------------------------------------- one random stream
+_seed = [0]  # the script's latest seed: random samplers built after it start from it
+
+
 def _reset(seed) -> None:
     global _rng
     try:
         _rng = np.random.default_rng(int(seed))
+        _seed[0] = int(seed)
     except (TypeError, ValueError):
         pass
 
@@ -527,6 +542,24 @@ def _seeding(native):
         if _from_project() and (args or "seed" in kwargs):
             _reset(args[0] if args else kwargs["seed"])
         return native(*args, **kwargs)
+
+    seed.__wrapped__ = native
+    return seed
+
+
+def _keeping_global_generators(native):
+    """mindspore.set_seed also seeds Python's `random` and numpy's global generator (through
+    mindspore.dataset's config); torch.manual_seed, which it ports, seeds neither. Their states
+    are kept across the call, so both sides go on drawing the same numbers from them."""
+    import random
+
+    def seed(*args, **kwargs):
+        python, numpy = random.getstate(), np.random.get_state()
+        try:
+            return native(*args, **kwargs)
+        finally:
+            random.setstate(python)
+            np.random.set_state(numpy)
 
     seed.__wrapped__ = native
     return seed
@@ -618,8 +651,126 @@ def _shared_random_mindspore(mindspore) -> None:
     for owner in (mindspore,):
         for name in ("set_seed", "manual_seed"):
             if hasattr(owner, name):
-                setattr(owner, name, _seeding(getattr(owner, name)))
+                setattr(owner, name, _seeding(_keeping_global_generators(getattr(owner, name))))
     _numpy_patches()
+
+
+# --------------------------------------------------------------------- one order for data loaders
+CHUNK = 1024  # draws with replacement come in numbered blocks of this many, the same on both sides
+_samplers = [0]  # the random samplers this side has built
+
+
+def _sampler_key() -> tuple:
+    """The key of the next random sampler this side builds: the script's seed and its number."""
+    key = (_seed[0] % 2**32, _samplers[0])
+    _samplers[0] += 1
+    return key
+
+
+def _permutation(key: tuple, epoch: int, n: int) -> np.ndarray:
+    return np.random.default_rng([*key, 2, epoch]).permutation(n)
+
+
+def _block(key: tuple, number: int, n: int) -> np.ndarray:
+    return np.random.default_rng([*key, 1, number]).integers(0, n, size=CHUNK)
+
+
+def _shared_sampling_torch(torch) -> None:
+    from torch.utils.data import RandomSampler
+
+    init = RandomSampler.__init__
+
+    def sampler_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._torch2ms = {"key": _sampler_key(), "epoch": 0, "block": 0}
+
+    def sampler_iter(self):
+        state, n, num = self._torch2ms, len(self.data_source), self.num_samples
+        while n > 0 and num > 0:
+            if self.replacement:  # an epoch goes on through the blocks
+                draws = _block(state["key"], state["block"], n)
+                state["block"] += 1
+            else:
+                draws = _permutation(state["key"], state["epoch"], n)
+                state["epoch"] += 1
+            for i in draws[:num]:
+                yield int(i)
+            num -= min(num, len(draws))
+
+    RandomSampler.__init__ = sampler_init
+    RandomSampler.__iter__ = sampler_iter
+
+
+class _Reordered:
+    """A random-access source read in torch's order by a sequential MindSpore pipeline: item i of
+    an epoch is the source's item at position i of that epoch's permutation (or of the blocks of
+    draws with replacement). An epoch starts when item 0 is read (one reader: the pipeline runs
+    with one worker here), so a pipeline that lists its sampler's indices twice per epoch, as
+    MindSpore's does, cannot shift the order."""
+
+    def __init__(self, source, replacement: bool, num_samples=None):
+        self.source, self.replacement = source, bool(replacement)
+        self.key, self.epoch, self.n = _sampler_key(), -1, len(source)
+        num = self.n if num_samples is None else int(num_samples)
+        if self.replacement:  # a MindSpore epoch is listed whole: whole blocks, not 1e10 draws
+            num = min(num, CHUNK * max(1, -(-self.n // CHUNK)))
+        self.length = max(0, min(num, self.n) if not self.replacement else num)
+        self._order = None
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, i):
+        i = int(i)
+        if i == 0 or self._order is None:
+            self.epoch += 1
+            if self.replacement:
+                per_epoch = -(-self.length // CHUNK)
+                blocks = [_block(self.key, self.epoch * per_epoch + b, self.n) for b in range(per_epoch)]
+                self._order = np.concatenate(blocks)[: self.length] if blocks else np.zeros(0, np.int64)
+            else:
+                self._order = _permutation(self.key, self.epoch, self.n)
+        return self.source[int(self._order[i])]
+
+
+def _shared_sampling_mindspore(mindspore) -> None:
+    from mindspore import dataset
+
+    class SharedRandomSampler(dataset.RandomSampler):
+        """`RandomSampler(replacement, num_samples)`: given to a GeneratorDataset, its source is
+        read in torch's order (`_Reordered`); elsewhere MindSpore's own sampler."""
+
+        def __init__(self, replacement=False, num_samples=None, **kwargs):
+            super().__init__(replacement=replacement, num_samples=num_samples, **kwargs)
+            self.torch2ms = (replacement, num_samples)
+
+    dataset.RandomSampler = SharedRandomSampler
+    if hasattr(dataset, "samplers"):
+        dataset.samplers.RandomSampler = SharedRandomSampler
+    generator_init = dataset.GeneratorDataset.__init__
+
+    def generator_dataset_init(self, source, *args, **kwargs):
+        sampler = kwargs.get("sampler")
+        random_access = hasattr(source, "__getitem__") and hasattr(source, "__len__") and len(args) < 5
+        if random_access and isinstance(sampler, SharedRandomSampler):
+            source = _Reordered(source, *sampler.torch2ms)
+            kwargs = dict(kwargs, sampler=None, shuffle=False, num_parallel_workers=1)
+        elif random_access and kwargs.get("shuffle") and sampler is None:
+            source = _Reordered(source, False)
+            kwargs = dict(kwargs, shuffle=False, num_parallel_workers=1)
+        return generator_init(self, source, *args, **kwargs)
+
+    dataset.GeneratorDataset.__init__ = generator_dataset_init
+
+
+def _seed_globals(seed: int = 0) -> None:
+    """Python's `random` and numpy's global generator start from the same seed on both sides
+    (right before the script runs, after the framework imports), so a batch drawn with
+    `random.randint` or by library code using `np.random` lines up too."""
+    import random
+
+    random.seed(seed)
+    getattr(np.random.seed, "__wrapped__", np.random.seed)(seed)  # the native seed, not the shared stream's
 
 
 # --------------------------------------------------------------------- main
@@ -645,6 +796,7 @@ def main(argv: list[str] | None = None) -> None:
         _install_torch()
     else:
         _install_mindspore()
+    _seed_globals()
     sys.argv = [script, *command[1:]]
     sys.path[0:1] = [str(Path(script).parent)]
     if args.guard:
@@ -663,7 +815,7 @@ def main(argv: list[str] | None = None) -> None:
         frames = traceback.extract_tb(exc.__traceback__)
         where = next((f"{f.filename}:{f.lineno}" for f in reversed(frames) if f.filename.startswith(
             tuple(STATE["roots"]))), f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "")
-        _save(error=f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else ""))
+        _save(error=f"{type(exc).__name__}: {exc}" + (f" (at {where})" if where else ""), crashed=True)
         traceback.print_exc()
         os._exit(1)
     _save()

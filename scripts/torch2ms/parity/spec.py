@@ -11,6 +11,8 @@ deep). docs/rules/verification.md has an example per kind of model.
     init: {kwargs: {dim: 16}}                          # args/kwargs shared by both builds
     init: {args: [{build: GPTConfig, kwargs: {n_layer: 2}}]}  # an argument that is itself built:
                                                        #   each side calls its own file's GPTConfig
+    init: {args: [{ref: ResidualBlock}, [2, 2]]}       # an object of each side's own file, passed
+                                                       #   as it is (a class: ResNet(Block, [2, 2]))
     globals: {vocab_size: 65}                          # module globals a flat script's classes read
                                                        #   (its top-level work is not run)
     inputs:                                            # positional unless `name` is given
@@ -285,7 +287,27 @@ def build(module, side: dict, shared: dict, label: str, globals_: dict | None = 
 
 def _value(module, value, label: str):
     """An argument as written in the spec; `{build: Name, args/kwargs: ...}` is built from the same
-    file first (a config object, say), so each side gets its own framework's instance."""
+    file first (a config object, say), so each side gets its own framework's instance;
+    `{ref: Name}` is the file's own object of that name, not called (a block class handed to
+    `ResNet(ResidualBlock, [2, 2])`; a dotted `{ref: blocks.Bottleneck}` follows attributes).
+    Lists and mappings are looked into, so `[{ref: A}, {ref: B}]` works too."""
     if isinstance(value, dict) and "build" in value:
         return build(module, value, {}, label)
+    if isinstance(value, dict) and set(value) == {"ref"}:
+        return _ref(module, value["ref"], label)
+    if isinstance(value, list):
+        return [_value(module, v, label) for v in value]
+    if isinstance(value, dict):
+        return {k: _value(module, v, label) for k, v in value.items()}
     return value
+
+
+def _ref(module, name, label: str):
+    if not isinstance(name, str) or not name:
+        raise SpecError(f"{{ref: ...}} takes the name of an object in the {label} file, not {name!r}")
+    target = module
+    for part in name.split("."):
+        if not hasattr(target, part):
+            raise SpecError(f"{label} file has no {name!r} (an argument {{ref: {name}}})")
+        target = getattr(target, part)
+    return target

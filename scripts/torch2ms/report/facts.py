@@ -14,6 +14,8 @@ from torch2ms.workspace import Workspace
 SCRIPTS = ("Training", "Inference")
 # the lines `torch2ms convert` records, e.g. "convert L12 mapping: torch.cat -> mint.cat"
 CONVERTER_EDIT = re.compile(r"^convert L\d+\b")
+# the line `torch2ms edit FILE --blocked REASON` records beside the mark
+BLOCKED_RECORD = re.compile(r"^blocked: ")
 COPIED = "copied"  # status of an output that no tracker entry names: a torch-free file convert copied
 
 REASONS = {
@@ -87,6 +89,7 @@ def gather(ws: Workspace, tracker: Tracker, check_data: dict) -> list[FileFacts]
     for e in list(tracker.entries) + copied:
         items = [line.lstrip()[2:] for line in tracker.edits.get(e.path, [])
                  if line.lstrip().startswith(("- ", "* "))]
+        items = [item for item in items if not BLOCKED_RECORD.match(item)]  # a mark, not an edit
         auto = sum(bool(CONVERTER_EDIT.match(item)) for item in items)
         output = ws.outputs / e.path
         has_output = output.is_file()

@@ -5,7 +5,9 @@ Precedence, first match wins:
   Data       defines at least as many Dataset/Sampler subclasses as model classes
   Modeling   defines model classes: subclasses of nn.Module, of any other `nn.*` class
              (`nn.Transformer`, `torch.nn.LSTM`), nn.Cell, PreTrainedModel, ...
-  Inference  `no_grad`/`inference_mode`, `x.eval()`, `x.generate(...)`, `pipeline(...)`
+  Inference  `no_grad`/`inference_mode`, `x.eval()`, `x.generate(...)`, `pipeline(...)`, or
+             loads a model or its weights (`torch.load`, `load_state_dict`) and samples from
+             it (`torch.multinomial`, `topk`, `argmax`)
   Data       builds data pipelines: DataLoader, load_dataset, transforms.Compose, a
              LightningDataModule, ...
   Utility    the rest: torch helpers without a model class or a data set (a corpus reader,
@@ -122,6 +124,12 @@ def categorize(sig: Signals, config) -> tuple:
         inference.append(f"calls {_join(others[:3])}")
     if contexts and not under:
         inference.append(f"runs code under {_join(contexts)}")
+    loads = [s for n in sorted(config.load_calls) for (r, _), s in zip(sig.calls.get(n, []), sig.shown(n))
+             if n != "load" or (r or "").split(".")[0] in config.load_receivers]
+    samples = [s for n in sorted(config.sample_calls) for s in sig.shown(n)]
+    if loads and samples:
+        inference.append(f"loads a model ({_join(loads[:2])}) and samples from it "
+                         f"({_join(samples[:2])}) without a training step")
     data_calls = [s for n in sorted(config.data_calls) for s in sig.shown(n)]
     data_calls_line = f"calls {_join(data_calls[:3])}" if data_calls else None
     if sig.data_modules and not data_calls_line:

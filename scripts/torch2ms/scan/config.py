@@ -56,11 +56,14 @@ class ScanConfig:
     module_namespaces: frozenset = frozenset()
     not_modules: frozenset = frozenset()
     data_module_bases: frozenset = frozenset()
+    load_calls: frozenset = frozenset()
+    load_receivers: frozenset = frozenset()
+    sample_calls: frozenset = frozenset()
     watched_calls: frozenset = field(init=False)
 
     def __post_init__(self):
         watched = (self.training_calls | self.inference_contexts | self.inference_calls
-                   | self.data_calls | {"step"})
+                   | self.data_calls | self.load_calls | self.sample_calls | {"step"})
         object.__setattr__(self, "watched_calls", frozenset(watched))
 
     @property
@@ -89,6 +92,9 @@ class ScanConfig:
             module_namespaces=frozenset(sig["module_namespaces"]),
             not_modules=frozenset(sig["not_modules"]),
             data_module_bases=frozenset(sig["data_module_bases"]),
+            load_calls=frozenset(sig["inference"]["loads"]),
+            load_receivers=frozenset(sig["inference"]["load_receivers"]),
+            sample_calls=frozenset(sig["inference"]["samples"]),
         )
 
     @classmethod
@@ -110,7 +116,8 @@ class ScanConfig:
             inference_calls=base.inference_calls, data_calls=base.data_calls,
             torch_free_modules=base.torch_free_modules, torch_free_suffixes=base.torch_free_suffixes,
             module_namespaces=base.module_namespaces, not_modules=base.not_modules,
-            data_module_bases=base.data_module_bases,
+            data_module_bases=base.data_module_bases, load_calls=base.load_calls,
+            load_receivers=base.load_receivers, sample_calls=base.sample_calls,
         )
 
     def match_torch(self, imports) -> list:

@@ -315,15 +315,29 @@ def pip_name(module: str) -> str:
     return PIP_NAMES.get(module, module.replace("_", "-"))
 
 
+# Modules of an installed library that import another package which it does not install.
+NEEDS = {"torch.utils.tensorboard": "tensorboard"}
+
+
+def _needed(module: str, names: tuple) -> list:
+    """The packages `from module import names` (or `import module`) needs beside its own top level."""
+    full = [module] + [f"{module}.{n}" for n in names]
+    return [pkg for prefix, pkg in NEEDS.items()
+            if any(m == prefix or m.startswith(prefix + ".") for m in full)]
+
+
 def missing_libraries(facts: Facts, local_tops: frozenset, installed=None) -> list:
     """Top-level packages the file imports (not optionally) that this environment cannot import:
-    parity cannot run the torch original without them. `local_tops`: the project's own top-level
-    module names. Nothing is imported to find out (`importlib.util.find_spec` of a top-level name)."""
+    parity cannot run the torch original without them (also those a module of an installed
+    library needs, `NEEDS`). `local_tops`: the project's own top-level module names. Nothing is
+    imported to find out (`importlib.util.find_spec` of a top-level name)."""
     import sys
 
     installed = installed or _installed
     optional = set(facts.optional_imports)
-    names = sorted({m.split(".")[0] for m, level, _ in facts.imports if not level and m})
+    names = sorted({m.split(".")[0] for m, level, _ in facts.imports if not level and m}
+                   | {pkg for m, level, imported in facts.imports if not level and m
+                      for pkg in _needed(m, imported)})
     return [n for n in names
             if n not in optional and n not in local_tops and n not in sys.builtin_module_names
             and n not in getattr(sys, "stdlib_module_names", ()) and n != "__future__" and not installed(n)]

@@ -115,3 +115,32 @@ def backward(ctx, original: cst.Call, updated: cst.Call):
 def autograd_grad(ctx, original, updated, qn):
     ctx.flag(original, FAMILY, f"{qn}(): {_VALUE_AND_GRAD}")
     return ctx.leave_torch(original, updated)
+
+
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.List, cst.Tuple, cst.Dict,
+          cst.Set, cst.ListComp, cst.Integer, cst.Float, cst.SimpleString)
+
+
+@call("torch.autograd.Variable", "torch.autograd.variable.Variable")
+def variable(ctx, original: cst.Call, updated: cst.Call, qn: str):
+    """`Variable(x)` -> `x` (a tensor is its own Variable since torch 0.4); `requires_grad=True`
+    is flagged (MindSpore takes gradients of the inputs value_and_grad names)."""
+    args = list(updated.args)
+    if not args or args[0].keyword is not None or args[0].star:
+        return None
+    for arg in args[1:]:
+        name = arg.keyword.value if arg.keyword is not None else None
+        if name == "volatile" or (name == "requires_grad" and arg.value.deep_equals(cst.Name("False"))):
+            continue  # no effect (volatile is ignored by torch too)
+        if name == "requires_grad":
+            ctx.flag(original, FAMILY, f"{qn}(x, requires_grad=...) -> x: MindSpore tensors carry no "
+                                       "requires_grad: take the gradient with respect to x with "
+                                       "mindspore.grad/value_and_grad(fn, grad_position=...), or make "
+                                       "it a mindspore.Parameter")
+            continue
+        ctx.flag(original, FAMILY, f"{qn}: argument not understood, left as is")
+        return ctx.leave_torch(original, updated)
+    value = args[0].value
+    if not isinstance(value, _ATOMS) and not value.lpar:
+        value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return ctx.edit(original, FAMILY, value, after=ctx.code(args[0].value))

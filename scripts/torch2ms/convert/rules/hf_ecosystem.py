@@ -1,9 +1,11 @@
 """transformers -> mindone.transformers for model classes; configs and tokenizers stay.
 
 A transformers class that mindone.transformers 0.5.0 exports is rewritten to it (the list is
-data, `hf_ecosystem.yaml`); `from_pretrained(torch_dtype=...)` becomes `mindspore_dtype=...`.
-Configs, tokenizers and processors carry no tensors and stay; other transformers names are
-flagged.
+data, `hf_ecosystem.yaml`), and so is a name of one of its other modules that the same module of
+mindone.transformers defines (`transformers.activations.ACT2FN` ->
+`mindone.transformers.activations.ACT2FN`; `hf_modules.yaml`); `from_pretrained(torch_dtype=...)`
+becomes `mindspore_dtype=...`. Configs, tokenizers and processors carry no tensors and stay;
+other transformers names are flagged.
 """
 
 from __future__ import annotations
@@ -19,6 +21,18 @@ _EXPORTS = frozenset(_DATA["mindone_exports"])
 _KEEP_NAMES = frozenset(_DATA["keep_names"])
 _KEEP_SUFFIXES = tuple(_DATA["keep_suffixes"])
 _KEEP_PREFIXES = tuple(_DATA["keep_prefixes"])
+_MODULES = {module: frozenset(names) for module, names in load("hf_modules")["modules"].items()}
+
+
+def _in_module(qn: str) -> str | None:
+    """`transformers.<module>.<name>...` as the same name of mindone.transformers' `<module>`,
+    when mindone defines it there (the longest module that does)."""
+    parts = qn.split(".")
+    for i in range(len(parts) - 1, 1, -1):
+        module, name = ".".join(parts[1:i]), parts[i]
+        if name in _MODULES.get(module, ()):
+            return ".".join(["mindone.transformers", module, name, *parts[i + 1:]])
+    return None
 
 
 def _split(qn: str) -> tuple[str | None, list[str]]:
@@ -43,7 +57,8 @@ def _convert(ctx, original, updated, qn):
         return "keep"
     if name in _EXPORTS:
         return ctx.render(".".join(["mindone.transformers", name, *rest]))
-    return None
+    moved = _in_module(qn)
+    return ctx.render(moved) if moved else None
 
 
 @reference("transformers", prefix=True)

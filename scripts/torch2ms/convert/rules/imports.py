@@ -62,7 +62,7 @@ class _ImportFixer(cst.CSTTransformer):
                     keep[-1] = keep[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
                     body.append(small.with_changes(names=keep))
                 if flagged:
-                    messages.append(f"torch import kept for the flagged code that still uses "
+                    messages.append(f"{_library(small)} import kept for the flagged code that still uses "
                                     f"{', '.join(flagged)}")
             else:
                 body.append(small)
@@ -148,8 +148,35 @@ def _starts_blank(module: cst.Module) -> bool:
             and module.body[0].leading_lines[0].comment is None)
 
 
+def _top_level_imports(module: cst.Module) -> set[tuple[str, str | None, str | None]]:
+    """(module, name, alias) of each import at the module's top level, in ImportItem's terms."""
+    found = set()
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    name = get_full_name_for_node(alias.name)
+                    found.add((name, None, alias.evaluated_alias))
+                    if alias.asname is None:  # `import os.path` binds os too
+                        found.add((name.split(".")[0], None, None))
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None \
+                    and not isinstance(small.names, cst.ImportStar):
+                source = get_full_name_for_node(small.module)
+                for alias in small.names:
+                    found.add((source, get_full_name_for_node(alias.name), alias.evaluated_alias))
+    return found
+
+
 def fix_imports(original: cst.Module, new: cst.Module, conv) -> cst.Module:
     """Apply the import edits the main pass (`conv`) calls for to its output `new`."""
+    if conv.namer.needed:
+        # never a second copy of an import the module has at top level (`import os` for a rule's
+        # os.path.join); torch imports do not count: they are removed or rewritten
+        have = {i for i in _top_level_imports(original) if not (i[0] or "").split(".")[0] == "torch"}
+        conv.namer.needed[:] = [i for i in conv.namer.needed
+                                if (i.module, i.obj_name, i.alias) not in have]
     placed = False
     if conv.torch_imports:
         # the import nodes were not visited by the main pass, so they are the original objects
@@ -166,3 +193,12 @@ def fix_imports(original: cst.Module, new: cst.Module, conv) -> cst.Module:
             lines.pop(0)
         new = new.with_changes(body=[first.with_changes(leading_lines=lines), *new.body[1:]])
     return new
+
+
+def _library(node) -> str:
+    """The top-level package an import statement imports from (`torch`, `transformers`, ...)."""
+    if isinstance(node, cst.ImportFrom) and node.module is not None and not node.relative:
+        return (get_full_name_for_node(node.module) or "torch").split(".")[0]
+    if isinstance(node, cst.Import) and node.names:
+        return (get_full_name_for_node(node.names[0].name) or "torch").split(".")[0]
+    return "torch"

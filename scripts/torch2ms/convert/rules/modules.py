@@ -270,9 +270,14 @@ def constructs_module(ctx, value: cst.BaseExpression) -> bool:
         return (qn.startswith("torch.nn.") and not qn.startswith("torch.nn.functional.")
                 and last[:1].isupper() and last != "Parameter") or last == "from_pretrained" \
             or qn.startswith(("torchvision.models.", "timm.create_model", "timm.models.create_model"))
-    if isinstance(value.func, cst.Name):
-        return value.func.value in ctx.state.get("module_classes", ())
-    return False
+    if isinstance(value.func, cst.Name) and value.func.value in ctx.state.get("module_classes", ()):
+        return True
+    # a layer of converted code (mint.nn.ReLU()): half-converted files, and converting again
+    name = (value.func.attr.value if isinstance(value.func, cst.Attribute) else
+            value.func.value if isinstance(value.func, cst.Name) else None)
+    return bool(name) and name[:1].isupper() and name != "Parameter" and ctx.resolves_to_prefix(
+        value.func, "mindspore.mint.nn.", "mindspore.nn.") and not ctx.resolves_to_prefix(
+        value.func, "mindspore.mint.nn.functional.")
 
 
 def _rename_method(ctx, original, updated):

@@ -192,6 +192,17 @@ def cpu(ctx, original, updated):
     return _drop_call(ctx, original, updated, "device placement is global in MindSpore")
 
 
+@method("*")
+def layer_call(ctx, original: cst.Call, updated: cst.Call):
+    """`self.relu(x)` where the class set `self.relu = nn.ReLU()`: the call of a layer, not the
+    Tensor method of that name: left alone, with no marker."""
+    func = original.func
+    if (isinstance(func.value, cst.Name) and func.value.value == "self" and ctx.class_stack
+            and func.attr.value in ctx.class_modules.get(id(ctx.class_stack[-1]), ())):
+        return updated
+    return None
+
+
 @method("to")
 def to(ctx, original: cst.Call, updated: cst.Call):
     """`.to(device)` is dropped; `.to(dtype)` stays; `.to(device, dtype)` keeps the dtype."""
@@ -241,12 +252,60 @@ def _self_assignment(ctx, stmt: cst.SimpleStatementLine) -> bool:
 @node(cst.SimpleStatementLine)
 def drop_self_assignment(ctx, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
     """`x, y = x.to(dev), y.to(dev)` became `x, y = x, y`: a no-op, removed (unless it carries a
-    comment, which must not be lost)."""
+    comment at its end, which must not be lost; comments above it move to the next statement)."""
     if not _self_assignment(ctx, updated) or _self_assignment(ctx, original):
+        return None
+    if updated.trailing_whitespace.comment is not None:
+        return None
+    ctx.edit(original, FAMILY, updated, before=ctx.code(original.body[0]).strip(),
+             after="(removed: assigns each name to itself)")
+    if any(line.comment is not None for line in updated.leading_lines):
+        # the enclosing block removes it and moves its comments down (see carry_comments)
+        _removed(ctx)[id(updated)] = updated
+        return updated
+    return cst.RemoveFromParent()
+
+
+def _removed(ctx) -> dict:
+    """Statements to remove whose comment lines stay: by id (holding them keeps the ids unique)."""
+    return ctx.state.setdefault("removed_with_comments", {})
+
+
+@node(cst.IndentedBlock, cst.Module)
+def carry_comments(ctx, original, updated):
+    """The statements marked by drop_self_assignment removed; their comments go to the next one
+    (or to the block's end)."""
+    removed = ctx.state.get("removed_with_comments")
+    if not removed or not any(id(stmt) in removed for stmt in updated.body):
+        return None
+    body, pending = [], []
+    for stmt in updated.body:
+        if id(stmt) in removed:
+            pending += stmt.leading_lines
+            continue
+        if pending:
+            stmt = stmt.with_changes(leading_lines=[*pending, *stmt.leading_lines])
+            pending = []
+        body.append(stmt)
+    if isinstance(updated, cst.IndentedBlock) and not body:
+        body = [cst.SimpleStatementLine([cst.Pass()], leading_lines=pending)]
+        pending = []
+    return updated.with_changes(body=body, footer=[*pending, *updated.footer])
+
+
+@node(cst.SimpleStatementLine)
+def drop_bare_receiver(ctx, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
+    """`model.to(device)` as a statement became the bare `model`: a no-op, removed (unless it
+    carries a comment, which must not be lost)."""
+    if len(updated.body) != 1 or not isinstance(updated.body[0], cst.Expr):
+        return None
+    if not isinstance(updated.body[0].value, (cst.Name, cst.Attribute)):
+        return None
+    if not isinstance(original.body[0], cst.Expr) or not isinstance(original.body[0].value, cst.Call):
         return None
     comments = [line for line in updated.leading_lines if line.comment is not None]
     if comments or updated.trailing_whitespace.comment is not None:
         return None
     ctx.edit(original, FAMILY, updated, before=ctx.code(original.body[0]).strip(),
-             after="(removed: assigns each name to itself)")
+             after="(removed: a statement that only names its receiver)")
     return cst.RemoveFromParent()

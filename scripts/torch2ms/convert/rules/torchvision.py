@@ -177,8 +177,9 @@ def dataset_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
     download = bound.get("download")
     if download is not None and not _is_literal(download, "False"):
         ctx.discard(original.args[list(updated.args).index(download)])
+        source = spec.get("download") or f"torchvision's download writes the files {spec['to']} reads"
         ctx.flag(original, FAMILY, f"{qn}: download= dropped: mindspore.dataset reads local files only "
-                                   f"(torchvision's download writes the files {spec['to']} reads)")
+                                   f"({source})")
     if spec.get("note"):
         ctx.flag(original, FAMILY, f"{qn} -> {spec['to']}: {spec['note']}")
     target = _assigned_to(ctx, original)
@@ -188,19 +189,57 @@ def dataset_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
                     after=spec["to"])
 
 
+_LOADER_PARAMS = ["dataset", "batch_size", "shuffle", "sampler", "batch_sampler", "num_workers",
+                  "collate_fn", "pin_memory", "drop_last"]
+# DataLoader arguments of no effect on the batches: dropped when the loader becomes .batch
+_LOADER_SPEED = ("num_workers", "pin_memory")
+
+
 @call("torch.utils.data.DataLoader")
 def loader_of_a_converted_dataset(ctx, original: cst.Call, updated: cst.Call, qn: str):
-    """DataLoader(ds) over a dataset these rules made a mindspore.dataset: batch it, do not wrap it."""
+    """DataLoader(ds, batch_size=n, shuffle=True, drop_last=d) over a dataset these rules made a
+    mindspore.dataset: ds.shuffle(ds.get_dataset_size()).batch(n, drop_remainder=d), which
+    iterates as (image, label) batches of mindspore.Tensor as the DataLoader did; other
+    arguments: flagged with that recipe."""
     datasets = ctx.state.get("tv_datasets", {})
-    first = original.args[0] if original.args and original.args[0].keyword is None else None
-    name = ctx.code(first.value) if first is not None and not first.star else None
+    bound = _bind(_LOADER_PARAMS, original.args)
+    first = bound.get("dataset") if bound else None
+    if first is None and original.args and original.args[0].keyword is None and not original.args[0].star:
+        first = original.args[0]
+    name = ctx.code(first.value) if first is not None else None
     if name not in datasets:
         return None
-    ctx.flag(original, FAMILY, f"{name} is a {datasets[name]} already (not a torch Dataset): write "
+    new = _batched(ctx, name, bound, updated)
+    if new is not None:
+        return ctx.edit(original, FAMILY, new, before=ctx.code(original.func),
+                        after=f"{datasets[name]}.shuffle/.batch")
+    ctx.flag(original, FAMILY, f"{name} is a {datasets[name]} already (not a torch Dataset): use "
                                f"{name}.shuffle({name}.get_dataset_size()) if shuffle=True, then "
-                               ".batch(batch_size, drop_remainder=drop_last); iterating it gives "
+                               ".batch(batch_size, drop_remainder=drop_last) on it instead of "
+                               "wrapping it in a GeneratorDataset; iterating it gives "
                                "(image, label) batches of mindspore.Tensor, as the DataLoader did")
     return ctx.leave_torch(original, updated)
+
+
+def _batched(ctx, name: str, bound, updated: cst.Call) -> cst.BaseExpression | None:
+    """The .shuffle/.batch chain of the DataLoader's arguments, or None when one has no place in it."""
+    if bound is None or any(k not in ("dataset", "batch_size", "shuffle", "drop_last", *_LOADER_SPEED)
+                            for k in bound):
+        return None
+    text = {k: ctx.code(updated.args[list(bound.values()).index(a)].value) for k, a in bound.items()}
+    shuffle = bound.get("shuffle")
+    if shuffle is not None and not any(_is_literal(shuffle, v) for v in ("True", "False", "None")):
+        return None  # shuffled or not at run time
+    size = bound.get("batch_size")
+    if size is not None and _is_literal(size, "None"):
+        return None  # no batching: items one by one
+    chain = name
+    if _is_literal(shuffle, "True"):
+        chain += f".shuffle({name}.get_dataset_size())"
+    args = [text.get("batch_size", "1")]
+    if "drop_last" in bound:
+        args.append(f"drop_remainder={text['drop_last']}")
+    return cst.parse_expression(f"{chain}.batch({', '.join(args)})")
 
 
 # ------------------------------------------------------------------ models

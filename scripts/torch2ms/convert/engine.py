@@ -19,6 +19,8 @@ original nodes, as a full visit would have rebuilt them unchanged.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -231,7 +233,7 @@ class Converter(cst.CSTTransformer):
             self.namer.needed.append(item)
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+        return lines.code(self.module, node)
 
     def line(self, original: cst.CSTNode) -> int:
         if self._lines is None:
@@ -356,6 +358,8 @@ class Converter(cst.CSTTransformer):
         if original is updated and self._prune and t not in _CONTAINERS \
                 and id(original) not in self._hot:
             return updated  # not entered (on_visit)
+        if updated is not original and _same_children(t, original, updated):
+            updated = original  # rebuilt unchanged: keep the original, so unchanged stays `is`
         leave = _visitor_method(type(self), "leave_", t)
         result = updated if leave is None else leave(self, original, updated)
         kept = self.in_kept
@@ -534,6 +538,27 @@ class Converter(cst.CSTTransformer):
 _VISITOR_METHODS: dict[tuple[type, str, type], object] = {}
 
 
+@functools.lru_cache(maxsize=None)
+def _field_names(node_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(node_type))
+
+
+def _same_children(node_type: type, original: cst.CSTNode, updated: cst.CSTNode) -> bool:
+    """Whether `updated` holds the very objects `original` holds, field by field (libcst
+    rebuilds every node it enters, changed or not)."""
+    for name in _field_names(node_type):
+        a, b = getattr(original, name), getattr(updated, name)
+        if a is b:
+            continue
+        if type(a) is not tuple and type(a) is not list or type(b) is not tuple \
+                and type(b) is not list or len(a) != len(b):
+            return False
+        for x, y in zip(a, b):
+            if x is not y:
+                return False
+    return True
+
+
 def _visitor_method(cls: type, kind: str, node_type: type):
     """`visit_<Node>` / `leave_<Node>` of the pass, looked up once per node type (libcst's
     CSTTransformer looks it up by name at every node)."""
@@ -588,7 +613,8 @@ def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] 
         result.error = f"does not parse: {str(exc).splitlines()[0]}"
         return result
     new, conv = convert_module(module, table)
-    result.code = new.code
+    # nothing changed: the module is the parsed one, whose code is the source (libcst round-trips)
+    result.code = code if new is module else lines.code(new, new)
     result.edits = sorted(conv.edits, key=lambda e: e.line)
     result.flags = conv.flags
     result.found, result.converted, result.flagged = conv.counts()

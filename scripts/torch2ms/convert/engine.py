@@ -125,6 +125,7 @@ class Converter(cst.CSTTransformer):
         self.names = names
         self.table = table
         self._lines: dict[int, int] | None = None
+        self.module_lines: lines.Lines | None = None  # with the code of the top-level statements
         self.edits: list[Edit] = []
         self.flags: list[Flag] = []
         self.torch_imports: dict[int, cst.CSTNode] = {}
@@ -237,7 +238,8 @@ class Converter(cst.CSTTransformer):
 
     def line(self, original: cst.CSTNode) -> int:
         if self._lines is None:
-            self._lines = lines.first_lines(self.module, _LINE_TYPES)
+            self.module_lines = lines.Lines(self.module, _LINE_TYPES)
+            self._lines = self.module_lines.first
         return self._lines.get(id(original), 0)
 
     def edit(self, original, rule: str, new, before: str | None = None, after: str | None = None):
@@ -614,7 +616,7 @@ def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] 
         return result
     new, conv = convert_module(module, table)
     # nothing changed: the module is the parsed one, whose code is the source (libcst round-trips)
-    result.code = code if new is module else lines.code(new, new)
+    result.code = code if new is module else lines.code_reusing(new, conv.module_lines)
     result.edits = sorted(conv.edits, key=lambda e: e.line)
     result.flags = conv.flags
     result.found, result.converted, result.flagged = conv.counts()

@@ -66,6 +66,10 @@ class _LineRecorder(_State):
         self.types = frozenset(types)
         self.line = 1
         self.lines: dict[int, int] = {}
+        self.top = {id(stmt) for stmt in module.body}
+        self.starts: dict[int, int] = {}
+        self.spans: dict[int, tuple[int, int]] = {}
+        self.popped: list[str] = []
 
     def add_token(self, value: str) -> None:
         self.tokens.append(value)
@@ -79,15 +83,64 @@ class _LineRecorder(_State):
             # leading blank lines and comments belong to the node but are not its line
             leading = getattr(node, "leading_lines", ())
             self.lines[id(node)] = self.line + len(leading)
+        if id(node) in self.top:
+            self.starts[id(node)] = len(self.tokens)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self.starts.pop(id(node), None)
+        if start is not None:
+            self.spans[id(node)] = (start, len(self.tokens))
 
     def pop_trailing_newline(self) -> None:
         if self.tokens and self.tokens[-1] == self.default_newline:
-            self.tokens.pop()
+            self.popped.append(self.tokens.pop())
             self.line -= 1
+
+
+class Lines:
+    """The first lines of selected nodes of a module, and the code of its top-level statements
+    (for `code_reusing`), from one code generation pass."""
+
+    def __init__(self, module: cst.Module, types: tuple[type, ...]):
+        state = _LineRecorder(module, types)
+        module._codegen(state)
+        self.module = module
+        self.first: dict[int, int] = state.lines
+        tokens = state.tokens + state.popped  # each statement's tokens as generated
+        # id(statement) -> (its code but the last token, its last token): the module's code
+        # generation may pop that last token (a trailing newline)
+        self.texts = {key: ("".join(tokens[a:b - 1]), tokens[b - 1])
+                      for key, (a, b) in state.spans.items() if b > a}
 
 
 def first_lines(module: cst.Module, types: tuple[type, ...]) -> dict[int, int]:
     """id(node) -> 1-based first line, for every node of one of `types` in `module`."""
-    state = _LineRecorder(module, types)
-    module._codegen(state)
-    return state.lines
+    return Lines(module, types).first
+
+
+def code_reusing(new: cst.Module, old: Lines | None) -> str:
+    """`new.code`, with the code of each top-level statement that is still `old`'s own node
+    taken from `old` rather than generated again (as `Module._codegen_impl` lays them out)."""
+    if old is None or new.default_indent != old.module.default_indent \
+            or new.default_newline != old.module.default_newline:
+        return code(new, new)
+    state = _State(default_indent=new.default_indent, default_newline=new.default_newline)
+    texts = old.texts  # keyed by the ids of old's statements, which old.module keeps alive
+    tokens = state.tokens
+    for h in new.header:
+        h._codegen(state)
+    for stmt in new.body:
+        text = texts.get(id(stmt))
+        if text is None:
+            stmt._codegen(state)
+        else:
+            tokens.append(text[0])
+            tokens.append(text[1])
+    for f in new.footer:
+        f._codegen(state)
+    if new.has_trailing_newline:
+        if len(tokens) == 0:
+            state.add_token(state.default_newline)
+    else:
+        state.pop_trailing_newline()
+    return "".join(tokens)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -605,7 +606,21 @@ def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None) 
 
 
 def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] | None = None) -> FileResult:
-    """Convert one file's source. A file that does not parse comes back unchanged with `error`."""
+    """Convert one file's source. A file that does not parse comes back unchanged with `error`.
+
+    Python's cyclic garbage collector is paused meanwhile: the tree is large and holds no
+    cycles, and each collection of the oldest generation walked all of it again (a fifth of
+    the conversion's time); what the conversion leaves is collected once it is back on."""
+    if not gc.isenabled():
+        return _convert_source(code, path, table)
+    gc.disable()
+    try:
+        return _convert_source(code, path, table)
+    finally:
+        gc.enable()
+
+
+def _convert_source(code: str, path: str, table: dict[str, Mapping] | None) -> FileResult:
     result = FileResult(path=path, original=code, code=code)
     if not code.strip():
         return result

@@ -1,12 +1,18 @@
 """Convert the installed transformers `models/` tree; print lines/s next to libcst's parse-only
-time for the same files in the same run, and the whole-tree proof.
+time and PaConvert's time for the same files in the same run, and the whole-tree proof.
 
-    python benchmarks/bench_convert.py [--step N] [--jobs J] [--json FILE]
+    python benchmarks/bench_convert.py [--step N] [--jobs J] [--json FILE] [--paconvert CMD]
 
 Each file is parsed alone (parse-only) and converted (parse + name resolution + rules +
 imports + code generation) in the same worker, so both figures see the same load. The proof
 per file (torch2ms.convert.proof): the output parses, a second conversion changes nothing,
 no comment or statement is lost, every torch reference left carries a TODO marker.
+
+PaConvert (`paconvert`, PyTorch to Paddle, itself an AST converter) converts a copy of the
+same files after that, in one process, `--no_format`: its wall time and its own convert rate.
+It is not a dependency of this project: install it into an environment of its own
+(`python -m venv /tmp/pac && /tmp/pac/bin/pip install paconvert`) and pass
+`--paconvert /tmp/pac/bin/paconvert`, or have `paconvert` on PATH; without it the line says so.
 """
 
 from __future__ import annotations
@@ -14,10 +20,36 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+
+def paconvert(command: str, root: Path, files: list[str]) -> str:
+    """PaConvert's line: its wall time on a copy of `files` (one process, --no_format)."""
+    with tempfile.TemporaryDirectory(prefix="bench_paconvert_") as tmp:
+        src, out, log = Path(tmp, "in"), Path(tmp, "out"), Path(tmp, "log.txt")
+        for f in files:
+            target = src / Path(f).relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, target)
+        start = time.perf_counter()
+        proc = subprocess.run([command, "--in_dir", str(src), "--out_dir", str(out), "--no_format",
+                               "--log_dir", str(log)],  # its log file
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        text = proc.stdout + proc.stderr
+        if log.is_file():
+            text += log.read_text(errors="replace")
+    if proc.returncode != 0:
+        return f"PaConvert failed (exit {proc.returncode}): {' '.join(text.split()[-20:])}"
+    rate = re.findall(r"Convert Rate is:\s*([0-9.]+%)", text)
+    return f"{wall:8.1f} s  (one process, --no_format; its convert rate {rate[-1] if rate else '?'})"
 
 
 def main() -> int:
@@ -25,6 +57,8 @@ def main() -> int:
     parser.add_argument("--step", type=int, default=1, help="take every N-th file (default: all)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", metavar="FILE", help="also write every file's result as JSON")
+    parser.add_argument("--paconvert", metavar="CMD", default=shutil.which("paconvert"),
+                        help="PaConvert's command (default: paconvert on PATH)")
     args = parser.parse_args()
 
     import transformers
@@ -55,6 +89,11 @@ def main() -> int:
     print(f"parse only (libcst): {parse:8.1f} s  {lines / parse:8.0f} lines/s per process")
     print(f"conversion:          {convert:8.1f} s  {lines / convert:8.0f} lines/s per process "
           f"= {convert / parse:.2f}x parse-only (target <= 2x)")
+    if args.paconvert:
+        pac = paconvert(args.paconvert, root, files)
+    else:
+        pac = "not installed (no paconvert on PATH; --paconvert CMD to give one)"
+    print(f"PaConvert:           {pac}")
     print(f"torch call sites: found {found}, converted {converted} ({100 * converted / max(found, 1):.1f}%), "
           f"flagged {flagged} ({100 * flagged / max(found, 1):.1f}%)")
     print("proof: outputs parse {}/{}, idempotent {}/{}, comments kept {}/{}, statements kept "

@@ -2,24 +2,33 @@
 
     result = convert_source(code)   # FileResult: code, edits, flags, call-site counts
 
-Names are resolved with libcst's ScopeProvider (`import torch as t`, `from torch import nn`,
-`from torch.nn import functional as F`, function-local imports all resolve to `torch.*`).
-For each call or reference to a torch name the engine asks the registered rule handlers
-(`rules/`), then the mapping table (`mappings/`); what neither converts is left as it is and
-its statement gets a `# TODO(torch2ms): ...` marker. Finally the imports are fixed: torch
-imports nothing uses any more are removed, the MindSpore imports the new code needs are added.
+Names are resolved as libcst's ScopeProvider resolves them (`import torch as t`, `from torch
+import nn`, `from torch.nn import functional as F`, function-local imports all resolve to
+`torch.*`), by the cheaper walk of `scopes.py`. For each call or reference to a torch name the
+engine asks the registered rule handlers (`rules/`), then the mapping table (`mappings/`); what
+neither converts is left as it is and its statement gets a `# TODO(torch2ms): ...` marker.
+Finally the imports are fixed: torch imports nothing uses any more are removed, the MindSpore
+imports the new code needs are added.
+
+The pass enters every statement, but an expression only when something in it can matter to a
+rule (the hot nodes of `scopes.resolve`): a name bound to a torch-ecosystem import, an
+attribute a method rule or the table's `Tensor.*` entries handle, or what an expression
+handler declares (`rules.node(attrs=, keywords=, when=)`). The other expressions stay the
+original nodes, as a full visit would have rebuilt them unchanged.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import gc
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import MetadataWrapper, ScopeProvider
 from libcst.metadata.scope_provider import ImportAssignment
 
-from . import lines, markers, rules
+from . import lines, markers, rules, scopes
 from .apply import apply_call_mapping, apply_method_mapping
 from .mappings import Mapping, default_table
 from .naming import Namer, is_torch_name
@@ -80,6 +89,22 @@ _STATEMENT_TYPES = frozenset({cst.SimpleStatementLine, cst.If, cst.For, cst.Whil
                               cst.FunctionDef, cst.ClassDef, cst.Try, cst.TryStar, cst.Match})
 
 
+def _concrete(*bases: type) -> set[type]:
+    found, stack = set(), list(bases)
+    while stack:
+        t = stack.pop()
+        stack.extend(t.__subclasses__())
+        if not getattr(t, "__abstractmethods__", None):
+            found.add(t)
+    return found
+
+
+# nodes the pass always enters (statements and the blocks holding them); the others are
+# expressions and their parts, entered only when hot
+_CONTAINERS = frozenset(_concrete(cst.BaseStatement, cst.BaseSmallStatement, cst.BaseSuite) | {
+    cst.Module, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase})
+
+
 def _short(text: str, width: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -94,13 +119,14 @@ def _chain_root(node: cst.BaseExpression) -> cst.Name | None:
 class Converter(cst.CSTTransformer):
     """The single pass. Rule handlers get this object as `ctx`."""
 
-    def __init__(self, module: cst.Module, scopes, table: dict[str, Mapping],
+    def __init__(self, module: cst.Module, names: scopes.Names, table: dict[str, Mapping],
                  unclaimable: frozenset = frozenset()):
         super().__init__()
         self.module = module
-        self.scopes = scopes
+        self.names = names
         self.table = table
         self._lines: dict[int, int] | None = None
+        self.module_lines: lines.Lines | None = None  # with the code of the top-level statements
         self.edits: list[Edit] = []
         self.flags: list[Flag] = []
         self.torch_imports: dict[int, cst.CSTNode] = {}
@@ -123,13 +149,14 @@ class Converter(cst.CSTTransformer):
         self.imported_packages: set[str] = set()  # the top-level packages the file imports
         self._torch_roots = self._collect_torch_bindings()
         self.namer = Namer(self._global_bindings(), unclaimable)
+        self._hot = names.hot
+        self._prune = self._hot is not None and not rules.visit_everything(
+            self, [t for t in rules.NODES if t not in _CONTAINERS])
 
     # ------------------------------------------------------------ name resolution
     def _collect_torch_bindings(self) -> set[str]:
         roots = set()
-        for scope in set(self.scopes.values()):
-            if scope is None:
-                continue
+        for scope in self.names.scopes:
             for assignment in scope.assignments:
                 if isinstance(assignment, ImportAssignment):
                     self._import_roots.add(assignment.name)
@@ -140,7 +167,7 @@ class Converter(cst.CSTTransformer):
         return roots
 
     def _global_bindings(self) -> dict[str, set[str]]:
-        scope = self.scopes.get(self.module)
+        scope = self.names.module_scope
         out: dict[str, set[str]] = {}
         if scope is None:
             return out
@@ -156,12 +183,16 @@ class Converter(cst.CSTTransformer):
         root = _chain_root(node)
         if root is None or root.value not in self._torch_roots:
             return None
-        scope = self.scopes.get(node)
-        if scope is None:
+        names = self.names.qualified_names(node)
+        if names is None:
             return None
-        names = {q.name for q in scope.get_qualified_names_for(node)}
         torch_names = sorted(n for n in names if is_torch_name(n))
         return torch_names[0] if len(torch_names) == 1 else None
+
+    def qualified_names(self, node: cst.CSTNode) -> frozenset[str] | None:
+        """Every qualified name a Name/Attribute may stand for (libcst's
+        `get_qualified_names_for`); None when the node is not in a scope."""
+        return self.names.qualified_names(node)
 
     def _is_module_function(self, func: cst.Attribute) -> bool:
         """`np.max(...)`, `mint.cat(...)`: a function reached through an imported name."""
@@ -169,39 +200,29 @@ class Converter(cst.CSTTransformer):
         return root is not None and root.value in self._import_roots and self._is_access(root)
 
     def _refers_to_torch_import(self, name: cst.Name) -> bool:
-        scope = self.scopes.get(name)
-        if scope is None:
-            return False
-        for access in scope.accesses[name]:
-            if access.node is name:
-                for referent in access.referents:
-                    if isinstance(referent, ImportAssignment) and any(
-                            is_torch_name(q.name)
-                            for q in referent.get_qualified_names_for(referent.name)):
-                        return True
+        for referent in self.names.referents(name):
+            if isinstance(referent, ImportAssignment) and any(
+                    is_torch_name(q.name) for q in referent.get_qualified_names_for(referent.name)):
+                return True
         return False
 
     def _is_access(self, name: cst.Name) -> bool:
-        scope = self.scopes.get(name)
-        return scope is not None and any(a.node is name for a in scope.accesses[name])
+        return self.names.is_access(name)
 
     def resolves_to_prefix(self, node: cst.CSTNode, *prefixes: str) -> bool:
         """Whether an imported Name/Attribute resolves to a name starting with a prefix."""
         root = _chain_root(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
         if root is None or root.value not in self._import_roots:
             return False
-        scope = self.scopes.get(node)
-        return scope is not None and any(
-            q.name.startswith(prefixes) for q in scope.get_qualified_names_for(node))
+        names = self.names.qualified_names(node)
+        return names is not None and any(n.startswith(prefixes) for n in names)
 
     def resolves_to(self, node: cst.CSTNode, *qualified: str) -> bool:
         """Whether a Name/Attribute resolves to one of the given (any package's) names."""
         if not isinstance(node, (cst.Name, cst.Attribute)):
             return False
-        scope = self.scopes.get(node)
-        if scope is None:
-            return False
-        return any(q.name in qualified for q in scope.get_qualified_names_for(node))
+        names = self.names.qualified_names(node)
+        return names is not None and any(n in qualified for n in names)
 
     # ------------------------------------------------------------ helpers for rules
     def render(self, target: str) -> cst.BaseExpression:
@@ -214,11 +235,12 @@ class Converter(cst.CSTTransformer):
             self.namer.needed.append(item)
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+        return lines.code(self.module, node)
 
     def line(self, original: cst.CSTNode) -> int:
         if self._lines is None:
-            self._lines = lines.first_lines(self.module, _LINE_TYPES)
+            self.module_lines = lines.Lines(self.module, _LINE_TYPES)
+            self._lines = self.module_lines.first
         return self._lines.get(id(original), 0)
 
     def edit(self, original, rule: str, new, before: str | None = None, after: str | None = None):
@@ -269,7 +291,7 @@ class Converter(cst.CSTTransformer):
             self._mark_used(root, self.kept_quietly)
 
     def _mark_used(self, root: cst.Name, into: set) -> None:
-        scope = self.scopes.get(root)
+        scope = self.names.scope(root)
         if scope is None:
             return
         # the assignments the name resolves to from here (annotations are accessed in an
@@ -313,10 +335,21 @@ class Converter(cst.CSTTransformer):
 
     # ------------------------------------------------------------ statement frames
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if type(node) in _STATEMENT_TYPES:
+        t = type(node)
+        if t in _STATEMENT_TYPES:
             self._frames.append([])
             self.statements.append(node)
-        return super().on_visit(node)
+        elif self._prune and t not in _CONTAINERS and id(node) not in self._hot:
+            return False  # nothing in it for a rule: it stays the original node
+        visit = _visitor_method(type(self), "visit_", t)
+        return visit is None or visit(self, node) is not False
+
+    # the pass has no visit_<Node>_<field> methods: skip libcst's lookup of them per field
+    def on_visit_attribute(self, node, attribute) -> None:
+        return None
+
+    def on_leave_attribute(self, original_node, attribute) -> None:
+        return None
 
     @property
     def in_kept(self) -> bool:
@@ -324,9 +357,16 @@ class Converter(cst.CSTTransformer):
         return bool(self.kept) and self.kept[-1]
 
     def on_leave(self, original, updated):
-        result = super().on_leave(original, updated)
+        t = type(original)
+        if original is updated and self._prune and t not in _CONTAINERS \
+                and id(original) not in self._hot:
+            return updated  # not entered (on_visit)
+        if updated is not original and _same_children(t, original, updated):
+            updated = original  # rebuilt unchanged: keep the original, so unchanged stays `is`
+        leave = _visitor_method(type(self), "leave_", t)
+        result = updated if leave is None else leave(self, original, updated)
         kept = self.in_kept
-        for handler in rules.NODES.get(type(original), ()):
+        for handler in rules.NODES.get(t, ()):
             if kept and not handler.kept:
                 continue
             if type(result) is type(original):
@@ -498,23 +538,89 @@ class Converter(cst.CSTTransformer):
         return len(states), converted, flagged
 
 
+_VISITOR_METHODS: dict[tuple[type, str, type], object] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def _field_names(node_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(node_type))
+
+
+def _same_children(node_type: type, original: cst.CSTNode, updated: cst.CSTNode) -> bool:
+    """Whether `updated` holds the very objects `original` holds, field by field (libcst
+    rebuilds every node it enters, changed or not)."""
+    for name in _field_names(node_type):
+        a, b = getattr(original, name), getattr(updated, name)
+        if a is b:
+            continue
+        if type(a) is not tuple and type(a) is not list or type(b) is not tuple \
+                and type(b) is not list or len(a) != len(b):
+            return False
+        for x, y in zip(a, b):
+            if x is not y:
+                return False
+    return True
+
+
+def _visitor_method(cls: type, kind: str, node_type: type):
+    """`visit_<Node>` / `leave_<Node>` of the pass, looked up once per node type (libcst's
+    CSTTransformer looks it up by name at every node)."""
+    key = (cls, kind, node_type)
+    try:
+        return _VISITOR_METHODS[key]
+    except KeyError:
+        method = getattr(cls, kind + node_type.__name__, None)
+        if getattr(method, "_is_no_op", False):
+            method = None  # libcst's stub (returns None / the updated node)
+        _VISITOR_METHODS[key] = method
+        return method
+
+
+def resolve_names(module: cst.Module, table: dict[str, Mapping]) -> scopes.Names:
+    """Name resolution of `module`, and the nodes the pass must enter for the rules and `table`."""
+    torch_bound, typing_bound = set(), {"typing"}
+    for node in scopes.imports_of(module):
+        for bound, target in scopes.import_bindings(node):
+            assignment = ImportAssignment(bound, None, node, 0, target)
+            qualified = [q.name for q in assignment.get_qualified_names_for(bound)]
+            if any(is_torch_name(q) for q in qualified):
+                torch_bound.add(bound)
+            if any(q.split(".", 1)[0] in ("typing", "typing_extensions") for q in qualified):
+                typing_bound.add(bound)
+    attrs, keywords = rules.handled_names(table)
+    return scopes.resolve(module, frozenset(torch_bound), attrs, keywords, frozenset(typing_bound))
+
+
 def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None) -> tuple[cst.Module, Converter]:
     rules.load_all()
     table = default_table() if table is None else table
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    scopes = wrapper.resolve(ScopeProvider)
-    conv = Converter(module, scopes, table)
+    names = resolve_names(module, table)
+    conv = Converter(module, names, table)
     new = module.visit(conv)
     needless = conv.namer.renamed_leftovers - conv.namer.used_short
     if needless:
         # a torch alias was renamed to make room for a MindSpore name that was never used
-        conv = Converter(module, scopes, table, unclaimable=frozenset(needless))
+        conv = Converter(module, names, table, unclaimable=frozenset(needless))
         new = module.visit(conv)
     return fix_imports(module, new, conv), conv
 
 
 def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] | None = None) -> FileResult:
-    """Convert one file's source. A file that does not parse comes back unchanged with `error`."""
+    """Convert one file's source. A file that does not parse comes back unchanged with `error`.
+
+    Python's cyclic garbage collector is paused meanwhile: the tree is large and holds no
+    cycles, and each collection of the oldest generation walked all of it again (a fifth of
+    the conversion's time); what the conversion leaves is collected once it is back on."""
+    if not gc.isenabled():
+        return _convert_source(code, path, table)
+    gc.disable()
+    try:
+        return _convert_source(code, path, table)
+    finally:
+        gc.enable()
+
+
+def _convert_source(code: str, path: str, table: dict[str, Mapping] | None) -> FileResult:
     result = FileResult(path=path, original=code, code=code)
     if not code.strip():
         return result
@@ -524,7 +630,8 @@ def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] 
         result.error = f"does not parse: {str(exc).splitlines()[0]}"
         return result
     new, conv = convert_module(module, table)
-    result.code = new.code
+    # nothing changed: the module is the parsed one, whose code is the source (libcst round-trips)
+    result.code = code if new is module else lines.code_reusing(new, conv.module_lines)
     result.edits = sorted(conv.edits, key=lambda e: e.line)
     result.flags = conv.flags
     result.found, result.converted, result.flagged = conv.counts()

@@ -228,7 +228,7 @@ def _statement_uses_result(ctx, original: cst.Call) -> bool:
                 and isinstance(stmt.body[0], cst.Expr) and stmt.body[0].value is original)
 
 
-@method("*", kept=True)
+@method("*", kept=True, when=watched)
 def object_method(ctx, original: cst.Call, updated: cst.Call):
     recv = original.func.value
     found = built_by(ctx, recv)
@@ -249,7 +249,7 @@ def object_method(ctx, original: cst.Call, updated: cst.Call):
     return updated
 
 
-@node(cst.Attribute, kept=True)
+@node(cst.Attribute, kept=True, when=watched)
 def object_attribute(ctx, original: cst.Attribute, updated: cst.Attribute):
     """`accelerator.device`, `fabric.is_global_zero`: an attribute read, not a call."""
     if ctx.is_inner(original) or not watched(ctx):
@@ -267,7 +267,7 @@ def object_attribute(ctx, original: cst.Attribute, updated: cst.Attribute):
     return None
 
 
-@node(cst.Call, kept=True)
+@node(cst.Call, kept=True, when=watched)
 def object_called(ctx, original: cst.Call, updated: cst.Call):
     """`acc(preds, target)`: a library object called like a function."""
     if not ctx.state.get(KEY) or not isinstance(original.func, (cst.Name, cst.Attribute)):

@@ -125,7 +125,7 @@ def _is_callee(ctx, attribute: cst.Attribute) -> bool:
     return bool(found)
 
 
-@node(cst.Attribute)
+@node(cst.Attribute, attrs=_FIRST_OUTPUT)
 def first_output(ctx, original: cst.Attribute, updated: cst.Attribute):
     """`unet(x, t).sample` -> `unet(x, t)[0]`: mindone returns the output tuple by default."""
     if not ctx.state.get("diffusers_used") or original.attr.value not in _FIRST_OUTPUT \

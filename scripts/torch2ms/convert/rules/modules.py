@@ -49,10 +49,9 @@ def _is_module_base(ctx, base: cst.BaseExpression) -> bool:
     if qn is not None:
         return qn.startswith("torch.nn.") and qn.rsplit(".", 1)[-1][:1].isupper() \
             or qn in _DATA["module_bases"]
-    scope = ctx.scopes.get(base)
-    if scope is None or not isinstance(base, (cst.Name, cst.Attribute)):
+    names = ctx.qualified_names(base) if isinstance(base, (cst.Name, cst.Attribute)) else None
+    if names is None:
         return False
-    names = {q.name for q in scope.get_qualified_names_for(base)}
     if any(n.endswith(tuple(_DATA["module_base_suffixes"])) for n in names):
         return True
     # a class of this file that is itself a module

@@ -253,6 +253,8 @@ def _self_assignment(ctx, stmt: cst.SimpleStatementLine) -> bool:
 def drop_self_assignment(ctx, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine):
     """`x, y = x.to(dev), y.to(dev)` became `x, y = x, y`: a no-op, removed (unless it carries a
     comment at its end, which must not be lost; comments above it move to the next statement)."""
+    if updated is original:  # unchanged (the converter keeps unchanged nodes as they were)
+        return None
     if not _self_assignment(ctx, updated) or _self_assignment(ctx, original):
         return None
     if updated.trailing_whitespace.comment is not None:

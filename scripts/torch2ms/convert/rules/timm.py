@@ -106,7 +106,7 @@ def model_member_call(ctx, original: cst.Call, updated: cst.Call):
     return updated
 
 
-@node(cst.Attribute)
+@node(cst.Attribute, attrs=("default_cfg", "pretrained_cfg"))
 def model_member_attribute(ctx, original: cst.Attribute, updated):
     name = original.attr.value
     if name in ("default_cfg", "pretrained_cfg") and _is_timm_model(ctx, original.value):

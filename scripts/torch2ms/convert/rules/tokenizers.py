@@ -23,7 +23,7 @@ def _is_pt(arg: cst.Arg) -> bool:
             and isinstance(arg.value, cst.SimpleString) and arg.value.evaluated_value == "pt")
 
 
-@node(cst.Call)
+@node(cst.Call, keywords=("return_tensors",))
 def return_tensors_pt(ctx, original: cst.Call, updated: cst.Call):
     if not any(_is_pt(a) for a in updated.args):
         return None

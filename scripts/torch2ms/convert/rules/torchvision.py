@@ -118,7 +118,11 @@ def transform_reference(ctx, original, updated, qn: str):
     return ctx.edit(original, FAMILY, ctx.render(entry.to))
 
 
-@node(cst.Call)
+def _imports_torchvision(ctx) -> bool:
+    return "torchvision" in ctx.imported_packages
+
+
+@node(cst.Call, when=_imports_torchvision)  # tv_composes comes from torchvision's Compose
 def eager_compose(ctx, original: cst.Call, updated: cst.Call):
     composes = ctx.state.get("tv_composes")
     if composes and isinstance(original.func, (cst.Name, cst.Attribute)) and ctx.code(original.func) in composes:

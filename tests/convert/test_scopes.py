@@ -74,3 +74,25 @@ def test_hot_nodes_are_those_holding_a_torch_name():
     plain, torch_call = module.body[1].body[0], module.body[2].body[0]
     assert id(torch_call.value) in names.hot and id(torch_call.value.args[0]) not in names.hot
     assert id(plain.value) not in names.hot
+
+
+def test_every_handler_lets_the_pass_skip_the_expressions_nothing_reacts_to():
+    """A handler of every method ("*") or of an expression type without a trigger makes the
+    converter enter every node of every file (several times slower): each must declare what it
+    reacts to (`rules.node(attrs=, keywords=, when=)`, `rules.method("*", when=)`)."""
+    from torch2ms.convert import engine
+
+    seen = []
+    init = engine.Converter.__init__
+
+    def spy(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        seen.append(self._prune)
+
+    engine.Converter.__init__ = spy
+    try:
+        engine.convert_source("import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n"
+                              "    def forward(self, x):\n        return torch.relu(x).sum(1)\n")
+    finally:
+        engine.Converter.__init__ = init
+    assert seen == [True]

@@ -192,7 +192,13 @@ def cpu(ctx, original, updated):
     return _drop_call(ctx, original, updated, "device placement is global in MindSpore")
 
 
-@method("*")
+def _only_beside_other_handlers(ctx) -> bool:
+    """layer_call changes nothing by itself: it only keeps the other handlers off a layer's call,
+    so the calls no other handler reacts to need not be visited for it."""
+    return False
+
+
+@method("*", when=_only_beside_other_handlers)
 def layer_call(ctx, original: cst.Call, updated: cst.Call):
     """`self.relu(x)` where the class set `self.relu = nn.ReLU()`: the call of a layer, not the
     Tensor method of that name: left alone, with no marker."""

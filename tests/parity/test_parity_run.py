@@ -185,3 +185,41 @@ def test_batches_drawn_with_pythons_random_line_up(workspace):
                       "--steps", "3", "--files", "data/digits.txt", cwd=ws)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("parity-run (training, 3 steps): MATCH, 3/3 losses")
+
+
+def test_a_run_spec_with_cases_runs_each_and_check_counts_them_all(workspace):
+    """One script, several runs (makemore's `--type transformer|rnn|...`): each case overrides the
+    top-level keys, each is compared, and the run is ok only when every case matches."""
+    project, ws = workspace
+    spec = ws / "outputs" / "train.run.yaml"
+    spec.write_text('steps: 3\nfiles: [data/digits.txt]\ntolerance: {atol: 1.0e-5, rtol: 1.0e-5}\ncases:\n'
+                    '  - {name: small-lr, args: "--steps 100 --dropout 0 --lr 0.001"}\n'
+                    '  - {name: large-lr, args: "--steps 100 --dropout 0 --lr 0.05", steps: 4}\n')
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--spec", spec, cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "== case small-lr ==\nparity-run (training, 3 steps): MATCH, 3/3 losses" in out
+    assert "== case large-lr ==\nparity-run (training, 4 steps): MATCH, 4/4 losses" in out
+    assert out.rstrip().endswith("parity-run: 2 of 2 cases match")
+    # a case with dropout on mismatches: the spec's run is not ok, and check says so
+    spec.write_text(spec.read_text().replace("--lr 0.05", "--lr 0.05 --dropout 0.5"))
+    result = FileResult("train.py")
+    parity_check(ws / "outputs" / "train.py", project / "train.py", ws, result, 600)
+    assert result.run_result == "failed"
+    assert "large-lr: parity-run (training, 4 steps): MISMATCH" in result.findings[0].message
+    spec.write_text("cases:\n  - {args: '--steps 1'}\n  - {args: '--steps 2'}\n  - {name: case 1}\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--spec", spec, cwd=ws)
+    assert proc.returncode == 2 and "another case is named 'case 1' too" in proc.stderr
+
+
+def test_noise_drawn_with_randn_like_in_forward_lines_up(workspace):
+    """A VAE's `torch.randn_like(std)` and its port's `mint.randn_like(std)` draw from the shared stream."""
+    project, ws = workspace
+    _plant(project / "train.py", "        logits = self.head(self.drop(self.emb(x)))\n",
+           "        logits = self.head(self.drop(self.emb(x)))\n        logits = logits + torch.randn_like(logits)\n")
+    _plant(ws / "outputs" / "train.py", "        logits = self.head(self.drop(self.emb(x)))\n",
+           "        logits = self.head(self.drop(self.emb(x)))\n        logits = logits + mint.randn_like(logits)\n")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--args=--steps 100 --dropout 0",
+                      "--steps", "3", "--files", "data/digits.txt", cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("parity-run (training, 3 steps): MATCH, 3/3 losses")

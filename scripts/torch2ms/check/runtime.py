@@ -187,14 +187,16 @@ def parity_check(path: Path, source: Path | None, workspace_root: Path, result: 
         result.run_result = _spec_run("parity-run", spec, path, source, workspace_root, result, timeout)
 
 
-def _spec_timeout(spec: Path) -> float:
+def _spec_timeout(spec: Path) -> tuple[float, int]:
+    """The spec's own `timeout` (0 when it sets none) and how many runs (`cases:`) it asks for."""
     import yaml
 
     try:
-        value = (yaml.safe_load(spec.read_text(encoding="utf-8")) or {}).get("timeout", 0)
-        return float(value)
+        data = yaml.safe_load(spec.read_text(encoding="utf-8")) or {}
+        cases = data.get("cases")
+        return float(data.get("timeout", 0)), len(cases) if isinstance(cases, list) and cases else 1
     except (OSError, ValueError, TypeError, AttributeError, yaml.YAMLError):
-        return 0.0
+        return 0.0, 1
 
 
 def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspace_root: Path,
@@ -206,8 +208,9 @@ def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspa
                                                 "was not found"))
         return "failed"
     cmd = [sys.executable, "-m", "torch2ms", command, "--spec", str(spec), str(source), str(path)]
-    if command == "parity-run":  # two runs, each bounded by the spec's own timeout when it sets one
-        timeout = max(timeout, 2 * _spec_timeout(spec) + 60)
+    if command == "parity-run":  # two runs per case, each bounded by the spec's own timeout when it sets one
+        own, cases = _spec_timeout(spec)
+        timeout = cases * max(timeout, 2 * own + 60)
     outcome = sandbox.run(cmd, timeout=timeout, cwd=str(workspace_root), env=sandbox.child_env())
     text = outcome.stdout + outcome.stderr
     bound = _bound_message(outcome, timeout, spec.name)

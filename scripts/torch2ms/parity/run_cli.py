@@ -43,7 +43,7 @@ from torch2ms.parity.spec import SpecError
 
 PROG = "torch2ms parity-run"
 RUN_KEYS = {"args", "torch_args", "port_args", "steps", "files", "port_files", "tolerance", "rename", "timeout",
-            "constants"}
+            "constants", "cases", "name"}
 DEFAULT_STEPS = 3
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_TOLERANCE = {"atol": 1e-4, "rtol": 1e-4}
@@ -88,13 +88,39 @@ def read_run_spec(path: str | Path | None) -> dict:
     return data
 
 
-def validate_run_spec(path: str | Path) -> dict:
-    """The settings a run spec gives, checked as `parity-run --spec` checks them (SpecError when
-    it cannot be used); nothing is run."""
+def validate_run_spec(path: str | Path) -> list:
+    """The settings of each case a run spec gives, checked as `parity-run --spec` checks them
+    (SpecError when it cannot be used); nothing is run."""
     import argparse
 
-    return _settings(argparse.Namespace(spec=path, script_args=None, steps=None, files=None, atol=None,
-                                        rtol=None, timeout=None))
+    return _cases(argparse.Namespace(spec=path, script_args=None, steps=None, files=None, atol=None,
+                                     rtol=None, timeout=None))
+
+
+def _cases(args) -> list[tuple[str | None, dict]]:
+    """(name, settings) of each run the spec asks for: its `cases:` (each a mapping whose keys
+    override the top-level ones; `name:` labels it), or the spec itself as one run."""
+    spec = read_run_spec(args.spec)
+    cases = spec.get("cases")
+    if cases is None:
+        return [(spec.get("name"), _settings(args, spec))]
+    if not isinstance(cases, list) or not cases or not all(isinstance(c, dict) for c in cases):
+        raise SpecError("cases must be a list of mappings (each overrides the top-level keys)")
+    out, names = [], set()
+    top = {k: v for k, v in spec.items() if k not in ("cases", "name")}
+    for n, case in enumerate(cases, 1):
+        unknown = set(case) - (RUN_KEYS - {"cases"})
+        if unknown:
+            raise SpecError(f"case {n}: unknown run spec keys: {', '.join(sorted(unknown))}")
+        name = str(case.get("name") or f"case {n}")
+        if name in names:
+            raise SpecError(f"case {n}: another case is named {name!r} too: give each a `name:`")
+        names.add(name)
+        try:
+            out.append((name, _settings(args, {**top, **case})))
+        except SpecError as exc:
+            raise SpecError(f"case {name}: {exc}") from None
+    return out
 
 
 def _arg_list(value, key: str) -> list[str]:
@@ -107,8 +133,8 @@ def _arg_list(value, key: str) -> list[str]:
     raise SpecError(f"{key} must be a string or a list of arguments")
 
 
-def _settings(args) -> dict:
-    spec = read_run_spec(args.spec)
+def _settings(args, spec: dict | None = None) -> dict:
+    spec = read_run_spec(args.spec) if spec is None else spec
     common = _arg_list(args.script_args if args.script_args is not None else spec.get("args"), "args")
     settings = {
         "torch_args": common + _arg_list(spec.get("torch_args"), "torch_args"),
@@ -298,15 +324,32 @@ def compare_records(torch_data: dict, port_data: dict, torch_out: dict, port_out
 
 
 # --------------------------------------------------------------------- the command
+# how a case's exit status ranks when several are summed up: a usable spec first, then the port
+_WORST = (2, 1, 4, 3, 0)
+
+
 def run(args) -> int:
     torch_file, ms_file = Path(args.torch_file).resolve(), Path(args.ms_file).resolve()
     for label, path in (("torch", torch_file), ("port", ms_file)):
         if not path.is_file():
             return _bad(f"{label} script not found: {path}")
     try:
-        settings = _settings(args)
+        cases = _cases(args)
     except SpecError as exc:
         return _bad(str(exc))
+    if len(cases) == 1:
+        return _run_case(args, torch_file, ms_file, cases[0][1])
+    codes = []
+    for name, settings in cases:
+        print(f"== case {name} ==", flush=True)
+        codes.append(_run_case(args, torch_file, ms_file, settings))
+        sys.stdout.flush()
+    good = codes.count(0)
+    print(f"parity-run: {good} of {len(codes)} cases match")
+    return next(c for c in _WORST if c in codes)
+
+
+def _run_case(args, torch_file: Path, ms_file: Path, settings: dict) -> int:
     torch_root, port_root = _roots(torch_file, ms_file)
     with tempfile.TemporaryDirectory(prefix="torch2ms-parity-run-") as tmp:
         tmp = Path(tmp)

@@ -19,7 +19,7 @@ sys.path). Hooks, all installed before it starts:
 - outputs: the value each `generate` call returns and, when the capture was `eval`, what the
   model's forward returns;
 - one random stream for both sides: random numbers the project's own code draws (torch.rand*,
-  randint, randperm, multinomial, mint/ops's and numpy's counterparts) come from one numpy
+  rand_like/randn_like, randint, randperm, multinomial, mint/ops's and numpy's counterparts) come from one numpy
   generator, reset by the script's own seed calls, so a batch sampled with `torch.randint` and
   its port's `mint.randint` get the same indices. Library code (initializers, dropout kernels)
   keeps its own generators: dropout must be off to compare;
@@ -537,6 +537,26 @@ def _shared(native, make, convert):
     return shared
 
 
+def _rng_random(shape):
+    return _rng.random(shape)
+
+
+def _rng_normal(shape):
+    return _rng.standard_normal(shape)
+
+
+def _like(native, draw, to_tensor):
+    """`rand_like(x)` / `randn_like(x)` from the shared stream, in x's dtype (or `dtype=`)."""
+
+    def like(x, *args, **kwargs):
+        if not _from_project() or args:
+            return native(x, *args, **kwargs)
+        return to_tensor(draw(tuple(int(d) for d in x.shape)), kwargs.get("dtype") or x.dtype)
+
+    like.__wrapped__ = native
+    return like
+
+
 def _seeding(native):
     def seed(*args, **kwargs):
         if _from_project() and (args or "seed" in kwargs):
@@ -619,6 +639,9 @@ def _shared_random_torch(torch) -> None:
     torch.randn = _shared(torch.randn, lambda a, k: _rng.standard_normal(_size(a, k)), floats)
     torch.randint = _shared(torch.randint, lambda a, k: _rng.integers(*_int_args(a, k)[:2], size=_int_args(a, k)[2]), ints)
     torch.randperm = _shared(torch.randperm, lambda a, k: _rng.permutation(int(a[0] if a else k["n"])), ints)
+    for name, draw in (("rand_like", _rng_random), ("randn_like", _rng_normal)):
+        setattr(torch, name, _like(getattr(torch, name), draw,
+                                   lambda arr, dtype: torch.from_numpy(np.ascontiguousarray(arr)).to(dtype)))
     torch.multinomial = _shared(torch.multinomial, lambda a, k: _multinomial(
         _array(a[0] if a else k["input"]), int(a[1] if len(a) > 1 else k["num_samples"]),
         bool(a[2] if len(a) > 2 else k.get("replacement", False))), ints)
@@ -648,6 +671,10 @@ def _shared_random_mindspore(mindspore) -> None:
         ):
             if hasattr(owner, name):
                 setattr(owner, name, _shared(getattr(owner, name), make, convert))
+        for name, draw in (("rand_like", _rng_random), ("randn_like", _rng_normal)):
+            if hasattr(owner, name):
+                setattr(owner, name, _like(getattr(owner, name), draw,
+                                           lambda arr, dtype: mindspore.Tensor(np.ascontiguousarray(arr)).astype(dtype)))
     for owner in (mindspore,):
         for name in ("set_seed", "manual_seed"):
             if hasattr(owner, name):

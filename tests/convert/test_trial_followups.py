@@ -410,3 +410,31 @@ def test_proof_accepts_the_device_moves_the_rules_remove(tmp_path):
     proof = prove(str(src))
     assert proof.lost_statements == {} and proof.parses and proof.idempotent, proof
     assert statement_kinds(ast.parse("print(1)\n"), source=True) == {"Expr": 1}
+
+
+def test_a_layer_of_a_module_class_of_the_file_is_called_without_a_marker_also_when_converted_again():
+    """`self.norm = MixtralRMSNorm(...)`, `self.norm(h)`: the class is a module before conversion
+    (`nn.Module`) and after it (`nn.Cell`), so the call is never taken for `Tensor.norm`."""
+    result = convert("""\
+        import torch
+        from torch import nn
+
+
+        class RMSNorm(nn.Module):
+            def __init__(self, d):
+                super().__init__()
+                self.weight = nn.Parameter(torch.ones(d))
+
+            def forward(self, x):
+                return x * self.weight
+
+
+        class Block(nn.Module):
+            def __init__(self, d):
+                super().__init__()
+                self.norm = RMSNorm(d)
+
+            def forward(self, x):
+                return self.norm(x)
+        """)
+    assert "TODO(torch2ms)" not in result.code and "return self.norm(x)" in result.code

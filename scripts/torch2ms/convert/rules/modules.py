@@ -52,7 +52,7 @@ def _is_module_base(ctx, base: cst.BaseExpression) -> bool:
     names = ctx.qualified_names(base) if isinstance(base, (cst.Name, cst.Attribute)) else None
     if names is None:
         return False
-    if any(n.endswith(tuple(_DATA["module_base_suffixes"])) for n in names):
+    if any(n.endswith(tuple(_DATA["module_base_suffixes"])) or n in _DATA["converted_module_bases"] for n in names):
         return True
     # a class of this file that is itself a module
     modules = ctx.state.setdefault("module_classes", set())

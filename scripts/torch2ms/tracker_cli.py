@@ -142,6 +142,11 @@ def unchecked_reason(ws: Workspace, entry) -> str | None:
         return f"its latest check verdict is \"{verdict}\", not pass"
     if record and record.get("sha256") != hashlib.sha256(output.read_bytes()).hexdigest():
         return "the output changed since its check passed"
+    for key, suffix in (("parity", ".parity.yaml"), ("run", ".run.yaml")):
+        spec = output.with_name(output.stem + suffix)
+        if record and spec.is_file() and record.get(key) in (None, "no spec"):
+            return (f"its latest check did not run {spec.name} (written after it, or checked without "
+                    f"--parity): run `torch2ms check --import --parity outputs/{entry.path}`")
     unrun = [k for k in ("parity", "run") if record and record.get(k) == "torch side unavailable"]
     if unrun:
         note = next((n for n in record.get("notes", []) if n.startswith(f"{unrun[0]}:")), "")

@@ -157,3 +157,14 @@ def test_next_says_when_the_file_imports_a_blocked_one(ws, capsys):
     assert "it imports model.py" not in out
     code, out, _ = cli(capsys, "next", "--json", *w)
     assert json.loads(out)["next"]["imports_blocked"] == [{"path": "data.py", "reason": "needs unidecode"}]
+
+
+def test_done_refuses_a_file_whose_spec_came_after_its_check(ws, capsys):
+    w = ["--workspace", str(ws)]
+    _passing_check(ws, "train.py", parity="no spec")
+    (ws / "outputs" / "train.run.yaml").write_text("args: '--steps 1'\n")
+    code, _, err = cli(capsys, "done", "train.py", *w)
+    assert code == 1 and "its latest check did not run train.run.yaml" in err
+    assert "check --import --parity outputs/train.py" in err
+    _passing_check(ws, "train.py", parity="no spec", run="ok")
+    assert cli(capsys, "done", "train.py", *w)[0] == 0

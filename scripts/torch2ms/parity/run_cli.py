@@ -176,7 +176,8 @@ def _copy_project(root: Path, dest: Path, files: list[str], data_root: Path) -> 
     for rel in files:
         src = (data_root / rel).resolve()
         if not src.exists():
-            raise SpecError(f"{rel} (listed in files) does not exist in {data_root}")
+            raise SpecError(f"{rel} (listed in files) does not exist in {data_root}: the data the script "
+                            "reads is missing there (provide it, or correct the path)")
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():

@@ -51,6 +51,8 @@ def test_check_parity_runs_the_run_spec_of_a_training_script(workspace):
     parity_check(ws / "outputs" / "train.py", project / "train.py", ws, result, 600)
     assert (result.run_result, result.findings) == ("ok", []), result.findings
     assert result.parity_result == "no spec"
+    [note] = result.notes  # what the match compared, for the check's output and the reports
+    assert note.startswith("run: train.run.yaml matches: 4 losses, max abs diff "), note
     # the scripts ran in copies: nothing was written next to the user's files
     assert sorted(p.name for p in project.iterdir()) == ["data", "gen.py", "train.py"]
     assert sorted(p.name for p in (ws / "outputs").iterdir()) == ["gen.py", "train.py", "train.run.yaml"]

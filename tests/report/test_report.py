@@ -201,3 +201,19 @@ def test_a_torch_run_failure_is_reported_with_its_reason_not_as_a_spec_error():
     assert "### `train.py`: fail: 1 run; import ok, parity ok, run torch run failed" in text
     assert f"- file: [run] {reason}" in text
     assert "spec error" not in text and "fix the spec" not in text
+
+
+def test_a_match_shows_what_it_compared(ws):
+    """The per-file table says what a parity match compared (cases, largest difference), from the
+    note `torch2ms check` records; a match without that note stays a plain `ok`."""
+    import json
+
+    state = ws / ".torch2ms" / "check.json"
+    data = json.loads(state.read_text())
+    data["files"]["model.py"].setdefault("notes", []).append(
+        "parity: model.parity.yaml matches: 12 cases, max abs diff 3.58e-06")
+    state.write_text(json.dumps(data))
+    assert report(ws).returncode == 0
+    rows = {line.split("|")[1].strip(): line for line in (ws / "conversion_report.md").read_text().splitlines()
+            if line.startswith("| `")}
+    assert "| ok: 12 cases, max abs diff 3.58e-06 |" in rows["`model.py`"]

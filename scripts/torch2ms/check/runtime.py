@@ -187,6 +187,19 @@ def parity_check(path: Path, source: Path | None, workspace_root: Path, result: 
         result.run_result = _spec_run("parity-run", spec, path, source, workspace_root, result, timeout)
 
 
+def match_figures(text: str) -> str:
+    """What a matching `torch2ms parity` / `parity-run` compared: its cases (or values, steps) and
+    the largest difference it printed."""
+    import re
+
+    cases = re.search(r"(\d+) of (\d+) cases match", text)
+    counted = re.findall(r"MATCH, (\d+)/(\d+) (values|losses|generated outputs|outputs)", text)
+    diffs = [float(x) for x in re.findall(r"max abs (?:err|diff) ([0-9.]+(?:e[-+]?\d+)?)", text)]
+    what = (f"{cases.group(2)} cases" if cases else
+            f"{counted[0][1]} {counted[0][2]}" if counted else "all compared")
+    return what + (f", max abs diff {max(diffs):.3g}" if diffs else "")
+
+
 def _spec_timeout(spec: Path) -> tuple[float, int]:
     """The spec's own `timeout` (0 when it sets none) and how many runs (`cases:`) it asks for."""
     import yaml
@@ -218,6 +231,7 @@ def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspa
         result.findings.append(Finding(0, code, bound))
         return "timeout"
     if outcome.returncode == 0:
+        result.notes.append(f"{code}: {spec.name} matches: {match_figures(text)}")
         return "ok"
     if outcome.returncode == 3:  # the torch original cannot be imported here: not the port's fault
         line = next((ln for ln in text.splitlines() if "TORCH SIDE UNAVAILABLE" in ln), _tail(text))

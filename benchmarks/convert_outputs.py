@@ -21,24 +21,16 @@ import argparse
 import difflib
 import json
 import os
-import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import yaml
 
+from bench_ecosystem import _git_show  # the corpus files, read from the fetched mirror
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-
-
-def _git_show(mirror: Path, repo: str, commit: str, path: str) -> str | None:
-    git_dir = mirror / repo.replace("/", "+") / "repo"
-    if not git_dir.is_dir():
-        return None
-    proc = subprocess.run(["git", "--git-dir", str(git_dir), "show", f"{commit}:{path}"],
-                          capture_output=True, text=True)
-    return proc.stdout if proc.returncode == 0 else None
 
 
 def sources(step: int, mirror: Path) -> tuple[dict[str, str], list[str]]:

@@ -237,6 +237,16 @@ class Converter(cst.CSTTransformer):
     def code(self, node: cst.CSTNode) -> str:
         return lines.code(self.module, node)
 
+    def assigned_to(self, call: cst.Call) -> str | None:
+        """The target of `x = <call>` / `self.x = <call>` when that is the statement being
+        converted, as source text."""
+        stmt = self.statements[-1] if self.statements else None
+        if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+            small = stmt.body[0]
+            if isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1:
+                return self.code(small.targets[0].target)
+        return None
+
     def line(self, original: cst.CSTNode) -> int:
         if self._lines is None:
             self.module_lines = lines.Lines(self.module, _LINE_TYPES)

@@ -29,15 +29,6 @@ def note_for(qn: str) -> str:
     return next(v for k, v in _NOTES if qn == k or qn.startswith(k + "."))
 
 
-def _target_of_assignment(ctx, original: cst.Call) -> str | None:
-    stmt = ctx.statements[-1] if ctx.statements else None
-    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
-        small = stmt.body[0]
-        if isinstance(small, cst.Assign) and small.value is original and len(small.targets) == 1:
-            return ctx.code(small.targets[0].target)
-    return None
-
-
 @call(*_CREATE)
 def create_model(ctx, original: cst.Call, updated: cst.Call, qn: str):
     args = list(updated.args)
@@ -85,7 +76,7 @@ def create_model(ctx, original: cst.Call, updated: cst.Call, qn: str):
             return ctx.leave_torch(original, updated)
     text = f"{ctx.namer.text('mindcv.create_model')}({', '.join([name_text, *kept])})"
     ctx.flag(original, FAMILY, f"{qn} -> mindcv.create_model: " + "; ".join(notes))
-    target = _target_of_assignment(ctx, original)
+    target = ctx.assigned_to(original)
     if target is not None:
         ctx.state.setdefault("timm_models", set()).add(target)
     return ctx.edit(original, FAMILY, cst.parse_expression(text), before=ctx.code(original.func),

@@ -67,16 +67,6 @@ def _is_literal(arg: cst.Arg | None, value: str) -> bool:
     return arg is not None and isinstance(arg.value, cst.Name) and arg.value.value == value
 
 
-def _assigned_to(ctx, original: cst.Call) -> str | None:
-    """The target of `x = <original>` / `self.x = <original>`, as source text."""
-    stmt = ctx.statements[-1] if ctx.statements else None
-    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
-        small = stmt.body[0]
-        if isinstance(small, cst.Assign) and small.value is original and len(small.targets) == 1:
-            return ctx.code(small.targets[0].target)
-    return None
-
-
 # ------------------------------------------------------------------ transforms
 @call("torchvision.transforms", prefix=True)
 def transform_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
@@ -90,7 +80,7 @@ def transform_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
     if entry.to is not None and entry.status != "verified":
         ctx.flag(original, FAMILY, f"{name} -> {entry.to} is not verified: {entry.note}")
     if name == "torchvision.transforms.Compose" and entry.to is not None:
-        target = _assigned_to(ctx, original)
+        target = ctx.assigned_to(original)
         if target is not None:
             ctx.state.setdefault("tv_composes", set()).add(target)
     return new
@@ -186,7 +176,7 @@ def dataset_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
                                    f"({source})")
     if spec.get("note"):
         ctx.flag(original, FAMILY, f"{qn} -> {spec['to']}: {spec['note']}")
-    target = _assigned_to(ctx, original)
+    target = ctx.assigned_to(original)
     if target is not None:
         ctx.state.setdefault("tv_datasets", {})[target] = spec["to"]
     return ctx.edit(original, FAMILY, cst.parse_expression(text), before=ctx.code(original.func),

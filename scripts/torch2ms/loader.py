@@ -265,6 +265,18 @@ def forget_modules(roots: list, keep: tuple = ()) -> None:
             continue
 
 
+def _execute(spec):
+    """The module of `spec`, registered in sys.modules and executed (unregistered if it fails)."""
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(spec.name, None)
+        raise
+    return module
+
+
 def _load_as(name: str, path: Path, overlay: Path | None = None):
     """Execute the file at `path` as module `name` (parents imported first; `overlay` put first
     on the parent package's __path__ so that the file's siblings come from its own folder)."""
@@ -273,14 +285,7 @@ def _load_as(name: str, path: Path, overlay: Path | None = None):
         package = importlib.import_module(parent)
         if overlay is not None and hasattr(package, "__path__") and str(overlay) not in list(package.__path__):
             package.__path__.insert(0, str(overlay))
-    spec = importlib.util.spec_from_file_location(name, path, loader=DefinitionsLoader(name, str(path)))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
+    module = _execute(importlib.util.spec_from_file_location(name, path, loader=DefinitionsLoader(name, str(path))))
     if parent:
         setattr(sys.modules[parent], name.rpartition(".")[2], module)
     return module
@@ -495,16 +500,9 @@ def _outputs_package(root: Path) -> str:
     module = sys.modules.get(name)
     if module is not None and str(root) in list(getattr(module, "__path__", []) or []):
         return name
-    spec = importlib.util.spec_from_file_location(name, root / "__init__.py",
-                                                  loader=DefinitionsLoader(name, str(root / "__init__.py")),
-                                                  submodule_search_locations=[str(root)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
+    _execute(importlib.util.spec_from_file_location(name, root / "__init__.py",
+                                                    loader=DefinitionsLoader(name, str(root / "__init__.py")),
+                                                    submodule_search_locations=[str(root)]))
     return name
 
 

@@ -77,15 +77,19 @@ def test_read_cases_reads_a_file(tmp_path):
     assert [c["torch"]["build"] for c in read_cases(path)] == ["M", "N"]
 
 
-def test_the_examples_of_the_verification_rules_are_valid():
+def test_the_examples_of_the_verification_rules_are_valid(tmp_path):
     from pathlib import Path
 
-    from torch2ms.parity.run_cli import RUN_KEYS
+    from torch2ms.parity.run_cli import validate_run_spec
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "rules" / "verification.md").read_text()
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
-    parity = [b for b in blocks if "torch" in b or "cases" in b]
     runs = [b for b in blocks if "args" in b]
-    assert len(parity) == 4 and len(runs) == 1 and len(blocks) == 5
+    parity = [b for b in blocks if b not in runs]
+    assert len(parity) == 4 and len(runs) == 2 and len(blocks) == 6
     assert sum(len(cases(b)) for b in parity) == 6
-    assert set(runs[0]) <= RUN_KEYS
+    for n, run in enumerate(runs):  # read as parity-run reads a run spec
+        path = tmp_path / f"example{n}.run.yaml"
+        path.write_text(yaml.safe_dump(run))
+        validate_run_spec(path)
+    assert [len(validate_run_spec(tmp_path / f"example{n}.run.yaml")) for n in range(2)] == [1, 2]

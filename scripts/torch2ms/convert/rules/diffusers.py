@@ -20,6 +20,7 @@ import libcst as cst
 
 from . import call, node, reference
 from ._data import load
+from .hf_ecosystem import mindspore_dtype
 
 FAMILY = "diffusers"
 _DATA = load(FAMILY)
@@ -101,10 +102,7 @@ def diffusers_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
     new = _convert(ctx, original, qn)
     if new is None:
         return ctx.leave_torch(original, updated)
-    args = [a.with_changes(keyword=cst.Name("mindspore_dtype"))
-            if a.keyword is not None and a.keyword.value == "torch_dtype" else a
-            for a in updated.args]
-    result = updated.with_changes(func=new, args=args)
+    result = updated.with_changes(func=new, args=mindspore_dtype(updated.args))
     return ctx.edit(original, FAMILY, result, before=ctx.code(original.func), after=ctx.code(new))
 
 

@@ -82,8 +82,11 @@ def hf_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
     if new is None:
         ctx.flag(original, FAMILY, f"{qn} is not in mindone.transformers 0.5.0: port it by hand")
         return ctx.leave_torch(original, updated)
-    args = [a.with_changes(keyword=cst.Name("mindspore_dtype"))
-            if a.keyword is not None and a.keyword.value == "torch_dtype" else a
-            for a in updated.args]
-    result = updated.with_changes(func=new, args=args)
+    result = updated.with_changes(func=new, args=mindspore_dtype(updated.args))
     return ctx.edit(original, FAMILY, result, before=ctx.code(original.func), after=ctx.code(new))
+
+
+def mindspore_dtype(args) -> list:
+    """`from_pretrained(..., torch_dtype=x)`: mindone's loaders call it `mindspore_dtype`."""
+    return [a.with_changes(keyword=cst.Name("mindspore_dtype"))
+            if a.keyword is not None and a.keyword.value == "torch_dtype" else a for a in args]

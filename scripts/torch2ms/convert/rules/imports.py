@@ -122,6 +122,17 @@ def _import_statements(items) -> list[cst.SimpleStatementLine]:
     return [cst.parse_statement(c + "\n") for c in code]
 
 
+def import_block_end(body) -> int:
+    """How many statements at the top of a module body are its docstring and import lines."""
+    k = 0
+    while k < len(body) and isinstance(body[k], cst.SimpleStatementLine) and all(
+            isinstance(s, (cst.Import, cst.ImportFrom)) or
+            (k == 0 and isinstance(s, cst.Expr) and isinstance(s.value, cst.SimpleString))
+            for s in body[k].body):
+        k += 1
+    return k
+
+
 def _add_imports(module: cst.Module, items) -> cst.Module:
     """AddImportsVisitor applied to the module's leading import block only.
 
@@ -130,12 +141,7 @@ def _add_imports(module: cst.Module, items) -> cst.Module:
     of the cost, and the rest of the module is put back after it unchanged.
     """
     body = list(module.body)
-    k = 0
-    while k < len(body) and isinstance(body[k], cst.SimpleStatementLine) and all(
-            isinstance(s, (cst.Import, cst.ImportFrom)) or
-            (k == 0 and isinstance(s, cst.Expr) and isinstance(s.value, cst.SimpleString))
-            for s in body[k].body):
-        k += 1
+    k = import_block_end(body)
     context = CodemodContext()
     for item in items:
         AddImportsVisitor.add_needed_import(context, item.module, item.obj_name, item.alias)

@@ -26,6 +26,7 @@ from ..apply import apply_call_mapping
 from ..mappings import parse_entry
 from . import call, node, reference
 from ._data import load
+from .imports import import_block_end
 
 FAMILY = "torchvision"
 _DATA = load(FAMILY)
@@ -322,12 +323,7 @@ def insert_helpers(ctx, original: cst.Module, updated: cst.Module):
     if not functions:
         return None
     body = list(updated.body)
-    k = 0
-    while k < len(body) and isinstance(body[k], cst.SimpleStatementLine) and all(
-            isinstance(s, (cst.Import, cst.ImportFrom)) or
-            (k == 0 and isinstance(s, cst.Expr) and isinstance(s.value, cst.SimpleString))
-            for s in body[k].body):
-        k += 1
+    k = import_block_end(body)
     rest = body[k:]
     if rest and not rest[0].leading_lines:
         rest[0] = rest[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])

@@ -71,13 +71,20 @@ def _dotted(node) -> str:
     return ".".join(reversed(parts)) if parts else ""
 
 
+def _is_layer(dotted: str) -> bool:
+    """`nn.Linear`, `torch.nn.Sequential`, `mint.nn.ReLU`, `mindspore.nn.LeakyReLU`: a layer class,
+    whose construction only allocates its parameters (a model a script builds at module level)."""
+    head, _, last = dotted.rpartition(".")
+    return last[:1].isupper() and (head == "nn" or head.endswith(".nn")) and "functional" not in head
+
+
 def _calls_only_harmless(node) -> bool:
     for sub in ast.walk(node):
         if isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
             return False
         if isinstance(sub, ast.Call):
-            name = _dotted(sub.func).rpartition(".")[2]
-            if name not in HARMLESS_CALLS:
+            dotted = _dotted(sub.func)
+            if dotted.rpartition(".")[2] not in HARMLESS_CALLS and not _is_layer(dotted):
                 return False
     return True
 

@@ -176,3 +176,36 @@ def test_a_torch_side_needing_a_missing_package_is_its_own_verdict(tmp_path, cap
     assert code == 3 and "MISMATCH" not in out
     assert out.strip() == ("parity: TORCH SIDE UNAVAILABLE, the torch original imports tiktoken_t2ms_absent, which "
                            "is not installed here: pip install tiktoken-t2ms-absent (parity cannot run without it)")
+
+
+def test_a_model_a_script_builds_at_module_level_is_compared(tmp_path, capsys):
+    """gan.py's `D = nn.Sequential(...)`: the layers are built on import (definitions only), the
+    device move after them is not, and `build: D` names the object itself."""
+    (tmp_path / "gan_torch.py").write_text(textwrap.dedent("""\
+        import torch
+        import torch.nn as nn
+
+        hidden = 16
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        D = nn.Sequential(nn.Linear(8, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1), nn.Sigmoid())
+        D = D.to(device)
+        for step in range(10 ** 9):  # the training loop never runs on import
+            raise SystemExit("ran the script")
+        """))
+    (tmp_path / "gan_ms.py").write_text(textwrap.dedent("""\
+        import mindspore
+        from mindspore import mint, nn
+
+        hidden = 16
+        D = nn.SequentialCell(mint.nn.Linear(8, hidden), nn.LeakyReLU(0.2), mint.nn.Linear(hidden, 1), mint.nn.Sigmoid())
+        for step in range(10 ** 9):
+            raise SystemExit("ran the script")
+        """))
+    spec = yaml_spec(tmp_path, cases=None, torch={"build": "D"}, inputs=[{"shape": [4, 8]}])
+    code = parity(tmp_path / "gan_torch.py", tmp_path / "gan_ms.py", "--spec", spec)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.startswith("parity (forward): MATCH, 1/1 values") and "copied 4 tensors by name" in out
+    spec = yaml_spec(tmp_path, cases=None, torch={"build": "D"}, init={"args": [3]}, inputs=[{"shape": [4, 8]}])
+    assert parity(tmp_path / "gan_torch.py", tmp_path / "gan_ms.py", "--spec", spec) == 2
+    assert "'D' is a model the file builds itself: give it no init" in capsys.readouterr().err

@@ -282,7 +282,19 @@ def build(module, side: dict, shared: dict, label: str, globals_: dict | None = 
     args = [_value(module, a, label) for a in side.get("args", shared.get("args", []))]
     kwargs = {k: _value(module, v, label)
               for k, v in {**(shared.get("kwargs") or {}), **(side.get("kwargs") or {})}.items()}
+    if _is_model_object(target):  # `D = nn.Sequential(...)` built at the file's top level
+        if args or kwargs:
+            raise SpecError(f"{label} file's {name!r} is a model the file builds itself: give it no init")
+        return target
     return target(*args, **kwargs)
+
+
+def _is_model_object(obj) -> bool:
+    """A torch Module or MindSpore Cell instance (not a class or a factory function)."""
+    if isinstance(obj, type):
+        return False
+    return (hasattr(obj, "state_dict") and hasattr(obj, "named_parameters")) or \
+        (hasattr(obj, "parameters_and_names") and hasattr(obj, "construct"))
 
 
 def _value(module, value, label: str):

@@ -217,3 +217,18 @@ def test_a_match_shows_what_it_compared(ws):
     rows = {line.split("|")[1].strip(): line for line in (ws / "conversion_report.md").read_text().splitlines()
             if line.startswith("| `")}
     assert "| ok: 12 cases, max abs diff 3.58e-06 |" in rows["`model.py`"]
+
+
+def test_the_versions_list_the_libraries_the_project_uses_and_their_counterparts(ws):
+    import json
+
+    state = ws / ".torch2ms" / "check.json"
+    data = json.loads(state.read_text())
+    data["versions"].update({"torchvision": "0.28.0", "mindcv": "0.3.0", "diffusers": "0.35.1"})
+    state.write_text(json.dumps(data))
+    tracker = ws / "files_to_convert.md"
+    tracker.write_text(tracker.read_text().replace("`model.py` · Modeling · torch ·", "`model.py` · Modeling · torch, torchvision ·"))
+    assert report(ws).returncode == 0
+    text = (ws / "report.md").read_text()
+    assert "| mindcv | 0.3.0 |\n| torchvision | 0.28.0 |" in text
+    assert "diffusers" not in text  # installed, but the project does not use it

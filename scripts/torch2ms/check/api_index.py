@@ -28,6 +28,12 @@ VERSIONED = ("mindspore", "mindone")
 POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, VAR_POSITIONAL, KEYWORD_ONLY, VAR_KEYWORD = range(5)
 
 
+# the libraries a project may use beside those, and the counterparts the rules convert them to:
+# recorded with each check, listed by the report for the projects that use them
+ECOSYSTEM_VERSIONS = ("torchvision", "timm", "mindcv", "diffusers", "accelerate", "pytorch-lightning",
+                      "lightning", "torchmetrics", "tensorboard", "tiktoken")
+
+
 def installed_versions(names=("mindspore", "torch", "mindone", "transformers", "numpy")) -> dict:
     """Versions from the installed distributions' metadata (nothing is imported)."""
     out = {}

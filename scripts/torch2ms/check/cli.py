@@ -152,7 +152,7 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
                 memory_mb: int = DEFAULT_MEMORY_MB):
     """Check `files`; record results of those under outputs/. Returns [(key or path, FileResult)]."""
     from torch2ms.check import results, runtime
-    from torch2ms.check.api_index import installed_versions
+    from torch2ms.check.api_index import ECOSYSTEM_VERSIONS, installed_versions
 
     plain = runtime.plain_modules(ws.root) if do_import else {}
     input_dir = _input_dir(ws) if parity else None
@@ -177,7 +177,9 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
             results.carry_over(result, old.get(key))
     recorded = {k: r.to_dict() for k, r in done if k}
     if recorded:
-        results.update(ws.check_results, recorded, installed_versions())
+        results.update(ws.check_results, recorded,
+                       installed_versions(("mindspore", "torch", "mindone", "transformers", "numpy",
+                                           *ECOSYSTEM_VERSIONS)))
         _write_tracker(ws, {k: r.summary() for k, r in done if k})
     return done
 

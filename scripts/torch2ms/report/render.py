@@ -125,6 +125,19 @@ def totals(facts: list[FileFacts]) -> dict:
     }
 
 
+# a library the project uses -> the distributions the versions table lists for it
+_LIBRARY_VERSIONS = {"torchvision": ("torchvision", "mindcv"), "timm": ("timm", "mindcv"),
+                     "diffusers": ("diffusers",), "accelerate": ("accelerate",),
+                     "pytorch_lightning": ("pytorch-lightning",), "lightning": ("lightning", "pytorch-lightning"),
+                     "torchmetrics": ("torchmetrics",), "tiktoken": ("tiktoken",)}
+
+
+def _used_libraries(facts: list[FileFacts]) -> list[str]:
+    """The distributions beside the five always listed that the project's libraries call for."""
+    used = {lib.split(".")[0] for f in facts for lib in f.entry.libraries}
+    return sorted({d for lib in used for d in _LIBRARY_VERSIONS.get(lib, ())})
+
+
 def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
     t = totals(facts)
     q = queued(facts)
@@ -269,5 +282,6 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
     out += ["", "## Versions", "", "| package | version |", "| --- | --- |"]
     out += [f"| {name} | {versions.get(name) or 'not installed'} |"
             for name in ("mindspore", "mindone", "torch", "transformers", "numpy")]
+    out += [f"| {name} | {versions[name]} |" for name in _used_libraries(facts) if versions.get(name)]
     out += ["", "Details per file: `conversion_report.md`."]
     return "\n".join(out) + "\n"

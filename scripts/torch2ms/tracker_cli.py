@@ -2,8 +2,8 @@
 
 `torch2ms edit FILE --blocked REASON` marks a file that cannot pass without the user (the reason
 is recorded in its entry and as an edit line); `next` then goes on to the next file and lists the
-blocked ones, and the report lists them with their reasons. `--unblock` (or ticking the file)
-takes the mark off.
+blocked ones (and warns on a file that imports one), `done` refuses them, and the report lists
+them with their reasons. `--unblock` takes the mark off (`done --force` ticks the file anyway).
 
 They change files_to_convert.md only through torch2ms.tracker, under its lock, so nobody has to
 edit the tracker's structure by hand.
@@ -66,14 +66,15 @@ def run_next(args) -> int:
         return 0
     output = ws.outputs / entry.path
     info = entry.to_dict()
+    waiting = waiting_on(tracker, entry)
     info.update(source=str(tracker.input_dir / entry.path), output=str(output),
                 output_exists=output.exists(), files_left=left, order_notes=tracker.order_notes,
-                imports_blocked=[{"path": d.path, "reason": d.blocked} for d in waiting_on(tracker, entry)])
+                imports_blocked=[{"path": d.path, "reason": d.blocked} for d in waiting])
     if args.json:
         print(json.dumps({"done": False, "next": info, "blocked": blocked_json}, indent=2))
         return 0
-    waiting = f", {len(blocked)} of them blocked" if blocked else ""
-    print(f"Next: {entry.path}  ({left} of {len(queued)} files left{waiting})")
+    of_them = f", {len(blocked)} of them blocked" if blocked else ""
+    print(f"Next: {entry.path}  ({left} of {len(queued)} files left{of_them})")
     print(f"  category:  {entry.category}")
     print(f"  status:    {entry.status}")
     print(f"  libraries: {', '.join(entry.libraries) or '(none directly)'}")
@@ -81,7 +82,7 @@ def run_next(args) -> int:
         print(f"  evidence:  {line}")
     if entry.imports_local:
         print(f"  imports:   {', '.join(entry.imports_local)}")
-    for dep in waiting_on(tracker, entry):
+    for dep in waiting:
         print(f"  warning:   it imports {dep.path}, which is blocked ({dep.blocked}): its import check "
               "fails until that is resolved")
     for line in entry.warnings:

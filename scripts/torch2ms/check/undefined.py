@@ -66,12 +66,11 @@ def star_names(tree: ast.Module, folder, depth: int = 0) -> set[str] | None:
             other = ast.parse(path.read_text(encoding="utf-8"))
         except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
             return None
-        names = _exported(other)
+        names, listed = _exported(other)
         if names is None:
             return None
         out |= names
-        if not any(isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__"
-                                                       for t in n.targets) for n in other.body):
+        if not listed:
             more = star_names(other, folder, depth + 1)  # its own star-imports pass on too
             if more is None:
                 return None
@@ -79,17 +78,18 @@ def star_names(tree: ast.Module, folder, depth: int = 0) -> set[str] | None:
     return out
 
 
-def _exported(tree: ast.Module) -> set[str] | None:
-    """What `from module import *` binds: a literal `__all__`, else its public top-level names."""
+def _exported(tree: ast.Module) -> tuple[set[str] | None, bool]:
+    """What `from module import *` binds (None when it cannot be known), and whether a literal
+    `__all__` says so; without one, the module's public top-level names."""
     for n in tree.body:
         if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in n.targets):
             try:
-                return {str(x) for x in ast.literal_eval(n.value)}
+                return {str(x) for x in ast.literal_eval(n.value)}, True
             except ValueError:
-                return None
+                return None, True
     top = symtable.symtable(ast.unparse(tree), "<star>", "exec")
     return {s.get_name() for s in top.get_symbols()
-            if (s.is_assigned() or s.is_imported() or s.is_namespace()) and not s.get_name().startswith("_")}
+            if (s.is_assigned() or s.is_imported() or s.is_namespace()) and not s.get_name().startswith("_")}, False
 
 
 def _module_defined(top: symtable.SymbolTable) -> set[str]:

@@ -493,10 +493,23 @@ def import_port(path, root=None, guarded: bool = True):
 
 
 def _package_name(root: Path) -> str:
+    """The input folder's name (what the files' absolute self-imports say), unless an installed
+    library has that name (a folder called `transformers`): then `<name>_port`."""
     ws = find_workspace(root)
     source = input_dir(ws) if ws is not None else None
     name = source.name if source is not None and source.name.isidentifier() else root.name
-    return name if name.isidentifier() else "outputs"
+    if not name.isidentifier():
+        return "outputs"
+    try:
+        spec = importlib.util.find_spec(name) if name not in sys.modules else sys.modules[name].__spec__
+    except (ImportError, ValueError, AttributeError):
+        spec = None
+    where = []
+    if spec is not None:
+        where = [str(x) for x in spec.submodule_search_locations or []] + ([str(spec.origin)] if spec.origin else [])
+    installed = (any("site-packages" in w or "dist-packages" in w for w in where)
+                 or name in sys.builtin_module_names or name in getattr(sys, "stdlib_module_names", ()))
+    return f"{name}_port" if installed else name
 
 
 def _outputs_package(root: Path) -> str:

@@ -203,6 +203,10 @@ def test_a_run_spec_with_cases_runs_each_and_check_counts_them_all(workspace):
     assert "== case small-lr ==\nparity-run (training, 3 steps): MATCH, 3/3 losses" in out
     assert "== case large-lr ==\nparity-run (training, 4 steps): MATCH, 4/4 losses" in out
     assert out.rstrip().endswith("parity-run: 2 of 2 cases match")
+    proc = parity_run(project / "train.py", ws / "outputs" / "train.py", "--spec", spec, "--json", cwd=ws)
+    doc = json.loads(proc.stdout)  # one document for all the cases
+    assert proc.returncode == 0 and doc["ok"] is True
+    assert [(c["name"], c["ok"], c["compared"]) for c in doc["cases"]] == [("small-lr", True, 3), ("large-lr", True, 4)]
     # a case with dropout on mismatches: the spec's run is not ok, and check says so
     spec.write_text(spec.read_text().replace("--lr 0.05", "--lr 0.05 --dropout 0.5"))
     result = FileResult("train.py")

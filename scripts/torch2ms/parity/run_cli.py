@@ -31,6 +31,8 @@ compared: `TORCH RUN FAILED, ...` names the error and how many steps it got thro
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shlex
@@ -340,13 +342,25 @@ def run(args) -> int:
         return _bad(str(exc))
     if len(cases) == 1:
         return _run_case(args, torch_file, ms_file, cases[0][1])
-    codes = []
+    codes, reports = [], []
     for name, settings in cases:
+        if args.json:  # one JSON document for all the cases: {"cases": [{"name": ..., ...}], "ok": ...}
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                codes.append(_run_case(args, torch_file, ms_file, settings))
+            try:
+                reports.append({"name": name, **json.loads(buffer.getvalue())})
+            except ValueError:
+                reports.append({"name": name, "ok": False, "exit": codes[-1]})
+            continue
         print(f"== case {name} ==", flush=True)
         codes.append(_run_case(args, torch_file, ms_file, settings))
         sys.stdout.flush()
     good = codes.count(0)
-    print(f"parity-run: {good} of {len(codes)} cases match")
+    if args.json:
+        print(json.dumps({"ok": good == len(codes), "cases": reports}, indent=2))
+    else:
+        print(f"parity-run: {good} of {len(codes)} cases match")
     return next(c for c in _WORST if c in codes)
 
 

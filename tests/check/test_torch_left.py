@@ -30,6 +30,8 @@ CAUGHT = [
     ("torch_dtype=", "def f(cls):\n    return cls.from_pretrained('x', torch_dtype=mindspore.float16)\n", "torch-idiom", 2, "mindspore_dtype"),
     ("device=", "def f(make):\n    return make(3, device='cuda')\n", "torch-idiom", 2, "device"),
     ("TODO marker", "x = 1  # TODO(torch2ms): check the dtype\n", "todo", 1, "check the dtype"),
+    ("x.device.type", "def f(q):\n    return q.device.type == 'cuda'\n", "torch-idiom", 2, "device_target"),
+    ("x.is_cuda", "def f(q):\n    return q.is_cuda\n", "torch-idiom", 2, ".is_cuda"),
 ]
 
 LEFT_ALONE = [
@@ -45,6 +47,7 @@ LEFT_ALONE = [
      "    def forward(self, x):\n        return x\n"),
     ("a plain class with forward", "class Runner:\n    def forward(self, x):\n        return x\n"),
     ("local variable named like a package", "timm = 3\nprint(timm)\n"),
+    ("an attribute called type or device elsewhere", "def f(cfg, t):\n    return cfg.type, t.device, cfg.model.type\n"),
 ]
 
 

@@ -126,6 +126,11 @@ def _idioms(tree: ast.AST, api_params, bound) -> list[Finding]:
                         declared = (api_params(node) if api_params else None) or set()
                     if kw.arg not in declared:
                         out.append(Finding(kw.value.lineno, "torch-idiom", r["keywords"][kw.arg]))
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            chain = f"{node.value.attr}.{node.attr}" if isinstance(node.value, ast.Attribute) else None
+            message = (r["attributes"].get(chain) if chain else None) or r["attributes"].get(node.attr)
+            if message:
+                out.append(Finding(node.lineno, "torch-idiom", message))
         elif isinstance(node, ast.ClassDef):
             for base in node.bases:
                 last = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", None)

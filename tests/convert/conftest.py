@@ -35,3 +35,26 @@ def converts():
 @pytest.fixture
 def convert_code():
     return convert
+
+
+@pytest.fixture
+def resolve_dotted():
+    return _resolve_dotted
+
+
+def _resolve_dotted(name: str):
+    """The object a dotted name stands for (`mindcv.data.mixup.Mixup`): the longest importable
+    module prefix, then attributes; ImportError or AttributeError when it does not exist."""
+    import importlib
+
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+            break
+        except ImportError:
+            if i == 1:
+                raise
+    for part in parts[i:]:
+        obj = getattr(obj, part)
+    return obj

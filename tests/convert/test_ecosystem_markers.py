@@ -3,7 +3,6 @@ mindspore, mindcv and mindone (a marker must not send the reader to an API that 
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
@@ -36,7 +35,7 @@ def _names(family: str) -> set[str]:
     return {n.rstrip(".") for n in found}
 
 
-def _resolve(name: str) -> None:
+def _resolve(name: str, resolve_dotted) -> None:
     if name.startswith("mindone.diffusers.training_utils"):
         # it imports ml_dtypes, which is not installed (the marker says so): read its source
         import ast
@@ -49,19 +48,11 @@ def _resolve(name: str) -> None:
         if rest and rest[0] not in defined:
             raise AttributeError(name)
         return
-    parts = name.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-            break
-        except ImportError:
-            continue
-    for part in parts[i:]:
-        obj = getattr(obj, part)
+    resolve_dotted(name)
 
 
 @pytest.mark.parametrize("family", ["torchvision", "timm", "diffusers"])
-def test_every_named_api_exists(family):
+def test_every_named_api_exists(family, resolve_dotted):
     from torch2ms import torch_env
 
     torch_env.prepare()
@@ -70,7 +61,7 @@ def test_every_named_api_exists(family):
     missing = []
     for name in sorted(names):
         try:
-            _resolve(name)
+            _resolve(name, resolve_dotted)
         except (ImportError, AttributeError):
             missing.append(name)
     assert not missing, missing

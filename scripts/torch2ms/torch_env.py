@@ -65,6 +65,18 @@ class _BeforeTorchvision(importlib.abc.MetaPathFinder):
         return None
 
 
+def find_spec_only(name: str):
+    """`importlib.util.find_spec(name)` for a top-level name, without the hook above: looking
+    torchvision up must not import torch (the scan asks which libraries are installed)."""
+    hooks = [f for f in sys.meta_path if isinstance(f, _BeforeTorchvision)]
+    for hook in hooks:
+        sys.meta_path.remove(hook)
+    try:
+        return importlib.util.find_spec(name)
+    finally:
+        sys.meta_path[:0] = hooks
+
+
 def install() -> None:
     if "torchvision" not in sys.modules and not any(isinstance(f, _BeforeTorchvision) for f in sys.meta_path):
         sys.meta_path.insert(0, _BeforeTorchvision())

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
+from torch2ms.scan import detect
 from torch2ms.scan.config import ScanConfig
 from torch2ms.scan.detect import Facts, analyse_source
 
@@ -190,3 +194,37 @@ def test_project_local_imports(rel, imports, expected):
 ])
 def test_transformers_configs_and_tokenizers_carry_no_tensors(src, torch_free):
     assert facts(src).torch_free_only is torch_free
+
+
+OPTIONAL_CASES = [
+    ("try:\n    import cv2\nexcept ImportError:\n    cv2 = None\n", ["cv2"]),
+    ("def f():\n    try:\n        from apex.normalization import FusedLayerNorm\n    except (ImportError, OSError):\n"
+     "        pass\n", ["apex"]),
+    ("if is_flash_attn_available():\n    import flash_attn\nelse:\n    import einops\n", ["flash_attn"]),
+    ("if not find_spec('x'):\n    pass\nelse:\n    import y\n", []),  # only the guarded body counts
+    ("try:\n    import a\nexcept ValueError:\n    import b\n", []),  # not an import failure
+    ("try:\n    try:\n        import deep\n    finally:\n        pass\nexcept Exception:\n    pass\n", ["deep"]),
+    ("if DEBUG:\n    import pdb\n", []),  # a test that calls nothing tests no availability
+    ("import torch\n", []),
+]
+
+
+@pytest.mark.parametrize("src,optional", OPTIONAL_CASES)
+def test_optional_imports_are_those_under_a_guard(src, optional):
+    facts = detect.analyse_source(src, detect.Facts(path="m.py"), ScanConfig.default())
+    assert facts.optional_imports == optional
+
+
+def test_finding_installed_libraries_imports_none_of_them():
+    """Whether torchvision is installed is asked of the import system without importing it (nor
+    torch: the import hook that prepares torchvision's operators imports torch, seconds per scan)."""
+    code = (
+        "import sys\n"
+        "from torch2ms.scan import detect\n"
+        "facts = detect.Facts(path='m.py', imports=[('torchvision', 0, ()), ('nowhere_lib_x', 0, ())])\n"
+        "print(detect.missing_libraries(facts, frozenset()))\n"
+        "print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "['nowhere_lib_x']"
+    assert out[1] == "[]"

@@ -85,8 +85,7 @@ def analyse_source(text: str, facts: Facts, config: ScanConfig) -> Facts:
         facts.warnings.append(f"does not parse{py2} ({where}{why}); imports found by a token scan, convert with care")
         imports, signals = _fallback(text, config)
     else:
-        imports, signals = _visit(tree, text, config)
-        facts.optional_imports = _optional_imports(tree)
+        imports, signals, facts.optional_imports = _visit(tree, text, config)
     facts.imports = imports
     facts.torch_libs = config.match_torch(imports)
     facts.ms_libs = config.match_mindspore(imports)
@@ -209,21 +208,30 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
     functions = (ast.FunctionDef, ast.AsyncFunctionDef)
     withs = (ast.With, ast.AsyncWith)
     nn_names = set()
-    stack = list(reversed(tree.body))  # popped from the end: source order
+    optional = set()
+    # (statement, whether it sits in the body of a guard: a try catching an import failure or
+    # an `if` testing availability, at any depth)
+    stack = [(node, False) for node in reversed(tree.body)]  # popped from the end: source order
     while stack:
-        node = stack.pop()
+        node, guarded = stack.pop()
         t = type(node)
         if t is ImportFrom:
             imports.append((node.module or "", node.level or 0, tuple(a.name for a in node.names)))
             if not node.level and config.module_namespaces & set((node.module or "").split(".")):
                 nn_names.update(a.asname or a.name for a in node.names)
+            if guarded and not node.level and node.module:
+                optional.add(node.module.split(".")[0])
             continue
         if t is Import:
             imports.extend((a.name, 0, ()) for a in node.names)
+            if guarded:
+                optional.update(a.name.split(".")[0] for a in node.names)
             continue
         blocks, header = _fields(t)
+        guards = not guarded and (t is ast.Try or t is ast.If or t.__name__ == "TryStar") and _guards_imports(node)
         for f in reversed(blocks):
-            stack.extend(reversed(getattr(node, f)))
+            inner = guarded or (guards and f == "body")
+            stack.extend((child, inner) for child in reversed(getattr(node, f)))
         if t is ClassDef:
             classes.append((node.name, [_dotted(b) if isinstance(b, (ast.Name, ast.Attribute)) else _last(b)
                                         for b in node.bases]))
@@ -250,7 +258,7 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
                 if isinstance(root, ast.AST):
                     _collect_calls(root, sig, config, imports)
     sig.add_classes(classes, config, frozenset(nn_names))
-    return imports, sig
+    return imports, sig, sorted(optional)
 
 
 def _as_list(value):
@@ -273,6 +281,7 @@ def _collect_calls(root, sig: Signals, config: ScanConfig, imports: list) -> Non
                 imports.append((mod.lstrip("."), len(mod) - len(mod.lstrip(".")), ()))
 
 
+_NO_CALL = (ast.Name, ast.Attribute, ast.Constant)  # an `if` test that cannot call anything
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 
 
@@ -285,24 +294,11 @@ def _guards_imports(node) -> bool:
             if "*" in names or _IMPORT_ERRORS & set(names):
                 return True
     if isinstance(node, ast.If):
+        if type(node.test) in _NO_CALL:
+            return False
         return any(isinstance(c, ast.Call) and (_last(c.func).startswith("is_") or _last(c.func) == "find_spec")
                    for c in ast.walk(node.test))
     return False
-
-
-def _optional_imports(tree: ast.AST) -> list:
-    """Top-level names of the modules imported only where a failure is expected and handled."""
-    found = set()
-    for node in ast.walk(tree):
-        if not _guards_imports(node):
-            continue
-        for stmt in node.body:
-            for sub in ast.walk(stmt):
-                if isinstance(sub, ast.Import):
-                    found.update(a.name.split(".")[0] for a in sub.names)
-                elif isinstance(sub, ast.ImportFrom) and not sub.level and sub.module:
-                    found.add(sub.module.split(".")[0])
-    return sorted(found)
 
 
 # Import names whose pip distribution is called otherwise.
@@ -345,10 +341,10 @@ def missing_libraries(facts: Facts, local_tops: frozenset, installed=None) -> li
 
 @functools.lru_cache(maxsize=None)
 def _installed(name: str) -> bool:
-    import importlib.util
+    from torch2ms import torch_env
 
     try:
-        return importlib.util.find_spec(name) is not None
+        return torch_env.find_spec_only(name) is not None
     except (ImportError, ValueError):
         return False
 

@@ -69,6 +69,7 @@ def run_next(args) -> int:
     waiting = waiting_on(tracker, entry)
     info.update(source=str(tracker.input_dir / entry.path), output=str(output),
                 output_exists=output.exists(), files_left=left, order_notes=tracker.order_notes,
+                group=tracker.next_group,
                 imports_blocked=[{"path": d.path, "reason": d.blocked} for d in waiting])
     if args.json:
         print(json.dumps({"done": False, "next": info, "blocked": blocked_json}, indent=2))
@@ -92,6 +93,11 @@ def run_next(args) -> int:
     print(f"  output:    {output} ({state})")
     for note in tracker.order_notes:
         print(f"  note:      {note}")
+    if len(tracker.next_group) > 1:
+        print(f"  group:     convert these {len(tracker.next_group)} files together, in this order, before "
+              "checking any of them (each one's import runs the others):")
+        for path in tracker.next_group:
+            print(f"    - {path}" + ("" if (ws.outputs / path).exists() else "  (not converted yet)"))
     if blocked:
         print("Blocked (skipped until unblocked: `torch2ms edit FILE --unblock`):")
         _print_blocked(blocked)

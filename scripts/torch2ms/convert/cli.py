@@ -91,7 +91,10 @@ def _convert_one(job: tuple[str, str, str, bool]) -> dict:
         return _failed(rel, f"cannot read {start}: {exc}", from_output)
     except OSError as exc:
         return _failed(rel, f"cannot read {start}: {exc.strerror or exc}", from_output)
-    result = convert_source(source.text, rel)
+    from .star import star_imports
+
+    # the torch names a star import brings, read from the project's original modules
+    result = convert_source(source.text, rel, star=star_imports(source.text, src, rel))
     out = result.to_dict()
     if result.error is None:
         try:

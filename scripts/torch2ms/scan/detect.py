@@ -210,6 +210,11 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
     withs = (ast.With, ast.AsyncWith)
     nn_names = set()
     stack = list(reversed(tree.body))  # popped from the end: source order
+    for node in tree.body:
+        if type(node) is ast.If and _is_main_guard(node.test):
+            sig.entries.append('if __name__ == "__main__"')
+        elif type(node) in (ast.Assign, ast.Expr) and _loads_here(node, config):
+            sig.top_level_work = True
     while stack:
         node = stack.pop()
         t = type(node)
@@ -231,6 +236,9 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
             for deco in node.decorator_list:
                 if _last(deco) in contexts:
                     sig.add_range(_last(deco), node.lineno, node.end_lineno)
+                name = _dotted(deco.func if isinstance(deco, ast.Call) else deco)
+                if name in config.entry_decorators:
+                    sig.entries.append(f"@{name}")
         elif t in withs:
             for item in node.items:
                 if _last(item.context_expr) in contexts:
@@ -251,6 +259,25 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
                     _collect_calls(root, sig, config, imports)
     sig.add_classes(classes, config, frozenset(nn_names))
     return imports, sig
+
+
+def _is_main_guard(test) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if type(test) is not ast.Compare or len(test.comparators) != 1 or type(test.ops[0]) is not ast.Eq:
+        return False
+    sides = [test.left, test.comparators[0]]
+    return (any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides)
+            and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
+
+
+def _loads_here(node, config: ScanConfig) -> bool:
+    """A module-level statement that loads a model or weights (`model = torch.load(path)`)."""
+    for sub in ast.walk(node):
+        if type(sub) is ast.Call and _last(sub.func) in config.load_calls:
+            receiver = _dotted(sub.func.value) if isinstance(sub.func, ast.Attribute) else ""
+            if _last(sub.func) != "load" or receiver.split(".")[0] in config.load_receivers:
+                return True
+    return False
 
 
 def _as_list(value):

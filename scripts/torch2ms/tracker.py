@@ -528,12 +528,13 @@ class Tracker:
         """The queued files still to convert that are marked blocked."""
         return [e for e in self.entries if e.queued and not e.done and e.blocked is not None]
 
-    def add_edits(self, path: str | os.PathLike, lines: Iterable[str] | str) -> Entry:
-        """Append bullet lines to the file's Edits subsection; what is there stays."""
-        e = self.entry(path)
+    def add_edits(self, path: str | os.PathLike, lines: Iterable[str] | str, key: str | None = None) -> Entry | None:
+        """Append bullet lines to the file's Edits subsection; what is there stays. `key`: a file
+        the tracker does not list (a copied one, a config in outputs/), recorded under that key."""
+        e = self.entry(path) if key is None else None
         if isinstance(lines, str):
             lines = lines.splitlines()
-        body = self.edits.setdefault(e.path, [])
+        body = self.edits.setdefault(e.path if e is not None else key, [])
         for line in lines:
             line = one_line(line).rstrip()
             if not line.strip():

@@ -203,6 +203,30 @@ def add_edit_arguments(parser) -> None:
     _workspace_argument(parser)
 
 
+def _output_key(ws: Workspace, tracker, path: str) -> str | None:
+    """The tracker key of a file the tracker does not list but outputs/ holds (a copied file,
+    a config): its path relative to outputs/ (given relative to the input folder, outputs/ or
+    the current folder), or None when outputs/ has no such file."""
+    import os
+    from pathlib import Path
+
+    from torch2ms.workspace import WorkspaceError, destination
+
+    key = tracker.normalize(path)
+    absolute = Path(os.path.abspath(path))
+    for base in (ws.outputs, tracker.input_dir):
+        if absolute.is_relative_to(os.path.abspath(base)):
+            key = absolute.relative_to(os.path.abspath(base)).as_posix()
+            break
+    else:
+        key = key.removeprefix("outputs/") if not (ws.outputs / key).is_file() else key
+    try:
+        found = destination(ws.outputs, key).is_file()
+    except WorkspaceError:
+        return None
+    return key if found and not key.startswith("../") else None
+
+
 def run_edit(args) -> int:
     ws = Workspace.resolve(args.workspace)
     lines = [line for message in args.message for line in message.splitlines() if line.strip()]
@@ -214,7 +238,16 @@ def run_edit(args) -> int:
                      "nothing to record: give -m TEXT, --blocked REASON or --unblock")
     try:
         with Tracker.locked(ws.tracker) as tracker:
-            entry = tracker.entry(args.file)
+            try:
+                entry = tracker.entry(args.file)
+            except TrackerError:
+                key = _output_key(ws, tracker, args.file)
+                if key is None or args.blocked is not None or args.unblock:
+                    raise
+                tracker.add_edits(args.file, lines, key=key)
+                print(f"Recorded {len(lines)} edit line{'s' if len(lines) != 1 else ''} for {key} "
+                      f"(not listed: a file of outputs/) in {ws.tracker}.")
+                return 0
             if args.blocked is not None:
                 tracker.set_blocked(entry.path, reason)
                 lines.append(f"blocked: {reason}")

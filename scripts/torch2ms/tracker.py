@@ -73,7 +73,7 @@ from typing import Iterable, Iterator
 QUEUED_STATUSES = ("torch", "partial", "in-outputs", "unparseable")
 LISTED_STATUSES = ("mindspore", "notebook")
 STATUSES = QUEUED_STATUSES + LISTED_STATUSES
-CATEGORIES = ("Modeling", "Data", "Training", "Inference", "Utility")
+CATEGORIES = ("Modeling", "Data", "Training", "Inference", "Utility", "Config")
 
 HEADER_TITLE = "# Files to convert"
 FILES_HEADING = "## Files"

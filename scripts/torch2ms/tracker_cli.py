@@ -9,7 +9,8 @@ They change files_to_convert.md only through torch2ms.tracker, under its lock, s
 edit the tracker's structure by hand.
 
 `torch2ms done FILE` ticks a file only when its latest `torch2ms check` verdict is "pass" and the
-output has not changed since (compared by content hash with .torch2ms/check.json). Otherwise it
+output has not changed since (compared by content hash with .torch2ms/check.json); a config or
+requirement file (category Config) when its output parses and holds no marker and no torch name. Otherwise it
 says why on stderr, leaves the box unticked and exits 1; `--force` ticks anyway, with the warning.
 """
 
@@ -138,9 +139,14 @@ def unchecked_reason(ws: Workspace, entry) -> str | None:
     """Why `entry` may not be ticked yet (None: its latest check passed on the current output)."""
     from torch2ms.check import results
 
+    from torch2ms.convert.configs import kind, problems
+
     output = ws.outputs / entry.path
     if not output.is_file():
         return f"there is no output {output} yet"
+    if kind(entry.path):  # a config or requirement file: verified here (parses, nothing of torch left)
+        left = problems(output.read_text(encoding="utf-8", errors="replace"), entry.path)
+        return f"outputs/{entry.path}: {'; '.join(left)}" if left else None
     record = results.load(ws.check_results)["files"].get(entry.path)
     if record is None and entry.check is None:
         return "it was never checked"
@@ -173,7 +179,9 @@ def run_done(args) -> int:
                 why = (f"it is marked blocked ({entry.blocked}); once that is resolved, "
                        f"`torch2ms edit {entry.path} --unblock`")
             if why:
-                hint = ("" if "blocked" in why else
+                from torch2ms.convert.configs import kind
+
+                hint = ("" if "blocked" in why or kind(entry.path) else
                         f"; run `torch2ms check --import --parity outputs/{entry.path}` until it passes")
                 print(f"torch2ms done: warning: {entry.path}: {why}{hint}"
                       + (". Ticked anyway (--force)." if args.force else

@@ -52,8 +52,10 @@ def analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
 
 
 def _analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
-    kind = "ipynb" if rel.endswith(".ipynb") else "py"
+    kind = "ipynb" if rel.endswith(".ipynb") else "py" if rel.endswith(".py") else "config"
     facts = Facts(path=rel, kind=kind)
+    if kind == "config":
+        return analyse_config(abs_path, facts)
     try:
         with open(abs_path, "rb") as fh:
             data = fh.read()
@@ -71,6 +73,44 @@ def _analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
         if text is None:
             return facts
     return analyse_source(text, facts, config)
+
+
+def analyse_config(abs_path: str, facts: Facts) -> Facts:
+    """A config (YAML, JSON, TOML) naming torch-ecosystem classes, or a requirement file listing
+    torch-stack packages: category Config, converted by `torch2ms convert` (convert/configs.py).
+    A larger file than configs.yaml's max_bytes is data, and is not read."""
+    import os
+
+    from torch2ms.convert import configs
+
+    try:
+        if os.path.getsize(abs_path) > configs.data()["max_bytes"]:
+            facts.skipped = True
+            return facts
+        with open(abs_path, "rb") as fh:
+            text = _decode(fh.read(), facts)
+    except OSError:
+        facts.skipped = True
+        return facts
+    facts.lines = text.count("\n")
+    facts.category = "Config"
+    if configs.kind(facts.path) == "requirements":
+        result = configs.convert_requirements(text, facts.path)
+        names = [before for _, before, _ in result.edits if not before.startswith("-")]
+        names += [m.split(" ")[0] for _, m, _ in result.flags]
+        if names:
+            facts.torch_libs = sorted({re.split(r"[\[=<>!~;\s]", n.lstrip("-# "))[0] for n in names})
+            facts.evidence = [f"lists {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}: "
+                              "rewritten to the MindSpore stack by `torch2ms convert`"]
+        return facts
+    found = configs.torch_names(text, facts.path)
+    if found:
+        names = list(dict.fromkeys(n for _, n in found))
+        facts.torch_libs = sorted({n.split(".")[0] for n in names})
+        facts.evidence = [f"names {len(names)} torch-ecosystem class{'es' if len(names) != 1 else ''} "
+                          f"({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}): `torch2ms convert` "
+                          "maps them or marks them"]
+    return facts
 
 
 def analyse_source(text: str, facts: Facts, config: ScanConfig) -> Facts:

@@ -144,6 +144,8 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
     local_tops = frozenset(part.removesuffix(".py") for p in index for part in p.split("/"))
     for f in readable:
         st = status.get(f.path)
+        if st is None and f.kind == "config":
+            continue  # a config without torch names: copied as a data file
         if st is None:
             others.append(f.path)
             warnings += [f"{f.path}: {w}" for w in f.warnings]

@@ -189,6 +189,8 @@ def run_done(args) -> int:
                 if not args.force:
                     return 1
             entry = tracker.mark_done(args.file, done=not args.undo)
+            if not args.undo and not why:
+                _record_config_check(ws, tracker, entry)
             if not entry.queued:
                 print(f"torch2ms done: note: {entry.path} has status {entry.status}"
                       f"{' (vanished)' if entry.vanished else ''} and is not queued", file=sys.stderr)
@@ -196,6 +198,23 @@ def run_done(args) -> int:
         return _fail("done", str(exc))
     print(f"{'Unticked' if args.undo else 'Ticked'} {entry.path} in {ws.tracker}.")
     return 0
+
+
+def _record_config_check(ws: Workspace, tracker, entry) -> None:
+    """A config or requirement file `done` verified: its verdict goes where check's go
+    (.torch2ms/check.json, the tracker), so the report counts it as checked."""
+    from torch2ms.check import results
+    from torch2ms.convert.configs import kind
+
+    if not kind(entry.path):
+        return
+    output = ws.outputs / entry.path
+    summary = "pass (config: parses, no torch name or package, no marker)"
+    record = {"verdict": "pass", "summary": summary, "findings": [], "todos": 0,
+              "lines": output.read_bytes().count(b"\n"), "sha256": hashlib.sha256(output.read_bytes()).hexdigest(),
+              "import": None, "parity": None}
+    results.update(ws.check_results, {entry.path: record}, results.load(ws.check_results)["versions"])
+    tracker.set_check(entry.path, summary)
 
 
 # ---------------------------------------------------------------- edit

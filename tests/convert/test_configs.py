@@ -142,6 +142,13 @@ def test_done_ticks_a_config_only_once_nothing_of_torch_is_left(tmp_path, capsys
     assert main(["edit", "configs/trainer/default.yaml", "-m", "Trainer dropped: train.py runs the loop",
                  "--workspace", str(ws)]) == 0
     assert main(["done", "configs/trainer/default.yaml", "--workspace", str(ws)]) == 0
+    # the verdict is recorded where the check's are: the report counts the file as checked
+    record = json.loads((ws / ".torch2ms" / "check.json").read_text())["files"]["configs/trainer/default.yaml"]
+    assert record["verdict"] == "pass"
+    assert main(["report", "--workspace", str(ws)]) == 0
+    report = (ws / "conversion_report.md").read_text()
+    row = next(line for line in report.splitlines() if "`configs/trainer/default.yaml`" in line and line.startswith("|"))
+    assert "| yes |" in row and "check not passed" not in row
     out.write_text("max_epochs: [10\n")  # a broken one is refused
     main(["done", "configs/trainer/default.yaml", "--undo", "--workspace", str(ws)])
     capsys.readouterr()

@@ -74,6 +74,7 @@ def test_scan_lists_configs_naming_torch_classes_as_config(tmp_path, capsys):
     assert "torch.optim.Adam" in files["configs/model/optimizer/adam.yaml"]["evidence"][0]
     assert files["requirements.txt"]["libraries"] == ["lightning", "torch", "torchvision"]
     assert data["counts"]["by_category"]["Config"] == 5
+    assert files["src/train.py"]["category"] == "Training"  # the @hydra.main entry point
     # a config without torch names is no entry, and not counted as a torch-free source either
     assert "configs/paths/default.yaml" not in files and "configs/paths/default.yaml" not in data["other_files"]
     assert "data/big.json" not in files

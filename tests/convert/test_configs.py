@@ -155,3 +155,33 @@ def test_done_ticks_a_config_only_once_nothing_of_torch_is_left(tmp_path, capsys
     capsys.readouterr()
     assert main(["done", "configs/trainer/default.yaml", "--workspace", str(ws)]) == 1
     assert "does not parse" in capsys.readouterr().err
+
+
+PYPROJECT = """\
+[project]
+dependencies = [
+  "einops>=0.8.2",
+  "torch>=2.4",
+  "torchvision",
+  "accelerate",
+]
+
+[project.optional-dependencies]
+test = [
+  "pytest",
+  "torch==2.4.0",
+]
+"""
+
+
+def test_pyproject_dependencies_get_the_stack_in_each_list(tmp_path, capsys):
+    import tomllib
+
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "pyproject.toml").write_text(PYPROJECT)
+    assert main(["convert", str(tmp_path / "proj" / "pyproject.toml"), "-o", str(tmp_path / "out")]) == 1
+    text = (tmp_path / "out" / "pyproject.toml").read_text()
+    project = tomllib.loads(text)["project"]
+    assert project["dependencies"] == ["einops>=0.8.2", "mindspore==2.10.0", "accelerate"]
+    assert project["optional-dependencies"]["test"] == ["pytest", "mindspore==2.10.0"]
+    assert '"accelerate",  # TODO(torch2ms): accelerate has no MindSpore counterpart' in text

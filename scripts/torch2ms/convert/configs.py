@@ -198,6 +198,8 @@ def convert_requirements(text: str, rel: str) -> ConfigResult:
             result.edits.append((number, body.strip(), "commented out"))
             continue
         if quoted:
+            if re.match(r"^\s*(\[|[\w.\-\"]+\s*=)", body):
+                emitted = set()  # a new table or list of requirements: its own stack
             new, messages = body, []
             for m in reversed(list(_QUOTED_RE.finditer(body))):
                 name = re.match(r"[A-Za-z0-9._-]+", m.group("req")).group(0)
@@ -211,7 +213,8 @@ def convert_requirements(text: str, rel: str) -> ConfigResult:
                 emitted.update(targets)
                 q = m.group("q")
                 new = new[: m.start()] + ", ".join(f"{q}{t}{q}" for t in targets) + new[m.end():]
-                result.edits.append((number, m.group("req"), ", ".join(targets) or "removed (part of mindspore)"))
+                result.edits.append((number, m.group("req"), ", ".join(targets) or
+                                     ("removed (part of mindspore)" if target == "covered" else "removed (listed above)")))
             new = re.sub(r",\s*\]", "]", re.sub(r",\s*,", ",", re.sub(r"\[\s*,\s*", "[", new)))
             if new.strip() in (",", "") and body.strip():
                 new = ""

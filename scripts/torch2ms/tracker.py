@@ -32,7 +32,8 @@ API (the contract other helpers build on)::
     t.set_check("model.py", "pass")
     t.set_blocked("model.py", "needs the user's dataset")   # None unblocks; `next` skips it
     t.next_entry()                  # next unticked, unblocked queued Entry in dependency order, or None
-    t.order_notes                   # after next_entry(): the import cycle broken to pick it, if any
+    t.next_group                    # after next_entry(): the files converted together with it (a cycle)
+    t.order_notes                   # after next_entry(): the note on that group, if any
     t.queue()                       # (all unticked queued entries in order, notes on cycles)
     t.edits                         # {path: [markdown lines of its Edits subsection]}
     t.other_files, t.other_files_total   # files without torch-ecosystem code (first 20 shown)
@@ -72,7 +73,7 @@ from typing import Iterable, Iterator
 QUEUED_STATUSES = ("torch", "partial", "in-outputs", "unparseable")
 LISTED_STATUSES = ("mindspore", "notebook")
 STATUSES = QUEUED_STATUSES + LISTED_STATUSES
-CATEGORIES = ("Modeling", "Data", "Training", "Inference", "Utility")
+CATEGORIES = ("Modeling", "Data", "Training", "Inference", "Utility", "Config")
 
 HEADER_TITLE = "# Files to convert"
 FILES_HEADING = "## Files"
@@ -178,6 +179,9 @@ class Tracker:
         self.other_files_total = 0
         # notes from the last next_entry() call (e.g. an import cycle that was broken)
         self.order_notes: list[str] = []
+        # after queue(): the groups of files that import each other; after next_entry(): its group
+        self.groups: list[list[str]] = []
+        self.next_group: list[str] = []
         # lines a person added, kept where they were: in the header, at the top of the Files
         # and Edits sections, and whole sections of their own (by position among the sections)
         self.header_extra: list[str] = []
@@ -524,12 +528,13 @@ class Tracker:
         """The queued files still to convert that are marked blocked."""
         return [e for e in self.entries if e.queued and not e.done and e.blocked is not None]
 
-    def add_edits(self, path: str | os.PathLike, lines: Iterable[str] | str) -> Entry:
-        """Append bullet lines to the file's Edits subsection; what is there stays."""
-        e = self.entry(path)
+    def add_edits(self, path: str | os.PathLike, lines: Iterable[str] | str, key: str | None = None) -> Entry | None:
+        """Append bullet lines to the file's Edits subsection; what is there stays. `key`: a file
+        the tracker does not list (a copied one, a config in outputs/), recorded under that key."""
+        e = self.entry(path) if key is None else None
         if isinstance(lines, str):
             lines = lines.splitlines()
-        body = self.edits.setdefault(e.path, [])
+        body = self.edits.setdefault(e.path if e is not None else key, [])
         for line in lines:
             line = one_line(line).rstrip()
             if not line.strip():
@@ -547,47 +552,55 @@ class Tracker:
 
     # ---------------------------------------------------------------- order
     def queue(self) -> tuple[list[Entry], list[str]]:
-        """All unticked, unblocked queued entries in dependency order, and notes on cycles broken.
+        """All unticked, unblocked queued entries in dependency order, and notes on import cycles.
 
         A file comes after the project-local modules it imports that are themselves still to
-        convert. When only import cycles remain, the cycle met first (walking from the
-        alphabetically first waiting file) is broken at its alphabetically first file.
+        convert (`imports_local`, which the scan fills with the package `__init__.py` files an
+        import runs too). Files that import each other, directly or through a package's
+        `__init__.py`, are one group (a strongly connected component of the import graph): they
+        come one after the other, and none of them imports until all are converted. Inside a
+        group, a file comes after the modules it imports by name (not through its own package's
+        `__init__.py`), a remaining cycle broken at its alphabetically first file.
         """
         remaining = {e.path: e for e in self.entries if e.queued and not e.done and e.blocked is None}
-        deps = {p: {d for d in e.imports_local if d in remaining and d != p} for p, e in remaining.items()}
+        deps = {p: sorted(d for d in e.imports_local if d in remaining and d != p) for p, e in remaining.items()}
+        groups = _components(deps)
+        group_of = {p: i for i, g in enumerate(groups) for p in g}
+        inner = [_order_group(g, deps) for g in groups]
+        waiting_on = [len({group_of[d] for p in g for d in deps[p]} - {i}) for i, g in enumerate(groups)]
         dependents: dict = {}
-        for p, ds in deps.items():
-            for d in ds:
-                dependents.setdefault(d, []).append(p)
-        waiting_on = {p: len(ds) for p, ds in deps.items()}
-        ready = [p for p, n in waiting_on.items() if n == 0]
+        for i, g in enumerate(groups):
+            for d in {group_of[d] for p in g for d in deps[p]} - {i}:
+                dependents.setdefault(d, []).append(i)
+        ready = [(inner[i][0], i) for i, n in enumerate(waiting_on) if n == 0]
         heapq.heapify(ready)
         order: list[Entry] = []
         notes: list[str] = []
-        while remaining:
-            if ready:
-                pick = heapq.heappop(ready)
-            else:
-                cycle = _find_cycle({p: sorted(d for d in deps[p] if d in remaining) for p in remaining})
-                pick = min(cycle)
-                at = cycle.index(pick)
-                loop = " -> ".join(cycle[at:] + cycle[:at] + [pick])
-                notes.append(f"import cycle {loop}: taking {pick} first")
-            order.append(remaining.pop(pick))
-            for q in dependents.get(pick, ()):
-                if q in remaining:
-                    waiting_on[q] -= 1
-                    if waiting_on[q] == 0:
-                        heapq.heappush(ready, q)
+        self.groups = []
+        while ready:
+            _, i = heapq.heappop(ready)
+            order += [remaining[p] for p in inner[i]]
+            if len(inner[i]) > 1:
+                self.groups.append(inner[i])
+                notes.append(f"import cycle: {', '.join(inner[i])} import each other (directly or through a "
+                             "package __init__.py): convert them together, in this order, then check them")
+            for j in dependents.get(i, ()):
+                waiting_on[j] -= 1
+                if waiting_on[j] == 0:
+                    heapq.heappush(ready, (inner[j][0], j))
         return order, notes
 
     def next_entry(self) -> Entry | None:
         """The next unticked, queued file in dependency order (None when all are done).
 
-        `self.order_notes` then says whether an import cycle had to be broken to pick it.
+        `self.order_notes` then says whether it belongs to a group of files that import each
+        other, and `self.next_group` lists that group (just the file itself when it is alone).
         """
         order, notes = self.queue()
-        self.order_notes = [n for n in notes if order and n.endswith(f"taking {order[0].path} first")]
+        first = order[0].path if order else None
+        group = next((g for g in self.groups if first in g), [first] if first else [])
+        self.next_group = group
+        self.order_notes = [n for n in notes if len(group) > 1 and n.startswith(f"import cycle: {', '.join(group)} ")]
         return order[0] if order else None
 
     # ---------------------------------------------------------------- re-scan
@@ -626,14 +639,69 @@ class Tracker:
             self.edits.setdefault(e.path, [])
 
 
-def _find_cycle(waiting: dict[str, list[str]]) -> list[str]:
-    """Follow first dependencies from the alphabetically first node until one repeats."""
-    seen: list[str] = []
-    node = min(waiting)
-    while node not in seen:
-        seen.append(node)
-        node = waiting[node][0]
-    return seen[seen.index(node):]
+def _components(deps: dict[str, list[str]]) -> list[list[str]]:
+    """The strongly connected components of the graph `deps` (Tarjan's algorithm, iterative),
+    each a sorted list."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for root in sorted(deps):
+        if root in index:
+            continue
+        work = [(root, iter(deps[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(deps[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                out.append(sorted(group))
+    return out
+
+
+def _own_package_init(path: str, dep: str) -> bool:
+    """`dep` is the `__init__.py` of a package holding `path` (run before `path` imports)."""
+    folder = dep[: -len("__init__.py")]
+    return dep.endswith("__init__.py") and dep != path and path.startswith(folder)
+
+
+def _order_group(group: list[str], deps: dict[str, list[str]]) -> list[str]:
+    """A group's files: after the ones they import by name, cycles broken alphabetically."""
+    if len(group) == 1:
+        return group
+    members = set(group)
+    waiting = {p: {d for d in deps[p] if d in members and not _own_package_init(p, d)} for p in group}
+    order: list[str] = []
+    while waiting:
+        ready = sorted(p for p, ds in waiting.items() if not ds)
+        pick = ready[0] if ready else min(waiting)
+        order.append(pick)
+        del waiting[pick]
+        for ds in waiting.values():
+            ds.discard(pick)
+    return order
 
 
 def _generated_header_line(line: str) -> bool:

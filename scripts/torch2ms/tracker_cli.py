@@ -9,7 +9,8 @@ They change files_to_convert.md only through torch2ms.tracker, under its lock, s
 edit the tracker's structure by hand.
 
 `torch2ms done FILE` ticks a file only when its latest `torch2ms check` verdict is "pass" and the
-output has not changed since (compared by content hash with .torch2ms/check.json). Otherwise it
+output has not changed since (compared by content hash with .torch2ms/check.json); a config or
+requirement file (category Config) when its output parses and holds no marker and no torch name. Otherwise it
 says why on stderr, leaves the box unticked and exits 1; `--force` ticks anyway, with the warning.
 """
 
@@ -69,6 +70,7 @@ def run_next(args) -> int:
     waiting = waiting_on(tracker, entry)
     info.update(source=str(tracker.input_dir / entry.path), output=str(output),
                 output_exists=output.exists(), files_left=left, order_notes=tracker.order_notes,
+                group=tracker.next_group,
                 imports_blocked=[{"path": d.path, "reason": d.blocked} for d in waiting])
     if args.json:
         print(json.dumps({"done": False, "next": info, "blocked": blocked_json}, indent=2))
@@ -92,6 +94,11 @@ def run_next(args) -> int:
     print(f"  output:    {output} ({state})")
     for note in tracker.order_notes:
         print(f"  note:      {note}")
+    if len(tracker.next_group) > 1:
+        print(f"  group:     convert these {len(tracker.next_group)} files together, in this order, before "
+              "checking any of them (each one's import runs the others):")
+        for path in tracker.next_group:
+            print(f"    - {path}" + ("" if (ws.outputs / path).exists() else "  (not converted yet)"))
     if blocked:
         print("Blocked (skipped until unblocked: `torch2ms edit FILE --unblock`):")
         _print_blocked(blocked)
@@ -132,9 +139,14 @@ def unchecked_reason(ws: Workspace, entry) -> str | None:
     """Why `entry` may not be ticked yet (None: its latest check passed on the current output)."""
     from torch2ms.check import results
 
+    from torch2ms.convert.configs import kind, problems
+
     output = ws.outputs / entry.path
     if not output.is_file():
         return f"there is no output {output} yet"
+    if kind(entry.path):  # a config or requirement file: verified here (parses, nothing of torch left)
+        left = problems(output.read_text(encoding="utf-8", errors="replace"), entry.path)
+        return f"outputs/{entry.path}: {'; '.join(left)}" if left else None
     record = results.load(ws.check_results)["files"].get(entry.path)
     if record is None and entry.check is None:
         return "it was never checked"
@@ -167,7 +179,9 @@ def run_done(args) -> int:
                 why = (f"it is marked blocked ({entry.blocked}); once that is resolved, "
                        f"`torch2ms edit {entry.path} --unblock`")
             if why:
-                hint = ("" if "blocked" in why else
+                from torch2ms.convert.configs import kind
+
+                hint = ("" if "blocked" in why or kind(entry.path) else
                         f"; run `torch2ms check --import --parity outputs/{entry.path}` until it passes")
                 print(f"torch2ms done: warning: {entry.path}: {why}{hint}"
                       + (". Ticked anyway (--force)." if args.force else
@@ -175,6 +189,8 @@ def run_done(args) -> int:
                 if not args.force:
                     return 1
             entry = tracker.mark_done(args.file, done=not args.undo)
+            if not args.undo and not why:
+                _record_config_check(ws, tracker, entry)
             if not entry.queued:
                 print(f"torch2ms done: note: {entry.path} has status {entry.status}"
                       f"{' (vanished)' if entry.vanished else ''} and is not queued", file=sys.stderr)
@@ -182,6 +198,23 @@ def run_done(args) -> int:
         return _fail("done", str(exc))
     print(f"{'Unticked' if args.undo else 'Ticked'} {entry.path} in {ws.tracker}.")
     return 0
+
+
+def _record_config_check(ws: Workspace, tracker, entry) -> None:
+    """A config or requirement file `done` verified: its verdict goes where check's go
+    (.torch2ms/check.json, the tracker), so the report counts it as checked."""
+    from torch2ms.check import results
+    from torch2ms.convert.configs import kind
+
+    if not kind(entry.path):
+        return
+    output = ws.outputs / entry.path
+    summary = "pass (config: parses, no torch name or package, no marker)"
+    record = {"verdict": "pass", "summary": summary, "findings": [], "todos": 0,
+              "lines": output.read_bytes().count(b"\n"), "sha256": hashlib.sha256(output.read_bytes()).hexdigest(),
+              "import": None, "parity": None}
+    results.update(ws.check_results, {entry.path: record}, results.load(ws.check_results)["versions"])
+    tracker.set_check(entry.path, summary)
 
 
 # ---------------------------------------------------------------- edit
@@ -197,6 +230,30 @@ def add_edit_arguments(parser) -> None:
     _workspace_argument(parser)
 
 
+def _output_key(ws: Workspace, tracker, path: str) -> str | None:
+    """The tracker key of a file the tracker does not list but outputs/ holds (a copied file,
+    a config): its path relative to outputs/ (given relative to the input folder, outputs/ or
+    the current folder), or None when outputs/ has no such file."""
+    import os
+    from pathlib import Path
+
+    from torch2ms.workspace import WorkspaceError, destination
+
+    key = tracker.normalize(path)
+    absolute = Path(os.path.abspath(path))
+    for base in (ws.outputs, tracker.input_dir):
+        if absolute.is_relative_to(os.path.abspath(base)):
+            key = absolute.relative_to(os.path.abspath(base)).as_posix()
+            break
+    else:
+        key = key.removeprefix("outputs/") if not (ws.outputs / key).is_file() else key
+    try:
+        found = destination(ws.outputs, key).is_file()
+    except WorkspaceError:
+        return None
+    return key if found and not key.startswith("../") else None
+
+
 def run_edit(args) -> int:
     ws = Workspace.resolve(args.workspace)
     lines = [line for message in args.message for line in message.splitlines() if line.strip()]
@@ -208,7 +265,16 @@ def run_edit(args) -> int:
                      "nothing to record: give -m TEXT, --blocked REASON or --unblock")
     try:
         with Tracker.locked(ws.tracker) as tracker:
-            entry = tracker.entry(args.file)
+            try:
+                entry = tracker.entry(args.file)
+            except TrackerError:
+                key = _output_key(ws, tracker, args.file)
+                if key is None or args.blocked is not None or args.unblock:
+                    raise
+                tracker.add_edits(args.file, lines, key=key)
+                print(f"Recorded {len(lines)} edit line{'s' if len(lines) != 1 else ''} for {key} "
+                      f"(not listed: a file of outputs/) in {ws.tracker}.")
+                return 0
             if args.blocked is not None:
                 tracker.set_blocked(entry.path, reason)
                 lines.append(f"blocked: {reason}")

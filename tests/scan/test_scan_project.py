@@ -107,7 +107,7 @@ def test_json_flag_prints_the_scan_data(project, scan, tmp_path):
     assert printed == data
     assert printed["counts"]["listed"] == 10 and printed["counts"]["to_convert"] == 7
     assert printed["counts"]["by_category"] == {"Modeling": 1, "Data": 1, "Training": 1, "Inference": 1,
-                                                   "Utility": 3}
+                                                   "Utility": 3, "Config": 0}
     assert printed["stats"]["files_scanned"] == 14
 
 

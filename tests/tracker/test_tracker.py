@@ -109,7 +109,9 @@ def test_cycle_is_broken_deterministically_and_said(tmp_path):
                         Entry("d.py", "Training", ["torch"], imports_local=["b.py"])])
     e = t.next_entry()
     assert e.path == "b.py"
-    assert t.order_notes == ["import cycle b.py -> c.py -> b.py: taking b.py first"]
+    assert t.next_group == ["b.py", "c.py"]
+    assert t.order_notes == ["import cycle: b.py, c.py import each other (directly or through a package "
+                             "__init__.py): convert them together, in this order, then check them"]
     order, _ = t.queue()
     assert [x.path for x in order] == ["b.py", "c.py", "d.py"]
 

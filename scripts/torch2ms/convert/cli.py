@@ -64,11 +64,14 @@ def add_arguments(parser) -> None:
 
 
 def _python_files(folder: Path, exclude: list[Path]) -> tuple[list[str], list[str]]:
-    """([path relative to folder], [warning]) for the .py files the scan would find there."""
+    """([path relative to folder], [warning]) for the .py files, configs and requirement files
+    the scan would find there."""
     from ..scan.walk import find_sources
 
+    from .configs import kind
+
     found, warnings = find_sources(folder, skip=exclude)
-    return [rel for _, rel in found if rel.endswith(".py")], warnings
+    return [rel for _, rel in found if rel.endswith(".py") or kind(rel)], warnings
 
 
 def _load_tracker(ws: Workspace):
@@ -91,17 +94,38 @@ def _convert_one(job: tuple[str, str, str, bool]) -> dict:
         return _failed(rel, f"cannot read {start}: {exc}", from_output)
     except OSError as exc:
         return _failed(rel, f"cannot read {start}: {exc.strerror or exc}", from_output)
-    result = convert_source(source.text, rel)
-    out = result.to_dict()
-    if result.error is None:
+    from .configs import kind
+    from .star import star_imports
+
+    if kind(rel):
+        out = _convert_config(source.text, rel)
+    else:
+        # the torch names a star import brings, read from the project's original modules
+        result = convert_source(source.text, rel, star=star_imports(source.text, src, rel))
+        out = result.to_dict()
+        out["code"] = result.code
+    if out["error"] is None:
         try:
-            out["data"] = source.encode(result.code)
+            out["data"] = source.encode(out["code"])
         except UnicodeEncodeError as exc:
             return _failed(rel, f"the converted code has {exc.object[exc.start]!r}, which its encoding "
                                 f"{source.encoding} cannot hold", from_output)
     out.update(lines=source.text.count("\n"), from_output=from_output, src=start, dst=dst,
-               original=source.text, code=result.code)
+               original=source.text)
     return out
+
+
+def _convert_config(text: str, rel: str) -> dict:
+    """A config or requirement file (convert/configs.py), in the shape of a Python file's result."""
+    from .configs import convert_text
+
+    r = convert_text(text, rel)
+    flags = [{"line": n, "rule": "config", "message": m if marked else f"{m} (not marked: JSON has no comments)"}
+             for n, m, marked in r.flags]
+    return {"path": rel, "changed": r.code != text, "error": None, "code": r.code,
+            "call_sites": {"found": r.found, "converted": len(r.edits), "flagged": len(r.flags)},
+            "edits": [{"line": n, "rule": "config", "before": b, "after": a} for n, b, a in r.edits],
+            "flags": flags}
 
 
 def _failed(rel: str, error: str, from_output: bool) -> dict:
@@ -130,11 +154,12 @@ def run(args) -> int:
     given = Path(args.path)
     if not given.exists() and not given.is_symlink():
         return _fail(f"{given} does not exist")
-    if given.is_dir() is False and given.suffix != ".py":
+    from .configs import kind as config_kind
+    if given.is_dir() is False and given.suffix != ".py" and not config_kind(given.as_posix()):
         if given.suffix == ".ipynb":
             return _fail(f"{given} is a notebook: convert exports only Python files "
                          "(`jupyter nbconvert --to script` makes one of it)")
-        return _fail(f"{given} is not a Python file (.py)")
+        return _fail(f"{given} is not a Python file (.py), a config (YAML, JSON, TOML) or a requirement file")
     if args.timeout <= 0 or args.memory <= 0:
         return _fail("--timeout and --memory must be positive")
     out_dir = Path(args.output).resolve() if args.output else ws.outputs
@@ -230,6 +255,9 @@ def run(args) -> int:
             print(f"skipped: {w}")
         for r in results:
             print(_line(r))
+            for f in r.get("flags", []):
+                if f["rule"] == "config" and "not marked" in f["message"]:
+                    print(f"  L{f['line']}: {f['message']}")
         share = f" ({100 * totals['converted'] / totals['found']:.1f}% converted)" if totals["found"] else ""
         print(f"total: {len(results)} files, torch call sites found {totals['found']}, "
               f"converted {totals['converted']}, flagged {totals['flagged']}{share} -> {out_dir}")

@@ -586,10 +586,13 @@ def _visitor_method(cls: type, kind: str, node_type: type):
         return method
 
 
-def resolve_names(module: cst.Module, table: dict[str, Mapping]) -> scopes.Names:
-    """Name resolution of `module`, and the nodes the pass must enter for the rules and `table`."""
+def resolve_names(module: cst.Module, table: dict[str, Mapping], star: dict | None = None) -> scopes.Names:
+    """Name resolution of `module`, and the nodes the pass must enter for the rules and `table`.
+
+    `star`: the imports each star import stands for (`convert.star.star_imports`)."""
     torch_bound, typing_bound = set(), {"typing"}
-    for node in scopes.imports_of(module):
+    stand_ins = scopes.star_stand_ins(star or {})
+    for node in scopes.imports_of(module) + [n for nodes in stand_ins.values() for n in nodes]:
         for bound, target in scopes.import_bindings(node):
             assignment = ImportAssignment(bound, None, node, 0, target)
             qualified = [q.name for q in assignment.get_qualified_names_for(bound)]
@@ -598,13 +601,15 @@ def resolve_names(module: cst.Module, table: dict[str, Mapping]) -> scopes.Names
             if any(q.split(".", 1)[0] in ("typing", "typing_extensions") for q in qualified):
                 typing_bound.add(bound)
     attrs, keywords = rules.handled_names(table)
-    return scopes.resolve(module, frozenset(torch_bound), attrs, keywords, frozenset(typing_bound))
+    return scopes.resolve(module, frozenset(torch_bound), attrs, keywords, frozenset(typing_bound),
+                          star=stand_ins)
 
 
-def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None) -> tuple[cst.Module, Converter]:
+def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None,
+                   star: dict | None = None) -> tuple[cst.Module, Converter]:
     rules.load_all()
     table = default_table() if table is None else table
-    names = resolve_names(module, table)
+    names = resolve_names(module, table, star)
     conv = Converter(module, names, table)
     new = module.visit(conv)
     needless = conv.namer.renamed_leftovers - conv.namer.used_short
@@ -615,22 +620,24 @@ def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None) 
     return fix_imports(module, new, conv), conv
 
 
-def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] | None = None) -> FileResult:
+def convert_source(code: str, path: str = "<string>", table: dict[str, Mapping] | None = None,
+                   star: dict | None = None) -> FileResult:
     """Convert one file's source. A file that does not parse comes back unchanged with `error`.
+    `star`: the torch imports its star imports bring (`convert.star.star_imports`).
 
     Python's cyclic garbage collector is paused meanwhile: the tree is large and holds no
     cycles, and each collection of the oldest generation walked all of it again (a fifth of
     the conversion's time); what the conversion leaves is collected once it is back on."""
     if not gc.isenabled():
-        return _convert_source(code, path, table)
+        return _convert_source(code, path, table, star)
     gc.disable()
     try:
-        return _convert_source(code, path, table)
+        return _convert_source(code, path, table, star)
     finally:
         gc.enable()
 
 
-def _convert_source(code: str, path: str, table: dict[str, Mapping] | None) -> FileResult:
+def _convert_source(code: str, path: str, table: dict[str, Mapping] | None, star: dict | None = None) -> FileResult:
     result = FileResult(path=path, original=code, code=code)
     if not code.strip():
         return result
@@ -639,7 +646,7 @@ def _convert_source(code: str, path: str, table: dict[str, Mapping] | None) -> F
     except cst.ParserSyntaxError as exc:
         result.error = f"does not parse: {str(exc).splitlines()[0]}"
         return result
-    new, conv = convert_module(module, table)
+    new, conv = convert_module(module, table, star)
     # nothing changed: the module is the parsed one, whose code is the source (libcst round-trips)
     result.code = code if new is module else lines.code_reusing(new, conv.module_lines)
     result.edits = sorted(conv.edits, key=lambda e: e.line)

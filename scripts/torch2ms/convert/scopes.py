@@ -98,6 +98,17 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, cst.CS
     return out
 
 
+def star_key(node: cst.ImportFrom) -> tuple:
+    """(level, module) of an ImportFrom, as `convert.star.star_imports` keys star imports."""
+    module = get_full_name_for_node(node.module) if node.module is not None else ""
+    return len(node.relative), module or ""
+
+
+def star_stand_ins(star: dict) -> dict:
+    """`star_imports`' lines as parsed import nodes, by the same keys."""
+    return {key: [cst.parse_statement(line).body[0] for line in lines] for key, lines in star.items()}
+
+
 def imports_of(module: cst.Module) -> list[cst.Import | cst.ImportFrom]:
     """Every import statement of the module, at any depth of statements."""
     found = []
@@ -233,8 +244,9 @@ class _Walk:
     walk over the fields that can hold names. Each `_<Type>` method mirrors ScopeVisitor's
     `visit_<Type>`; the walk returns whether the subtree is hot."""
 
-    def __init__(self, hot_names, hot_attrs, hot_keywords, typing_names, strict=True):
+    def __init__(self, hot_names, hot_attrs, hot_keywords, typing_names, strict=True, star=None):
         self.strict = strict  # False: only the hot nodes are wanted, nothing is Unsupported
+        self.star = star or {}  # (level, module) of a star import -> the import nodes it stands for
         self.scope = GlobalScope()
         self.scopes = [self.scope]
         self.scope_of: dict[int, object] = {}
@@ -426,6 +438,11 @@ class _Walk:
     def _Import(self, node, ctx) -> bool:
         for name, target in import_bindings(node):
             self.scope.record_import_assignment(name, node, target)
+        if self.star and isinstance(node, cst.ImportFrom) and isinstance(node.names, cst.ImportStar):
+            # the names the star import binds, as the imports of the module it reaches bind them
+            for stand_in in self.star.get(star_key(node), ()):
+                for name, target in import_bindings(stand_in):
+                    self.scope.record_import_assignment(name, stand_in, target)
         return False
 
     _ImportFrom = _Import
@@ -546,12 +563,12 @@ _METHODS = {getattr(cst, name[1:]): name for name in dir(_Walk)
 
 
 def resolve(module: cst.Module, hot_names=frozenset(), hot_attrs=frozenset(),
-            hot_keywords=frozenset(), typing_names=frozenset({"typing"})) -> Names:
+            hot_keywords=frozenset(), typing_names=frozenset({"typing"}), star=None) -> Names:
     """Name resolution for `module` (ScopeProvider semantics), and its hot nodes.
 
     `typing_names`: the names imports bind to typing or typing_extensions names (and "typing"),
     for the ScopeVisitor's handling of `cast`, `NewType`, `TypeVar` and typing subscripts."""
-    walk = _Walk(hot_names, hot_attrs, hot_keywords, typing_names)
+    walk = _Walk(hot_names, hot_attrs, hot_keywords, typing_names, star=star)
     try:
         walk.walk(module)
     except Unsupported:

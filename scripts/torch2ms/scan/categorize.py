@@ -1,13 +1,16 @@
 """Put a file in one category (Modeling, Data, Training, Inference) and say why.
 
 Precedence, first match wins:
-  Training   a training step: `x.backward()`, `optimizer.step()`, `value_and_grad`, a Trainer
+  Training   a training step: `x.backward()`, `optimizer.step()`, `value_and_grad`, a Trainer;
+             or an entry point (`@hydra.main`, `if __name__ == "__main__"`, `LightningCLI(...)`)
+             that calls `trainer.fit(...)` or a plain `train(...)` (signals.yaml `entry`)
   Data       defines at least as many Dataset/Sampler subclasses as model classes
   Modeling   defines model classes: subclasses of nn.Module, of any other `nn.*` class
              (`nn.Transformer`, `torch.nn.LSTM`), nn.Cell, PreTrainedModel, ...
   Inference  `no_grad`/`inference_mode`, `x.eval()`, `x.generate(...)`, `pipeline(...)`, or
              loads a model or its weights (`torch.load`, `load_state_dict`) and samples from
-             it (`torch.multinomial`, `topk`, `argmax`)
+             it (`torch.multinomial`, `topk`, `argmax`); or an entry point that calls
+             `trainer.test/validate/predict(...)` or loads a model (`torch.load`) and runs it
   Data       builds data pipelines: DataLoader, load_dataset, transforms.Compose, a
              LightningDataModule, ...
   Utility    the rest: torch helpers without a model class or a data set (a corpus reader,
@@ -47,6 +50,8 @@ class Signals:
         self.module_classes: list = []
         self.dataset_classes: list = []
         self.data_modules: list = []
+        self.entries: list = []  # what makes the file a program: `@hydra.main`, a __main__ block
+        self.top_level_work = False  # loads a model at module level (a flat script)
 
     def add_call(self, name: str, receiver, line: int) -> None:
         if receiver is None and name in METHOD_ONLY:
@@ -96,6 +101,14 @@ class Signals:
         return [f"{_short(r)}.{name}{suffix}" if r else f"{name}{suffix}" for r, _ in self.calls.get(name, [])]
 
 
+def _entry_point(sig: Signals, config) -> str | None:
+    """How the file runs as a program ("an entry point (@hydra.main)"), or None."""
+    marks = list(sig.entries) + [f"{c}(...)" for c in sorted(config.entry_calls) if c in sig.calls]
+    if marks:
+        return f"an entry point ({_join(marks[:2])})"
+    return "a script (it loads a model at module level)" if sig.top_level_work else None
+
+
 def categorize(sig: Signals, config) -> tuple:
     """(category, evidence lines), the deciding evidence first."""
     training = sig.shown("backward")
@@ -135,8 +148,21 @@ def categorize(sig: Signals, config) -> tuple:
     if sig.data_modules and not data_calls_line:
         data_calls_line = f"defines a data module ({_names(sig.data_modules)})"
 
+    entry = _entry_point(sig, config)
+    entry_training = [s for n in sorted(config.entry_train_calls) for (r, _), s in zip(sig.calls.get(n, []), sig.shown(n))
+                      if n != "train" or r is None] if entry else []
+    entry_eval = [s for n in sorted(config.entry_eval_calls) for (r, _), s in zip(sig.calls.get(n, []), sig.shown(n))
+                  if r and any(k in r.lower() for k in config.entry_eval_receivers)] if entry else []
+    entry_training += [f"{c}(...)" for c in sorted(config.entry_calls) if c in sig.calls]
+    if entry and not entry_eval and not inference and loads:
+        inference.append(f"{entry} that loads a model or its weights ({_join(loads[:2])}) and runs it")
+    elif entry_eval:
+        inference.insert(0, f"{entry} that calls {_join(entry_eval[:2])}")
+
     if strong_training:
         category, first = "Training", [f"calls {_join(training[:3])}"]
+    elif entry_training:
+        category, first = "Training", [f"{entry} that calls {_join(entry_training[:2])}"]
     elif n_data and n_data >= n_models:
         category, first = "Data", [data_line]
     elif n_models:

@@ -7,6 +7,7 @@ layout as ecosystem.yaml) and `torch2ms scan --package NAME` add to it.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 from dataclasses import dataclass, field
@@ -59,11 +60,17 @@ class ScanConfig:
     load_calls: frozenset = frozenset()
     load_receivers: frozenset = frozenset()
     sample_calls: frozenset = frozenset()
+    entry_decorators: frozenset = frozenset()
+    entry_calls: frozenset = frozenset()
+    entry_train_calls: frozenset = frozenset()
+    entry_eval_calls: frozenset = frozenset()
+    entry_eval_receivers: tuple = ()
     watched_calls: frozenset = field(init=False)
 
     def __post_init__(self):
         watched = (self.training_calls | self.inference_contexts | self.inference_calls
-                   | self.data_calls | self.load_calls | self.sample_calls | {"step"})
+                   | self.data_calls | self.load_calls | self.sample_calls | {"step"}
+                   | self.entry_calls | self.entry_train_calls | self.entry_eval_calls)
         object.__setattr__(self, "watched_calls", frozenset(watched))
 
     @property
@@ -95,6 +102,11 @@ class ScanConfig:
             load_calls=frozenset(sig["inference"]["loads"]),
             load_receivers=frozenset(sig["inference"]["load_receivers"]),
             sample_calls=frozenset(sig["inference"]["samples"]),
+            entry_decorators=frozenset(sig["entry"]["decorators"]),
+            entry_calls=frozenset(sig["entry"]["calls"]),
+            entry_train_calls=frozenset(sig["entry"]["train_calls"]),
+            entry_eval_calls=frozenset(sig["entry"]["eval_calls"]),
+            entry_eval_receivers=tuple(sig["entry"]["eval_receivers"]),
         )
 
     @classmethod
@@ -108,17 +120,7 @@ class ScanConfig:
             torch += _names(data, "torch", user)
             ms += _names(data, "mindspore", user)
         torch += [n.strip() for n in extra_torch if n.strip()]
-        return cls(
-            torch=tuple(dict.fromkeys(torch)), mindspore=tuple(dict.fromkeys(ms)),
-            module_bases=base.module_bases, module_base_suffixes=base.module_base_suffixes,
-            dataset_bases=base.dataset_bases, training_calls=base.training_calls,
-            step_receivers=base.step_receivers, inference_contexts=base.inference_contexts,
-            inference_calls=base.inference_calls, data_calls=base.data_calls,
-            torch_free_modules=base.torch_free_modules, torch_free_suffixes=base.torch_free_suffixes,
-            module_namespaces=base.module_namespaces, not_modules=base.not_modules,
-            data_module_bases=base.data_module_bases, load_calls=base.load_calls,
-            load_receivers=base.load_receivers, sample_calls=base.sample_calls,
-        )
+        return dataclasses.replace(base, torch=tuple(dict.fromkeys(torch)), mindspore=tuple(dict.fromkeys(ms)))
 
     def match_torch(self, imports) -> list:
         return _match(imports, frozenset(self.torch))

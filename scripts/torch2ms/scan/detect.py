@@ -52,8 +52,10 @@ def analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
 
 
 def _analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
-    kind = "ipynb" if rel.endswith(".ipynb") else "py"
+    kind = "ipynb" if rel.endswith(".ipynb") else "py" if rel.endswith(".py") else "config"
     facts = Facts(path=rel, kind=kind)
+    if kind == "config":
+        return analyse_config(abs_path, facts)
     try:
         with open(abs_path, "rb") as fh:
             data = fh.read()
@@ -71,6 +73,44 @@ def _analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
         if text is None:
             return facts
     return analyse_source(text, facts, config)
+
+
+def analyse_config(abs_path: str, facts: Facts) -> Facts:
+    """A config (YAML, JSON, TOML) naming torch-ecosystem classes, or a requirement file listing
+    torch-stack packages: category Config, converted by `torch2ms convert` (convert/configs.py).
+    A larger file than configs.yaml's max_bytes is data, and is not read."""
+    import os
+
+    from torch2ms.convert import configs
+
+    try:
+        if os.path.getsize(abs_path) > configs.data()["max_bytes"]:
+            facts.skipped = True
+            return facts
+        with open(abs_path, "rb") as fh:
+            text = _decode(fh.read(), facts)
+    except OSError:
+        facts.skipped = True
+        return facts
+    facts.lines = text.count("\n")
+    facts.category = "Config"
+    if configs.kind(facts.path) == "requirements":
+        result = configs.convert_requirements(text, facts.path)
+        names = [before for _, before, _ in result.edits if not before.startswith("-")]
+        names += [m.split(" ")[0] for _, m, _ in result.flags]
+        if names:
+            facts.torch_libs = sorted({re.split(r"[\[=<>!~;\s]", n.lstrip("-# "))[0] for n in names})
+            facts.evidence = [f"lists {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}: "
+                              "rewritten to the MindSpore stack by `torch2ms convert`"]
+        return facts
+    found = configs.torch_names(text, facts.path)
+    if found:
+        names = list(dict.fromkeys(n for _, n in found))
+        facts.torch_libs = sorted({n.split(".")[0] for n in names})
+        facts.evidence = [f"names {len(names)} torch-ecosystem class{'es' if len(names) != 1 else ''} "
+                          f"({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}): `torch2ms convert` "
+                          "maps them or marks them"]
+    return facts
 
 
 def analyse_source(text: str, facts: Facts, config: ScanConfig) -> Facts:
@@ -212,6 +252,11 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
     # (statement, whether it sits in the body of a guard: a try catching an import failure or
     # an `if` testing availability, at any depth)
     stack = [(node, False) for node in reversed(tree.body)]  # popped from the end: source order
+    for node in tree.body:
+        if type(node) is ast.If and _is_main_guard(node.test):
+            sig.entries.append('if __name__ == "__main__"')
+        elif type(node) in (ast.Assign, ast.Expr) and _loads_here(node, config):
+            sig.top_level_work = True
     while stack:
         node, guarded = stack.pop()
         t = type(node)
@@ -239,6 +284,9 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
             for deco in node.decorator_list:
                 if _last(deco) in contexts:
                     sig.add_range(_last(deco), node.lineno, node.end_lineno)
+                name = _dotted(deco.func if isinstance(deco, ast.Call) else deco)
+                if name in config.entry_decorators:
+                    sig.entries.append(f"@{name}")
         elif t in withs:
             for item in node.items:
                 if _last(item.context_expr) in contexts:
@@ -259,6 +307,25 @@ def _visit(tree: ast.AST, text: str, config: ScanConfig):
                     _collect_calls(root, sig, config, imports)
     sig.add_classes(classes, config, frozenset(nn_names))
     return imports, sig, sorted(optional)
+
+
+def _is_main_guard(test) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if type(test) is not ast.Compare or len(test.comparators) != 1 or type(test.ops[0]) is not ast.Eq:
+        return False
+    sides = [test.left, test.comparators[0]]
+    return (any(isinstance(x, ast.Name) and x.id == "__name__" for x in sides)
+            and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
+
+
+def _loads_here(node, config: ScanConfig) -> bool:
+    """A module-level statement that loads a model or weights (`model = torch.load(path)`)."""
+    for sub in ast.walk(node):
+        if type(sub) is ast.Call and _last(sub.func) in config.load_calls:
+            receiver = _dotted(sub.func.value) if isinstance(sub.func, ast.Attribute) else ""
+            if _last(sub.func) != "load" or receiver.split(".")[0] in config.load_receivers:
+                return True
+    return False
 
 
 def _as_list(value):

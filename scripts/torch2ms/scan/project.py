@@ -3,6 +3,12 @@
 A file that imports no torch-ecosystem package itself but imports a project-local module that
 imports one (status torch or unparseable; a partly converted module does not count) is listed
 too: its imports will point at converted code.
+
+A listed file's `imports_local` are the project files Python runs when it imports the file:
+the modules it names (`from pkg import X`, `import pkg.mod`, relative and star imports), the
+`__init__.py` of every package on the way (`import net.parts` runs `net/__init__.py`) and of its
+own packages, and, through files that are not listed (copied as they are), the listed files
+those reach. The conversion order (`Tracker.queue`) is a topological order of that graph.
 """
 
 from __future__ import annotations
@@ -49,6 +55,46 @@ def resolve_local(rel: str, imports, index: frozenset) -> list:
     return sorted(set(found) - {rel})
 
 
+def package_inits(rel: str, index: frozenset) -> list:
+    """The `__init__.py` files of the packages holding `rel` (outermost first), which Python
+    runs before `rel` when it is imported as a module of its package."""
+    parts = rel.split("/")[:-1]
+    found = []
+    for i in range(1, len(parts) + 1):
+        cand = "/".join(parts[:i]) + "/__init__.py"
+        if cand in index and cand != rel:
+            found.append(cand)
+    return found
+
+
+def import_graph(local: dict, index: frozenset) -> dict:
+    """Every file's direct project imports plus the package `__init__.py` files each import runs
+    (those of the imported module's packages and of the file's own)."""
+    graph = {}
+    for rel, targets in local.items():
+        deps = set(targets) | set(package_inits(rel, index))
+        for t in targets:
+            deps.update(package_inits(t, index))
+        deps.discard(rel)
+        graph[rel] = deps
+    return graph
+
+
+def _listed_reach(rel: str, graph: dict, listed: set) -> list:
+    """The listed files `rel` imports, directly or through files that are not listed."""
+    seen, stack, out = {rel}, list(graph.get(rel, ())), set()
+    while stack:
+        dep = stack.pop()
+        if dep in seen:
+            continue
+        seen.add(dep)
+        if dep in listed:
+            out.add(dep)
+        else:
+            stack.extend(graph.get(dep, ()))
+    return sorted(out)
+
+
 def build_entries(facts: list, outputs_dir: Path) -> tuple:
     """(entries, files without torch-ecosystem code, warnings to show: those of files not listed,
     and the libraries a listed file imports that this environment lacks, so its torch original
@@ -79,10 +125,27 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
         if hit:
             via[f.path] = hit
             status[f.path] = "torch" if f.parsed else "unparseable"
+    # a package's __init__.py that imports listed modules (a re-export: `from .model import Net`)
+    # is listed too: importing any module of the package runs it, so it converts with them
+    changed = True
+    while changed:
+        changed = False
+        for f in readable:
+            if f.path in status or f.kind != "py" or f.path.rpartition("/")[2] != "__init__.py":
+                continue
+            hit = [p for p in local[f.path] if status.get(p) in ("torch", "unparseable")]
+            if hit:
+                via[f.path] = hit
+                status[f.path] = "torch" if f.parsed else "unparseable"
+                changed = True
+    graph = import_graph(local, index)
+    listed = set(status)
     entries, others, warnings = [], [], []
     local_tops = frozenset(part.removesuffix(".py") for p in index for part in p.split("/"))
     for f in readable:
         st = status.get(f.path)
+        if st is None and f.kind == "config":
+            continue  # a config without torch names: copied as a data file
         if st is None:
             others.append(f.path)
             warnings += [f"{f.path}: {w}" for w in f.warnings]
@@ -108,7 +171,8 @@ def build_entries(facts: list, outputs_dir: Path) -> tuple:
                 file_warnings.append(line)
                 warnings.append(f"{f.path}: {line}")
         entries.append(Entry(path=f.path, category=f.category, libraries=list(libraries), status=st,
-                             evidence=evidence, imports_local=local[f.path], warnings=file_warnings))
+                             evidence=evidence, warnings=file_warnings,
+                             imports_local=sorted(set(local[f.path]) | set(_listed_reach(f.path, graph, listed)))))
     warnings += [f"{f.path}: {w}" for f in facts if f.skipped for w in f.warnings]
     entries.sort(key=lambda e: e.path)
     return entries, sorted(others), warnings

@@ -11,6 +11,14 @@ import yaml
 _SKIP = yaml.safe_load((Path(__file__).parent / "skip.yaml").read_text(encoding="utf-8"))
 SKIP_DIRS = frozenset(_SKIP["dirs"])
 SUFFIXES = tuple(_SKIP["suffixes"])
+# configs and requirement files (convert/configs.yaml): read when they name the torch stack
+CONFIG_ENDINGS = (".yaml", ".yml", ".json", ".toml", ".txt", ".cfg")
+
+
+def config_kind(rel: str) -> str | None:
+    from torch2ms.convert.configs import kind
+
+    return kind(rel)
 
 
 def _listable(rel: str) -> bool:
@@ -64,7 +72,7 @@ def find_sources(root: Path, skip=()) -> tuple:
                     warnings.append(f"{child_rel}/: symlink loop (it leads back to a folder above it): not followed")
                     continue
                 walk(entry.path, child_rel)
-            elif name.endswith(SUFFIXES):
+            elif name.endswith(SUFFIXES) or (name.endswith(CONFIG_ENDINGS) and config_kind(child_rel)):
                 if not _listable(child_rel):
                     warnings.append(f"{child_rel.encode('utf-8', 'backslashreplace').decode()}: a file name "
                                     "the tracker cannot hold (not UTF-8, a backtick or a line break): skipped")

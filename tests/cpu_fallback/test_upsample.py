@@ -62,24 +62,3 @@ def test_bilinear_unet_training_step_matches_torch(upsampler, fallback):
     assert report.ok, "\n".join(r.line() for r in report.results if not r.ok)
     assert len(report.results) > 20  # loss, every gradient, every parameter after the step
 
-
-@pytest.mark.parametrize("api", ["mint.nn.functional.interpolate", "mint.nn.functional.upsample", "mint.nn.Upsample"])
-def test_probe_tries_every_mode_and_records_the_missing_kernels(api):
-    """The probe's recipes cover every mode of the API, natively the linear modes fail, and the
-    committed capability table says so."""
-    import yaml
-
-    import torch2ms.cpu_fallback as fb
-    from torch2ms import probe
-
-    assert not fb.is_enabled()
-    recipes = probe.load_recipes()["recipes"][api]
-    modes = {(r.get("kwargs", {}) or r.get("init_kwargs", {})).get("mode", "nearest") for r in recipes}
-    assert modes == {"nearest", "linear", "bilinear", "bicubic", "trilinear"}
-    result = probe.probe_one(api, probe.load_recipes())
-    assert result["status"] == "no_cpu_kernel", result
-    assert "unregistered" in result["error"]
-    with fb.enabled():
-        assert probe.probe_one(api, probe.load_recipes())["status"] == "runs"
-    row = yaml.safe_load(probe.DEFAULT_OUT.read_text())["apis"][api]
-    assert (row["status"], row["with_fallback"]) == ("no_cpu_kernel", "runs")

@@ -37,8 +37,37 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return loss.reshape(target.shape) if reduction == "none" else loss
 
 
+_SPARSE_CE = ops.SparseSoftmaxCrossEntropyWithLogits()
+_DENSE_CE = ops.SoftmaxCrossEntropyWithLogits()
+_ONE_HOT = ops.OneHot()
+
+
+def _fused_cross_entropy(input, target, ignore_index, reduction):
+    """(N, C) float32 logits and class indices, no weight or smoothing: MindSpore's fused softmax
+    cross-entropy kernels, whose forward also computes the gradient (log_softmax + NLLLoss and
+    their two backward kernels cost 10x more). Without ignored targets and reduction 'mean', the
+    sparse kernel alone; else the per-row kernel, ignored rows masked out of value and gradient."""
+    labels = target if target.dtype is ms.int32 else ops.cast(target, ms.int32)
+    ignored = bool((target.asnumpy() == ignore_index).any())  # the targets are host data: cheap
+    if reduction == "mean" and not ignored:
+        return _SPARSE_CE(input, labels)
+    classes = input.shape[1]
+    safe = labels if not ignored else ops.where(labels == ignore_index, ops.zeros_like(labels), labels)
+    one_hot = _ONE_HOT(safe, classes, constant(1.0, (), input.dtype), constant(0.0, (), input.dtype))
+    rows = _DENSE_CE(input, one_hot)[0]
+    if ignored:
+        valid = ops.cast(labels != ignore_index, input.dtype)
+        rows = rows * valid
+        if reduction == "mean":
+            return rows.sum() / valid.sum()
+    return _reduce(rows, reduction)
+
+
 @bf16_via_fp32
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    if (input.ndim == 2 and input.dtype is ms.float32 and weight is None and label_smoothing == 0
+            and target.dtype in (ms.int64, ms.int32) and target.ndim == 1 and reduction in ("none", "mean", "sum")):
+        return _fused_cross_entropy(input, target, ignore_index, reduction)
     logp = ops.log_softmax(input, 1 if input.ndim > 1 else 0)
     if target.dtype in (ms.float16, ms.float32, ms.float64):
         # class probabilities

@@ -264,6 +264,8 @@ CASES = [
     Case("mint.nn.functional.conv2d", (Fl((1, 2, 6, 6)), Fl((3, 2, 3, 3))), {"padding": "same"}, id="same"),
     Case("mint.nn.functional.conv2d", (Fl((2, 2, 5, 7)), Fl((3, 2, 3, 2)), Fl((3,))), {"padding": (1, 2), "stride": (2, 1)},
          id="asymmetric"),
+    Case("mint.nn.functional.conv2d", (Fl((2, 3, 9, 8)), Fl((5, 3, 3, 2)), Fl((5,))),
+         {"stride": (2, 1), "dilation": (2, 1), "padding": (2, 0)}, id="strided-dilated-one-group"),
     Case("mint.nn.functional.conv3d", (Fl((1, 2, 5, 5, 5)), Fl((3, 2, 2, 2, 2)), Fl((3,))), {"padding": 1}),
     Case("mint.nn.functional.conv_transpose2d", (Fl((2, 3, 4, 4)), Fl((3, 2, 3, 3)), Fl((2,)))),
     Case("mint.nn.functional.conv_transpose2d", (Fl((1, 4, 3, 5)), Fl((4, 3, 3, 2))),

@@ -5,7 +5,8 @@ mint.linalg, mint.special and the process-free part of mint.distributed, which p
 the common Tensor methods is called on small
 CPU inputs. Inputs come from `cpu_fallback/probe_recipes.yaml` where a signature needs them, and
 are otherwise guessed from parameter names; an API whose inputs do not fit is recorded as
-"unknown", never as "runs".
+"unknown", never as "runs". A recipe may be a list (one entry per mode of an API, say): the API
+runs only if every entry runs.
 
 Isolation: the calls run in a worker process that prints one line per API. Each result is forced
 to the host (`.asnumpy()`), then a tiny op runs, because some kernels report their failure at the
@@ -287,20 +288,32 @@ def probe_one(api: str, recipes: dict) -> dict:
         spec = guess_recipe(resolve(api)) if not api.startswith("Tensor.") else {"args": []}
         if spec is None:
             return {"status": "unknown", "reason": "no input recipe and the signature gives none"}
-    rng = np.random.default_rng(0)
-    try:
-        _sync(_call(api, spec, rng))
-        _flush()
-        result = {"status": "runs"}
-    except Exception as error:  # noqa: BLE001 - every failure is a finding
-        result = {"status": classify(error), "error": _first_line(error)}
+    variants = spec if isinstance(spec, list) else [spec]
+    result = {"status": "runs"}
+    for number, variant in enumerate(variants, 1):
+        rng = np.random.default_rng(0)
         try:
+            _sync(_call(api, variant, rng))
             _flush()
-        except Exception:  # noqa: BLE001 - the pending error was this API's
-            pass
-    if spec.get("guessed"):
+        except Exception as error:  # noqa: BLE001 - every failure is a finding
+            where = f"recipe {number} of {len(variants)} {_variant_note(variant)}: " if len(variants) > 1 else ""
+            result = {"status": classify(error), "error": where + _first_line(error)}
+            try:
+                _flush()
+            except Exception:  # noqa: BLE001 - the pending error was this API's
+                pass
+            break
+    if len(variants) > 1:
+        result["recipes"] = len(variants)
+    if any(v.get("guessed") for v in variants):
         result["inputs"] = "guessed from the signature"
     return result
+
+
+def _variant_note(variant: dict) -> str:
+    """The keyword arguments that tell one recipe of an API from another (its mode, say)."""
+    keys = {**variant.get("init_kwargs", {}), **variant.get("kwargs", {})}
+    return "(" + ", ".join(f"{k}={v!r}" for k, v in keys.items()) + ")"
 
 
 def _worker(api_file: str, with_fallback: bool = False) -> None:

@@ -130,6 +130,12 @@ CASES = [
     Case("mint.nn.functional.cross_entropy", (Fl((6, 5)), In(-1, 5, (6,))),
          {"ignore_index": -1, "label_smoothing": 0.2, "weight": Fl((5,), positive=True, diff=False)},
          id="ignore-smooth-weight"),
+    Case("mint.nn.functional.cross_entropy", (Fl((6, 5)), In(-1, 5, (6,))), {"ignore_index": -1, "reduction": "sum"},
+         id="ignore-sum"),
+    Case("mint.nn.functional.cross_entropy", (Fl((6, 5)), In(-1, 5, (6,))), {"ignore_index": -1, "reduction": "none"},
+         id="ignore-none"),
+    Case("mint.nn.functional.cross_entropy", (Fl((8, 5)), In(0, 5, (8,))), {"ignore_index": 2}, id="ignore-a-class"),
+    Case("mint.nn.functional.cross_entropy", (Fl((4, 5)), In(0, 5, (4,))), {"reduction": "sum"}, id="sum"),
     Case("mint.nn.functional.cross_entropy", (Fl((4, 5)), Fl((4, 5), positive=True)), id="prob-target"),
     Case("mint.nn.functional.cross_entropy", (Fl((5,)), In(0, 5, ())), id="unbatched"),
     Case("mint.nn.functional.cross_entropy", (Fl((2, 5, 3)), In(-1, 5, (2, 3))),
@@ -258,6 +264,8 @@ CASES = [
     Case("mint.nn.functional.conv2d", (Fl((1, 2, 6, 6)), Fl((3, 2, 3, 3))), {"padding": "same"}, id="same"),
     Case("mint.nn.functional.conv2d", (Fl((2, 2, 5, 7)), Fl((3, 2, 3, 2)), Fl((3,))), {"padding": (1, 2), "stride": (2, 1)},
          id="asymmetric"),
+    Case("mint.nn.functional.conv2d", (Fl((2, 3, 9, 8)), Fl((5, 3, 3, 2)), Fl((5,))),
+         {"stride": (2, 1), "dilation": (2, 1), "padding": (2, 0)}, id="strided-dilated-one-group"),
     Case("mint.nn.functional.conv3d", (Fl((1, 2, 5, 5, 5)), Fl((3, 2, 2, 2, 2)), Fl((3,))), {"padding": 1}),
     Case("mint.nn.functional.conv_transpose2d", (Fl((2, 3, 4, 4)), Fl((3, 2, 3, 3)), Fl((2,)))),
     Case("mint.nn.functional.conv_transpose2d", (Fl((1, 4, 3, 5)), Fl((4, 3, 3, 2))),
@@ -485,6 +493,10 @@ TESTED_ELSEWHERE = {
         "Dropout", "Dropout2d", "Linear", "Conv1d", "Conv2d", "Conv3d", "L1Loss", "LogSoftmax", "Hardtanh",
         "UpsamplingBilinear2d")},
     "mint.optim.AdamW.construct": "test_optim.py",
+    **{api: "test_upsample.py" for api in (
+        "mint.nn.functional.interpolate", "mint.nn.functional.upsample", "mint.nn.Upsample.construct")},
+    **{api: "test_losses.py" for api in (
+        "mint.nn.functional.binary_cross_entropy", "mint.nn.BCELoss.construct")},
     **{api: "test_views.py" for api in (
         "Tensor.transpose", "Tensor.permute", "Tensor.swapaxes", "Tensor.split", "Tensor.chunk", "Tensor.contiguous",
         "mint.transpose", "mint.swapaxes", "mint.permute", "mint.split", "mint.chunk", "ops.transpose",

@@ -3,11 +3,14 @@ zero-dilated input with the flipped kernel (plain ops, so gradients flow)."""
 
 from __future__ import annotations
 
+import mindspore as ms
 from mindspore import ops
 
 from torch2ms.cpu_fallback._common import bf16_via_fp32, primitive
 
 _BIAS_ADD = primitive(ops.BiasAdd)
+_BATCH_MATMUL = primitive(ops.BatchMatMul)
+_F32 = ms.float32
 
 
 def _tuple(value, n):
@@ -33,14 +36,29 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 @bf16_via_fp32
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """Numeric padding: the Conv2D primitive built once per geometry, and BiasAdd (2x faster
-    than a broadcast add of the bias); "same"/"valid" through ops.conv2d."""
+    """Numeric padding, float32, one group: im2col (Im2Col) and one BatchMatMul, 10x faster
+    forward and backward than MindSpore's Conv2D CPU kernel; other groups and dtypes: the Conv2D
+    primitive built once per geometry. Bias by BiasAdd (2x faster than a broadcast add);
+    "same"/"valid" through ops.conv2d."""
     if isinstance(padding, str) or input.ndim != 4:
         return _conv(ops.conv2d, 2, input, weight, bias, stride, padding, dilation, groups)
     ph, pw = _tuple(padding, 2)
+    if groups == 1 and input.dtype is _F32 and weight.dtype is _F32:
+        return _conv2d_im2col(input, weight, bias, _tuple(stride, 2), (ph, pw), _tuple(dilation, 2))
     kernel = primitive(ops.Conv2D, weight.shape[0], tuple(weight.shape[2:]), pad_mode="pad", pad=(ph, ph, pw, pw),
                        stride=_tuple(stride, 2), dilation=_tuple(dilation, 2), group=groups)
     out = kernel(input, weight)
+    return out if bias is None else _BIAS_ADD(out, bias)
+
+
+def _conv2d_im2col(input, weight, bias, stride, padding, dilation):
+    n, _, h, w = input.shape
+    out_c, in_c, kh, kw = weight.shape
+    out_h = (h + 2 * padding[0] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    out_w = (w + 2 * padding[1] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    cols = ops.unfold(input, (kh, kw), dilation, padding, stride)  # (N, C kh kw, L)
+    kernel = ops.broadcast_to(weight.reshape(1, out_c, in_c * kh * kw), (n, out_c, in_c * kh * kw))
+    out = _BATCH_MATMUL(kernel, cols).reshape(n, out_c, out_h, out_w)
     return out if bias is None else _BIAS_ADD(out, bias)
 
 

@@ -9,7 +9,11 @@ rule torch's: torch's step is
 
 and the kernel's is p <- p - lr' (m / (sqrt(v) + eps') + wd' p); with lr' = lr sqrt(bc2) / bc1,
 eps' = eps sqrt(bc2) and wd' = wd bc1 / sqrt(bc2) the two are the same. Other parameters (amsgrad,
-float16, bfloat16) take the step op by op (bfloat16 computed in float32)."""
+float16, bfloat16) take the step op by op (bfloat16 computed in float32).
+
+`state_step` counts as MindSpore's own AdamW does: it starts at -1 and reads n - 1 after n steps
+(the Ascend kernel adds one; torch's `step` reads n), so checkpoints written under the fallback
+resume on Ascend with the same bias correction."""
 
 from __future__ import annotations
 

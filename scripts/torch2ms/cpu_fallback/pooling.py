@@ -109,11 +109,3 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     stride = kernel_size if stride is None else stride
     return ops.max_unpool2d(input, indices, kernel_size, stride, padding, output_size)
 
-
-def upsampling_bilinear2d_construct(self, input):
-    """`mint.nn.UpsamplingBilinear2d.construct`: bilinear with align_corners=True."""
-    size = self.size
-    if size is None:  # ops.interpolate takes no scale_factor for bilinear: the size torch computes
-        scale = self.scale_factor if isinstance(self.scale_factor, (tuple, list)) else (self.scale_factor,) * 2
-        size = tuple(int(n * s) for n, s in zip(input.shape[-2:], scale))
-    return ops.interpolate(input, size=tuple(size), mode="bilinear", align_corners=True)

@@ -1,0 +1,1 @@
+"""A small bilinear U-Net (torch) and its mint port: the fallback's training-step fixture."""

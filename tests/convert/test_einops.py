@@ -328,3 +328,13 @@ def test_without_einops_every_call_is_marked(monkeypatch):
     assert len(markers) == 4 and result.flagged == 4, result.code
     assert result.converted == 1, result.code  # nn.Sequential only
     assert "from einops import" in result.code and "def einops_" not in result.code
+
+
+def test_another_einops_is_marked_not_a_crash(monkeypatch):
+    """torch2ms reads patterns with einops 0.8's recipe functions: one without them is named."""
+    import einops.einops
+
+    monkeypatch.delattr(einops.einops, "_reconstruct_from_shape_uncached")
+    result = convert_source("from einops import rearrange\n\ny = rearrange(x, 'a b -> b a')\n")
+    assert result.error is None and result.flagged == 1 and result.converted == 0, result.code
+    assert "not the one torch2ms reads patterns with" in result.code

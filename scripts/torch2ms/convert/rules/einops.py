@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import keyword
+import re
 
 import libcst as cst
 
@@ -237,7 +238,6 @@ def write_function(op: str, pattern: str, reduction: str | None, axes: tuple[str
 
 
 def _words(text: str) -> set[str]:
-    import re
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
 
 
@@ -324,7 +324,6 @@ def _unconverted(ctx, original, updated, message: str):
 def einops_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
     layer = qn in LAYERS
     op = LAYERS[qn] if layer else FUNCTIONS[qn]
-    shown = f"{qn}"
     try:
         tensor, pattern, reduction, axes = _split_args(op, updated.args, layer)
         if tensor is not None and isinstance(tensor.value, (cst.List, cst.Tuple)):
@@ -333,8 +332,10 @@ def einops_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
             fname = _function_for(ctx, op, pattern, reduction, tuple(a.keyword.value for a in axes))
         except ImportError:
             raise Unsupported(_text("not_installed")) from None
+        except (AttributeError, TypeError) as exc:  # another einops than the one read here
+            raise Unsupported(f"{_text('version')} ({type(exc).__name__}: {exc})") from None
     except Unsupported as exc:
-        return _unconverted(ctx, original, updated, f"{shown}: {exc}")
+        return _unconverted(ctx, original, updated, f"{qn}: {exc}")
     state = ctx.state[_STATE]
     if layer:
         key = (qn, fname)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import importlib
 import keyword
-import re
 
 import libcst as cst
 
@@ -95,8 +94,9 @@ def _render(length) -> str:
     return str(length) if isinstance(length, int) else length.text
 
 
-def _names(length) -> frozenset:
-    return frozenset() if isinstance(length, int) else length.names
+def _names_in(lengths) -> frozenset:
+    """The variables the lengths are computed from."""
+    return frozenset().union(*(v.names for v in lengths if not isinstance(v, int)))
 
 
 def _shape(lengths, ellipsis_at: int | None = None) -> str:
@@ -173,12 +173,12 @@ def write_function(op: str, pattern: str, reduction: str | None, axes: tuple[str
         recipe, lengths, list(params.items()))
 
     # the steps, with the shape the tensor has after each
-    steps: list[tuple[str, str]] = []  # (kind, expression with {} for the tensor)
+    steps: list[tuple[str, str, frozenset]] = []  # (kind, expression with {} for the tensor, names)
     if init is None and left.has_ellipsis:
         init = list(lengths)  # each input dimension is one axis: fold the ellipsis
     current = list(init) if init is not None else list(lengths)
     if init is not None:
-        steps.append(("reshape", f"{mint}.reshape({{}}, {_shape(init)})"))
+        steps.append(("reshape", f"{mint}.reshape({{}}, {_shape(init)})", _names_in(init)))
     kept = len(order) - len(reduced) if order is not None else None
     if order is not None and reduced and order[:kept] == sorted(order[:kept]):
         # einops moves the reduced axes last, then reduces: the kept axes stay in order, so
@@ -187,35 +187,35 @@ def write_function(op: str, pattern: str, reduction: str | None, axes: tuple[str
         reduced = sorted(order[kept:])
         order = None
     elif order is not None:
-        steps.append(("permute", f"{mint}.permute({{}}, {tuple(order)})"))
+        steps.append(("permute", f"{mint}.permute({{}}, {tuple(order)})", frozenset()))
         current = [current[k] for k in order]
     if reduced:
         spec = REDUCTIONS[reduction]
         if spec["dims"] == "tuple":
             dims = str(reduced[0]) if len(reduced) == 1 else str(tuple(reduced))
-            steps.append(("reduce", f"{mint}.{spec['to'].rsplit('.', 1)[-1]}({{}}, dim={dims})"))
+            steps.append(("reduce", f"{mint}.{spec['to'].rsplit('.', 1)[-1]}({{}}, dim={dims})", frozenset()))
         else:
             for axis in sorted(reduced, reverse=True):
-                steps.append(("reduce", f"{mint}.{spec['to'].rsplit('.', 1)[-1]}({{}}, dim={axis})"))
+                steps.append(("reduce", f"{mint}.{spec['to'].rsplit('.', 1)[-1]}({{}}, dim={axis})", frozenset()))
         current = current[:len(current) - len(reduced)]
     if added:
         for position in sorted(added):
-            steps.append(("unsqueeze", f"{mint}.unsqueeze({{}}, {position})"))
+            steps.append(("unsqueeze", f"{mint}.unsqueeze({{}}, {position})", frozenset()))
             current.insert(position, added[position])
         target = [added[p] if p in added else -1 for p in range(len(current))]
-        steps.append(("broadcast", f"{mint}.broadcast_to({{}}, {_shape(target)})"))
+        steps.append(("broadcast", f"{mint}.broadcast_to({{}}, {_shape(target)})", _names_in(target)))
     groups = [] if final is None else list(final)
     right_ellipsis = next((k for k, g in enumerate(right.composition) if g == ell), None)
     if right_ellipsis is not None and final is None:
         groups = list(current)  # each output group is one axis: unfold the ellipsis
     if groups:
-        steps.append(("reshape", f"{mint}.reshape({{}}, {_shape(groups, right_ellipsis)})"))
+        names = _names_in(groups) | ({"ellipsis"} if right_ellipsis is not None else set())
+        steps.append(("reshape", f"{mint}.reshape({{}}, {_shape(groups, right_ellipsis)})", frozenset(names)))
     # a reshape followed by a reshape: only the second matters
     steps = [s for k, s in enumerate(steps)
              if not (s[0] == "reshape" and k + 1 < len(steps) and steps[k + 1][0] == "reshape")]
 
-    body_text = " ".join(e for _, e in steps)
-    needed = {v for v in variables if v is not None and v in _words(body_text)}
+    needed = set().union(*(n for _, _, n in steps)) & {v for v in variables if v is not None}
     head = f"einops.{op}({tensor}, \"{' '.join(pattern.split())}\""
     head += f", \"{reduction}\"" if reduction else ""
     head += "".join(f", {a}={a}" for a in axes) + ")"
@@ -231,14 +231,10 @@ def write_function(op: str, pattern: str, reduction: str | None, axes: tuple[str
                        f"{',' if len(variables) == 1 else ''} = {tensor}.shape")
     if not steps:
         out.append(f"    return {tensor}")
-    for k, (_, expr) in enumerate(steps):
+    for k, (_, expr, _) in enumerate(steps):
         call_text = expr.format(tensor)
         out.append(f"    return {call_text}" if k == len(steps) - 1 else f"    {tensor} = {call_text}")
     return "\n".join(out) + "\n"
-
-
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
 
 
 def write_layer(op: str, pattern: str, reduction: str | None, cname: str, fname: str, cell: str) -> str:

@@ -338,3 +338,20 @@ def test_another_einops_is_marked_not_a_crash(monkeypatch):
     result = convert_source("from einops import rearrange\n\ny = rearrange(x, 'a b -> b a')\n")
     assert result.error is None and result.flagged == 1 and result.converted == 0, result.code
     assert "not the one torch2ms reads patterns with" in result.code
+
+
+def test_every_mint_name_in_the_table_exists(resolve_dotted):
+    """The functions the written code calls and the markers name exist in the installed MindSpore."""
+    import re
+
+    from torch2ms.convert.rules import einops as rules
+
+    names = {spec["to"] for spec in rules.REDUCTIONS.values()}
+    for value in [*rules._DATA["notes"].values(), *(v for v in rules._DATA.values() if isinstance(v, str))]:
+        names |= {"mindspore." + n for n in re.findall(r"\b(mint(?:\.[A-Za-z_][A-Za-z0-9_]*)+)", value)}
+    names = {n for n in names if not n.endswith(".mint")}
+    names |= {"mindspore.mint.reshape", "mindspore.mint.permute", "mindspore.mint.unsqueeze",
+              "mindspore.mint.broadcast_to", "math.prod"}
+    assert len(names) > 15, names
+    for name in sorted(names):
+        resolve_dotted(name)

@@ -26,7 +26,7 @@ _SHORT = {
     "mindspore": ("ms", ImportItem("mindspore", None, "ms")),
 }
 # The libraries whose names the converter resolves; imports of them are removed once unused.
-TORCH_ROOTS = ("torch", "transformers", "torchvision", "timm", "diffusers",
+TORCH_ROOTS = ("torch", "transformers", "torchvision", "timm", "diffusers", "einops",
                # libraries without a MindSpore counterpart: their names are flagged with the
                # restructuring that replaces them (rules/accelerate.py, lightning.py, serving.py)
                "accelerate", "lightning", "pytorch_lightning", "lightning_fabric", "torchmetrics",

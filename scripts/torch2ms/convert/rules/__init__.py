@@ -51,6 +51,7 @@ FAMILIES = (
     "torchvision",
     "diffusers",
     "timm",
+    "einops",
     "tokenizers",
 )
 

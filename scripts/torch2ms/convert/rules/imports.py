@@ -175,6 +175,17 @@ def _top_level_imports(module: cst.Module) -> set[tuple[str, str | None, str | N
     return found
 
 
+def _names_in(module: cst.Module) -> set[str]:
+    found: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, node):
+            found.add(node.value)
+
+    module.visit(Names())
+    return found
+
+
 def fix_imports(original: cst.Module, new: cst.Module, conv) -> cst.Module:
     """Apply the import edits the main pass (`conv`) calls for to its output `new`."""
     if conv.namer.needed:
@@ -183,6 +194,12 @@ def fix_imports(original: cst.Module, new: cst.Module, conv) -> cst.Module:
         have = {i for i in _top_level_imports(original) if not (i[0] or "").split(".")[0] == "torch"}
         conv.namer.needed[:] = [i for i in conv.namer.needed
                                 if (i.module, i.obj_name, i.alias) not in have]
+    if conv.state.get("args_restored") and conv.namer.needed:
+        # a call left on torch got its original arguments back: an import only the rewritten
+        # arguments needed (`ms` of `ms.Generator()`) is not added
+        used = _names_in(new)
+        conv.namer.needed[:] = [i for i in conv.namer.needed
+                                if (i.alias or i.obj_name or i.module.split(".")[0]) in used]
     placed = False
     if conv.torch_imports:
         # the import nodes were not visited by the main pass, so they are the original objects

@@ -35,6 +35,59 @@ CASES = [
         def go(ds):
             return random_split(ds, [0.8, 0.2], generator=torch.Generator().manual_seed(42))  # TODO(torch2ms): torch.utils.data.random_split: split the indices by hand, or use mindspore.dataset.Dataset.split on the GeneratorDataset
         """),
+    ("pin_memory_goes_with_the_dropped_to", """\
+        def go(x, device):
+            x = x.pin_memory().to(device, non_blocking=True)
+            y = x.pin_memory()
+            return x, y
+        """, """\
+        def go(x, device):
+            y = x
+            return x, y
+        """),
+    ("seed_set_once_for_cpu_and_gpu_generators", """\
+        import torch
+        def setup(seed):
+            torch.manual_seed(seed)
+            torch.cuda.manual_seed(seed)
+            torch.cuda.manual_seed_all(seed)
+            torch.manual_seed(seed + 1)
+        """, """\
+        import mindspore as ms
+        def setup(seed):
+            ms.set_seed(seed)
+            ms.set_seed(seed + 1)
+        """),
+    ("lazy_import_inside_a_function_stays_there", """\
+        from torch import nn
+        class M(nn.Module):
+            @classmethod
+            def from_pretrained(cls, name):
+                from transformers import GPT2LMHeadModel
+                return GPT2LMHeadModel.from_pretrained(name)
+        """, """\
+        from mindspore import nn
+        class M(nn.Cell):
+            @classmethod
+            def from_pretrained(cls, name):
+                from mindone.transformers import GPT2LMHeadModel
+                return GPT2LMHeadModel.from_pretrained(name)
+        """),
+    ("parameters_passed_to_an_optimizer_of_another_library", """\
+        from torch import nn
+        class M(nn.Module):
+            def configure_optimizers(self):
+                optimizer = self.hparams.optimizer(params=self.parameters())
+                other = bnb.optim.AdamW8bit(self.parameters(), lr=1)
+                return optimizer, other
+        """, """\
+        from mindspore import nn
+        class M(nn.Cell):
+            def configure_optimizers(self):
+                optimizer = self.hparams.optimizer(params=self.trainable_params())
+                other = bnb.optim.AdamW8bit(self.trainable_params(), lr=1)
+                return optimizer, other
+        """),
 ]
 
 

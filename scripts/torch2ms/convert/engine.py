@@ -482,6 +482,9 @@ class Converter(cst.CSTTransformer):
             if qn.startswith("torch.optim."):
                 from .rules.training_loop import note_optimizer_arguments
                 note_optimizer_arguments(self, node, qn)
+        elif node.args:
+            from .rules.training_loop import note_other_optimizer
+            note_other_optimizer(self, node)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._skip.add(id(node.value))

@@ -88,6 +88,76 @@ CASES = [
                 other = bnb.optim.AdamW8bit(self.trainable_params(), lr=1)
                 return optimizer, other
         """),
+    ("mixin_forward_of_a_module_class_is_construct", """\
+        from torch import nn
+        class DistillMixin:
+            def forward(self, x):
+                return self.forward_features(x)
+        class ViT(DistillMixin, nn.Module):
+            def forward_features(self, x):
+                return x
+        """, """\
+        from mindspore import nn
+        class DistillMixin:
+            def construct(self, x):
+                return self.forward_features(x)
+        class ViT(DistillMixin, nn.Cell):
+            def forward_features(self, x):
+                return x
+        """),
+    ("module_list_of_a_tuple_or_generator_gets_a_list", """\
+        from torch import nn
+        class M(nn.Module):
+            def __init__(self, layers, n):
+                super().__init__()
+                self.a = nn.ModuleList(tuple(layers))
+                self.b = nn.ModuleList(nn.Linear(2, 2) for _ in range(n))
+                self.c = nn.ModuleList([nn.Linear(2, 2)])
+        """, """\
+        from mindspore import mint, nn
+        class M(nn.Cell):
+            def __init__(self, layers, n):
+                super().__init__()
+                self.a = nn.CellList(list(tuple(layers)))
+                self.b = nn.CellList(list(mint.nn.Linear(2, 2) for _ in range(n)))
+                self.c = nn.CellList([mint.nn.Linear(2, 2)])
+        """),
+    ("modules_of_a_cell_are_its_cells_and_names", """\
+        from torch import nn
+        class M(nn.Module):
+            def init(self):
+                for m in self.modules():
+                    print(m)
+        """, """\
+        from mindspore import nn
+        class M(nn.Cell):
+            def init(self):
+                for m in (cell for _, cell in self.cells_and_names()):
+                    print(m)
+        """),
+    ("transforms_inside_sequential_are_flagged", """\
+        from torch import nn
+        import torchvision.transforms as T
+        aug = nn.Sequential(T.RandomHorizontalFlip())
+        """, """\
+        from mindspore.dataset import vision
+        from mindspore import nn
+        aug = nn.SequentialCell(vision.RandomHorizontalFlip())  # TODO(torch2ms): torchvision transforms inside nn.Sequential: their mindspore.dataset.vision counterparts are not Cells (a SequentialCell rejects them); apply them in the data pipeline (dataset.map(operations=[...])) or write the op with mint
+        """),
+    ("int scale_factor becomes a float, an unknown one is flagged", """\
+        import torch.nn.functional as F
+        from torch import nn
+        up = nn.Upsample(scale_factor=2, mode='bilinear')
+        def f(x, s):
+            a = F.interpolate(x, None, (2, 2))
+            return F.interpolate(a, scale_factor=s)
+        """, """\
+        from mindspore import mint
+        up = mint.nn.Upsample(scale_factor=2.0, mode='bilinear')
+        def f(x, s):
+            a = mint.nn.functional.interpolate(x, None, (2.0, 2.0))
+            return mint.nn.functional.interpolate(a, scale_factor=s)  # TODO(torch2ms): torch.nn.functional.interpolate: `scale_factor` must be a float (or a tuple of floats): the target rejects an int; pass float(s) if it can be one
+        """),
 ]
 
 

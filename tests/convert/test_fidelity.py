@@ -158,6 +158,55 @@ CASES = [
             a = mint.nn.functional.interpolate(x, None, (2.0, 2.0))
             return mint.nn.functional.interpolate(a, scale_factor=s)  # TODO(torch2ms): torch.nn.functional.interpolate: `scale_factor` must be a float (or a tuple of floats): the target rejects an int; pass float(s) if it can be one
         """),
+    ("parameter_replaced_after_init_keeps_its_full_name", """\
+        import torch
+        from torch import nn
+        class Enc(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.pos = nn.Embedding(10, 4)
+            def crop(self, n):
+                self.pos.weight = nn.Parameter(self.pos.weight[:n])
+                self.extra = nn.Parameter(torch.zeros(n))
+        """, """\
+        import mindspore as ms
+        from mindspore import mint, nn
+        class Enc(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.pos = mint.nn.Embedding(10, 4)
+            def crop(self, n):
+                self.pos.weight = ms.Parameter(self.pos.weight[:n], name=self.pos.weight.name)
+                self.extra = ms.Parameter(mint.zeros(n))  # TODO(torch2ms): a Parameter assigned to self.extra after the Cell was built is named after the attribute alone ('weight', not 'encoder.pos.weight'), so checkpoints saved after it no longer match: pass name= the full name, or change the existing one with set_data(value, slice_shape=True)
+        """),
+    ("transforms_called_eagerly_on_one_image_are_flagged", """\
+        from torchvision import transforms
+        to_tensor = transforms.ToTensor()
+        def load(img, h, w):
+            x = transforms.Compose([transforms.ToTensor()])(img)
+            y = transforms.ToTensor()(img).view(1, -1, h, w)
+            return x, y, to_tensor(img).unsqueeze(0)
+        """, """\
+        from mindspore.dataset import transforms, vision
+        to_tensor = vision.ToTensor()
+        def load(img, h, w):
+            x = transforms.Compose([vision.ToTensor()])(img)  # TODO(torch2ms): transforms.Compose([...])(image) -> mindspore.dataset.transforms.Compose: called on one PIL image it returns a 1-tuple (take [0]); better, apply it with dataset.map(operations=..., input_columns=[...])
+            y = vision.ToTensor()(img).view(1, -1, h, w)  # TODO(torch2ms): .view() on transforms.ToTensor()(img): a mindspore.dataset op called on one image returns a numpy array, not a tensor (numpy's .view reinterprets the dtype): wrap it in mindspore.Tensor(...) first
+            return x, y, to_tensor(img).unsqueeze(0)  # TODO(torch2ms): .unsqueeze() on to_tensor(img): a mindspore.dataset op called on one image returns a numpy array, not a tensor (numpy's .view reinterprets the dtype): wrap it in mindspore.Tensor(...) first
+        """),
+    ("dataloader_over_a_converted_dataset_converted_again", """\
+        from torch.utils.data import DataLoader
+        from torchvision import datasets
+        train_ds = datasets.MNIST("data", train=True)
+        loader = DataLoader(train_ds, batch_size=64, collate_fn=None, persistent_workers=True)
+        """, """\
+        from torch.utils.data import DataLoader  # TODO(torch2ms): torch import kept for the flagged code that still uses DataLoader
+        import os
+        import mindspore as ms
+        from mindspore.dataset import transforms
+        train_ds = ms.dataset.MnistDataset(os.path.join("data", "MNIST", "raw"), usage="train", shuffle=False).map(operations=transforms.TypeCast(ms.int64), input_columns=["label"])
+        loader = DataLoader(train_ds, batch_size=64, collate_fn=None, persistent_workers=True)  # TODO(torch2ms): train_ds is a mindspore.dataset.MnistDataset already (not a torch Dataset): use train_ds.shuffle(train_ds.get_dataset_size()) if shuffle=True, then .batch(batch_size, drop_remainder=drop_last) on it instead of wrapping it in a GeneratorDataset; iterating it gives (image, label) batches of mindspore.Tensor, as the DataLoader did
+        """),
 ]
 
 

@@ -253,7 +253,39 @@ def parameter(ctx, original: cst.Call, updated: cst.Call, qn: str):
             equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                   whitespace_after=cst.SimpleWhitespace("")))
     new = updated.with_changes(func=ctx.render("mindspore.Parameter"), args=args)
+    target = _late_parameter_target(ctx, original)
+    if target is not None:
+        value = ctx.code(original.args[0].value) if original.args else ""
+        if target in value.replace(" ", ""):
+            # it replaces the Parameter it is built from: keep that one's full name
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            args[-1] = args[-1].with_changes(comma=comma)
+            args.append(cst.Arg(cst.parse_expression(f"{target}.name"), keyword=cst.Name("name"),
+                                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                      whitespace_after=cst.SimpleWhitespace(""))))
+            new = new.with_changes(args=args)
+        else:
+            ctx.flag(original, FAMILY, f"a Parameter assigned to {target} after the Cell was built "
+                                       "is named after the attribute alone ('weight', not "
+                                       "'encoder.pos.weight'), so checkpoints saved after it no "
+                                       "longer match: pass name= the full name, or change the "
+                                       "existing one with set_data(value, slice_shape=True)")
     return ctx.edit(original, FAMILY, new, before=ctx.code(original.func), after=ctx.code(new.func))
+
+
+def _late_parameter_target(ctx, original: cst.Call) -> str | None:
+    """`self.pos.weight = nn.Parameter(...)` in a method other than __init__ (the Cell's
+    parameters are named already), without name=: the target's text."""
+    if any(a.keyword is not None and a.keyword.value == "name" for a in original.args) \
+            or len([a for a in original.args if a.keyword is None]) > 2:
+        return None
+    target = ctx.assigned_to(original)
+    if target is None or not target.startswith("self."):
+        return None
+    functions = [s for s in ctx.statements if isinstance(s, cst.FunctionDef)]
+    if not functions or functions[-1].name.value == "__init__" or not ctx.class_stack:
+        return None
+    return target.replace(" ", "")
 
 
 @reference("torch.nn.Parameter", "torch.nn.parameter.Parameter")

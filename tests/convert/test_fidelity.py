@@ -207,6 +207,29 @@ CASES = [
         train_ds = ms.dataset.MnistDataset(os.path.join("data", "MNIST", "raw"), usage="train", shuffle=False).map(operations=transforms.TypeCast(ms.int64), input_columns=["label"])
         loader = DataLoader(train_ds, batch_size=64, collate_fn=None, persistent_workers=True)  # TODO(torch2ms): train_ds is a mindspore.dataset.MnistDataset already (not a torch Dataset): use train_ds.shuffle(train_ds.get_dataset_size()) if shuffle=True, then .batch(batch_size, drop_remainder=drop_last) on it instead of wrapping it in a GeneratorDataset; iterating it gives (image, label) batches of mindspore.Tensor, as the DataLoader did
         """),
+    ("accuracy_fed_class_indices_is_flagged", """\
+        import torchmetrics
+        from torch import nn
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.acc = torchmetrics.Accuracy(task="multiclass", num_classes=10)
+            def step(self, logits, y):
+                preds = logits.argmax(dim=1)
+                self.acc(preds, y)
+                self.acc.update(logits, y)
+        """, """\
+        import mindspore as ms
+        from mindspore import nn
+        class M(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.acc = ms.train.Accuracy("classification")
+            def step(self, logits, y):
+                preds = logits.argmax(dim=1)  # TODO(torch2ms): .argmax(): if the receiver is a tensor, Tensor.argmax -> mindspore.mint.argmax; receiver type unknown, left as is
+                self.acc.update(preds, y)  # TODO(torch2ms): self.acc(...): mindspore.train.Accuracy('classification') takes (N, C) scores and raises a ValueError on class indices (argmax output): pass the logits, or mint.nn.functional.one_hot(preds, num_classes)
+                self.acc.update(logits, y)
+        """),
 ]
 
 

@@ -151,7 +151,23 @@ def object_findings(tree: ast.AST, bindings: list[Binding]) -> list[Finding]:
             seen.add((line, key))
             out.append(Finding(line, "torch-idiom", message))
 
+    metric = r.get("mindspore_metric") or {}
+
+    def is_metric(chain: str | None) -> bool:
+        kind = types.types.get(chain) if chain else None
+        return kind is not None and kind[0] == "known" and kind[1].startswith("mindspore.train.") \
+            and kind[1].rsplit(".", 1)[-1][:1].isupper()
+
     for node in nodes(tree):
+        if isinstance(node, ast.Call) and metric and is_metric(dotted(node.func)):
+            add(node.lineno, dotted(node.func) + "()",
+                f"{dotted(node.func)}(...): {' '.join(metric['call'].split())}")
+        if isinstance(node, ast.Attribute) and metric and isinstance(node.ctx, ast.Load) \
+                and node.attr not in metric["methods"] and not node.attr.startswith("_") \
+                and is_metric(dotted(node.value)):
+            add(node.lineno, f"{dotted(node.value)}.{node.attr}",
+                f"{dotted(node.value)}.{node.attr}: {' '.join(metric['message'].split())}")
+            continue
         if isinstance(node, ast.Call):
             for kw in node.keywords:
                 if kw.arg == "return_tensors" and isinstance(kw.value, ast.Constant) and kw.value.value == "pt":

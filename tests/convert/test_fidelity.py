@@ -230,6 +230,22 @@ CASES = [
                 self.acc.update(preds, y)  # TODO(torch2ms): self.acc(...): mindspore.train.Accuracy('classification') takes (N, C) scores and raises a ValueError on class indices (argmax output): pass the logits, or mint.nn.functional.one_hot(preds, num_classes)
                 self.acc.update(logits, y)
         """),
+    ("cuda_synchronize_and_the_profiler_have_counterparts", """\
+        import torch
+        from torch.profiler import profile, ProfilerActivity, schedule, tensorboard_trace_handler
+        def go():
+            torch.cuda.synchronize()
+            with profile(activities=[ProfilerActivity.CPU], schedule=schedule(wait=1, warmup=1, active=2),
+                         on_trace_ready=tensorboard_trace_handler("./log")) as prof:
+                pass
+        """, """\
+        import mindspore as ms
+        def go():
+            ms.runtime.synchronize()
+            with ms.profiler.profile(activities=[ms.profiler.ProfilerActivity.CPU], schedule=ms.profiler.schedule(wait=1, warmup=1, active=2),
+                         on_trace_ready=ms.profiler.tensorboard_trace_handler("./log")) as prof:
+                pass
+        """),
 ]
 
 
@@ -238,3 +254,23 @@ def test_converts(name, before, after):
     code = convert(before)
     expected = textwrap.dedent(after)
     assert code == expected, f"\n--- got ---\n{code}\n--- expected ---\n{expected}"
+
+
+def _marker(code: str, start: str) -> str:
+    return next(line for line in code.splitlines() if line.lstrip().startswith(start))
+
+
+def test_state_dict_marker_reads_names_as_torch_does():
+    line = _marker(convert("def f(model):\n    sd = model.state_dict()\n"), "sd =")
+    assert "parameters_dict" not in line
+    assert "dict(net.parameters_and_names())" in line and "tied" in line
+
+
+def test_load_marker_covers_a_file_that_holds_a_tensor():
+    line = _marker(convert("import torch\nt = torch.load(p)\n"), "t =")
+    assert "numpy.load" in line and "torch2ms weights" in line
+
+
+def test_autocast_marker_names_what_o1_writes():
+    code = convert("import torch\ndef f(x):\n    with torch.autocast('cuda'):\n        pass\n")
+    assert "rewritten_network/" in _marker(code, "with torch.autocast")

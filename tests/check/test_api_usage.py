@@ -18,6 +18,10 @@ CAUGHT = [
     ("missing argument", "l = mint.nn.Linear(3)\n", "api-signature", "out_features"),
     ("same argument twice", "l = mint.nn.Linear(3, 4, in_features=3)\n", "api-signature", "both by position"),
     ("device= not declared by the API", "y = mint.ones((2, 3), device='cpu')\n", "api-signature", "'device'"),
+    ("int scale_factor of Upsample", "up = mint.nn.Upsample(scale_factor=2, mode='bilinear')\n",
+     "api-signature", "scale_factor=2 is an int"),
+    ("int scale_factor tuple given by position", "y = F.interpolate(1, None, (2, 2))\n",
+     "api-signature", "scale_factor=(2, 2) is an int"),
 ]
 
 FINE = [
@@ -26,6 +30,8 @@ FINE = [
     ("star arguments are not judged", "args = [1]\nkw = {}\ny = mint.cat(*args, **kw)\n"),
     ("class members", "t = ms.Tensor.from_numpy\n"),
     ("dataset", "import mindspore.dataset as ds\nd = ds.GeneratorDataset([1], column_names=['x'], shuffle=False)\n"),
+    ("float scale_factor", "up = mint.nn.Upsample(scale_factor=2.0, mode='bilinear')\n"
+     "y = F.interpolate(1, scale_factor=(2.0, 2.0))\n"),
     ("value_and_grad", "g = ms.value_and_grad(print, None, [], has_aux=True)\n"),
 ]
 

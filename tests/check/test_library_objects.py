@@ -30,9 +30,17 @@ CAUGHT = [
      "the type of thing is unknown"),
     ("return_tensors='pt'", "def f(tokenizer):\n    return tokenizer('hi', return_tensors='pt')\n", 2,
      "return_tensors='np'"),
+    ("compute() on a mindspore.train metric", "class M(nn.Cell):\n    def __init__(self):\n"
+     "        self.m = mindspore.train.Loss()\n    def f(self):\n        return self.m.compute()\n", 5,
+     "compute() is eval()"),
+    ("reset() on a mindspore.train metric", "m = mindspore.train.Loss()\nm.reset()\n", 2, "reset() is clear()"),
+    ("a mindspore.train metric called", "m = mindspore.train.Accuracy('classification')\nm(1, 2)\n", 2,
+     "clears it first"),
 ]
 
 LEFT_ALONE = [
+    ("a mindspore.train metric's own methods", "m = mindspore.train.Loss()\nm.update(1)\nv = m.eval()\n"
+     "m.clear()\n"),
     ("mindone model generate", "from mindone.transformers import AutoModelForCausalLM\n"
      "m = AutoModelForCausalLM.from_pretrained('x')\nout = m.generate(mindspore.Tensor([1]))\n"),
     ("annotated receiver", "def f(box: mindspore.Tensor):\n    return box.prepare()\n"),

@@ -102,7 +102,6 @@ CASES = [
         """, """\
         import mindspore as ms
         ms.set_seed(0)
-        ms.set_seed(0)
         """),
 ]
 

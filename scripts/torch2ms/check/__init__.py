@@ -5,7 +5,8 @@
 
 Static checks (always): the file parses; every name it reads is defined; no torch left (imports at any depth and dynamic ones,
 names bound to torch, torch idioms, open `# TODO(torch2ms)` markers); every mindspore/mindone
-name exists in the installed versions and calls bind to their signatures; no method is called
+name exists in the installed versions and calls bind to their signatures (the project's own
+functions' too: project_calls.py); no method is called
 on an object a torch library built (library_objects.py). Optional runtime checks
 (`--import`, `--parity`) live in torch2ms.check.runtime.
 """
@@ -24,6 +25,8 @@ def check_source(source: str, shown_path: str, index=None, folder: Path | None =
     from torch2ms.check.api_usage import ApiUsage
     from torch2ms.check.library_objects import object_findings
     from torch2ms.check.names import import_bindings
+    from torch2ms.check.format_specs import format_findings
+    from torch2ms.check.project_calls import call_findings, declared_keywords
     from torch2ms.check.torch_left import todo_markers, torch_findings
     from torch2ms.check.undefined import undefined_names
 
@@ -39,11 +42,15 @@ def check_source(source: str, shown_path: str, index=None, folder: Path | None =
         return result
     bindings = import_bindings(tree)
     usage = ApiUsage(tree, bindings, index if index is not None else ApiIndex())
-    result.findings += torch_findings(tree, bindings, api_params=usage.params)
+    project_params = declared_keywords(tree, folder)
+    result.findings += torch_findings(tree, bindings,
+                                      api_params=lambda call: usage.params(call) or project_params(call))
     result.findings += object_findings(tree, bindings)
     result.findings += usage.findings()
+    result.findings += call_findings(tree, folder)
+    result.findings += format_findings(tree, bindings)
     # `torch.x` left without its import is already a torch-name finding on that line
-    torch_lines = {(f.line, f.message) for f in result.findings if f.code == "torch-name"}
+    torch_lines = {(f.line, f.message + ".") for f in result.findings if f.code == "torch-name"}
     result.findings += [f for f in undefined_names(source, tree, shown_path, folder=folder)
                         if not any(line == f.line and f" {f.message.split('`')[1]}." in msg
                                    for line, msg in torch_lines)]

@@ -120,6 +120,7 @@ class ApiUsage:
             elif kw.arg in filled:
                 out.append(Finding(kw.value.lineno, "api-signature",
                                    f"{name}() gets {kw.arg!r} both by position and by keyword"))
+        out += _literal_types(call, q, name, positional if not starred else [])
         if not starred and not splat:
             required = [p[0] for p in sig if not p[2] and p[1] in (POSITIONAL_ONLY, POSITIONAL_OR_KEYWORD, KEYWORD_ONLY)]
             lacking = [p for p in required if p not in filled and p not in given and p not in ("self", "cls")]
@@ -128,3 +129,31 @@ class ApiUsage:
                                    f"{name}() is missing required argument(s) {', '.join(lacking)} ({q}({shown}))"))
         return out
 
+
+
+def _int_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return any(_int_literal(e) for e in node.elts)
+    return False
+
+
+def _literal_types(call: ast.Call, q: str, name: str, positional: list) -> list[Finding]:
+    """An int literal where the API takes a float (`argument_types` in rules.yaml)."""
+    from torch2ms.check.torch_left import rules
+    wanted = (rules().get("argument_types") or {}).get(q)
+    if not wanted:
+        return []
+    given = {kw.arg: kw.value for kw in call.keywords if kw.arg is not None}
+    for i, arg in enumerate(call.args):
+        if i < len(positional):
+            given.setdefault(positional[i][0], arg)
+    out = []
+    for param, kind in wanted.items():
+        value = given.get(param)
+        if kind == "float" and value is not None and _int_literal(value):
+            out.append(Finding(value.lineno, "api-signature",
+                               f"{name}(): {param}={ast.unparse(value)} is an int; {q} takes a "
+                               f"float (or a tuple of floats) and raises a TypeError on an int"))
+    return out

@@ -76,6 +76,11 @@ class _Types:
             return "torch", q
         if q and q.split(".", 1)[0] in MINDSPORE_ROOTS or chain.split(".", 1)[0] in self.local:
             return "known", q or chain
+        if "." in chain:
+            # a method of a mindspore.dataset pipeline gives one (`ds.shuffle(n).batch(b)`)
+            kind = self.of(chain.rsplit(".", 1)[0])
+            if kind is not None and kind[0] == "known" and kind[1].startswith("mindspore.dataset."):
+                return kind[0], kind[1]
         return None
 
     def _note(self, target, value, line, annotation=None):
@@ -151,7 +156,34 @@ def object_findings(tree: ast.AST, bindings: list[Binding]) -> list[Finding]:
             seen.add((line, key))
             out.append(Finding(line, "torch-idiom", message))
 
+    metric = r.get("mindspore_metric") or {}
+
+    def is_metric(chain: str | None) -> bool:
+        kind = types.types.get(chain) if chain else None
+        return kind is not None and kind[0] == "known" and kind[1].startswith("mindspore.train.") \
+            and kind[1].rsplit(".", 1)[-1][:1].isupper()
+
+    loader_attributes = r.get("dataset_attributes") or {}
+
+    def is_dataset(chain: str | None) -> bool:
+        kind = types.of(chain) if chain else None
+        return kind is not None and kind[0] == "known" and kind[1].startswith("mindspore.dataset.")
+
     for node in nodes(tree):
+        if isinstance(node, ast.Attribute) and node.attr in loader_attributes \
+                and isinstance(node.ctx, ast.Load) and is_dataset(dotted(node.value)):
+            add(node.lineno, f"{dotted(node.value)}.{node.attr}",
+                f"{dotted(node.value)}.{node.attr}: {' '.join(loader_attributes[node.attr].split())}")
+            continue
+        if isinstance(node, ast.Call) and metric and is_metric(dotted(node.func)):
+            add(node.lineno, dotted(node.func) + "()",
+                f"{dotted(node.func)}(...): {' '.join(metric['call'].split())}")
+        if isinstance(node, ast.Attribute) and metric and isinstance(node.ctx, ast.Load) \
+                and node.attr not in metric["methods"] and not node.attr.startswith("_") \
+                and is_metric(dotted(node.value)):
+            add(node.lineno, f"{dotted(node.value)}.{node.attr}",
+                f"{dotted(node.value)}.{node.attr}: {' '.join(metric['message'].split())}")
+            continue
         if isinstance(node, ast.Call):
             for kw in node.keywords:
                 if kw.arg == "return_tensors" and isinstance(kw.value, ast.Constant) and kw.value.value == "pt":

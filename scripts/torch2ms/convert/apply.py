@@ -52,7 +52,8 @@ def changes_call(entry: Mapping, args, current_name: str | None = None) -> bool:
     positional = {name for name, a in _bind(entry, args) if name and a.keyword is None}
     return bool(given & (set(entry.drop) | set(entry.drop_silent) | set(entry.unsupported))
                 or keywords & set(entry.rename) or (set(entry.defaults) - given)
-                or positional & set(entry.keyword) or keywords & set(entry.positional))
+                or positional & set(entry.keyword) or keywords & set(entry.positional)
+                or given & set(entry.coerce))
 
 
 _DEFAULT_NOTE = re.compile(r"default value of `?(\w+)`? is different")
@@ -117,6 +118,10 @@ def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
             continue
         if name in entry.keyword and arg.keyword is None and not arg.star:
             to_keyword = True  # keyword-only in the target: this one and those after it
+        if name is not None and name in entry.coerce:
+            value = _coerced(ctx, original, label, name, arg.value)
+            if value is not arg.value:
+                arg = arg.with_changes(value=value)
         if name is not None and name in entry.rename and arg.keyword is not None:
             arg = arg.with_changes(keyword=cst.Name(entry.rename[name]))
         elif (to_keyword and name is not None and arg.keyword is None and not arg.star
@@ -141,6 +146,35 @@ def _rewrite_args(ctx, entry: Mapping, original: cst.Call, args, label: str):
         new_args[-1] = new_args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     _fix_commas(new_args)
     return new_args
+
+
+def _float_literal(expr: cst.BaseExpression) -> cst.BaseExpression | None:
+    """`2` -> `2.0`, `(2, 3)` -> `(2.0, 3.0)`; a float literal as it is; else None."""
+    if isinstance(expr, cst.Float):
+        return expr
+    if isinstance(expr, cst.Integer):
+        return cst.Float(f"{int(expr.value, 0)}.0", lpar=expr.lpar, rpar=expr.rpar)
+    if isinstance(expr, (cst.Tuple, cst.List)) and expr.elements \
+            and not any(isinstance(e, cst.StarredElement) for e in expr.elements):
+        values = [_float_literal(e.value) for e in expr.elements]
+        if any(v is None for v in values):
+            return None
+        return expr.with_changes(elements=[e.with_changes(value=v)
+                                           for e, v in zip(expr.elements, values)])
+    return None
+
+
+def _coerced(ctx, original, label: str, name: str, value: cst.BaseExpression):
+    """The argument as the target's type (`coerce: {scale_factor: float}`): a literal is
+    rewritten; any other expression is flagged (its type is known only at run time)."""
+    if _is_none(value):
+        return value
+    literal = _float_literal(value)
+    if literal is not None:
+        return literal
+    ctx.flag(original, RULE, f"{label}: `{name}` must be a float (or a tuple of floats): the "
+                             f"target rejects an int; pass float({ctx.code(value)}) if it can be one")
+    return value
 
 
 def _pack(entry: Mapping, args: list[cst.Arg]) -> list[cst.Arg]:

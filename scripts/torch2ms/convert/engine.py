@@ -284,7 +284,12 @@ class Converter(cst.CSTTransformer):
             self._sites[id(original)] = "flagged"
 
     def leave_torch(self, original: cst.CSTNode, updated: cst.CSTNode) -> cst.CSTNode:
-        """`original` stays on torch: keep its imports, rename a taken-over alias root."""
+        """`original` stays on torch: keep its imports, rename a taken-over alias root. A call
+        that stays on torch keeps its arguments as written (a torch function is given torch
+        objects: `clip_grad_norm_(model.parameters(), 1)`, `generator=torch.Generator()`)."""
+        if isinstance(original, cst.Call) and isinstance(updated, cst.Call) \
+                and not self.in_kept and not _same_args(original, updated):
+            updated = updated.with_changes(args=self._untouched(original.args))
         root = _chain_root(original.func if isinstance(original, cst.Call) else original)
         if root is None:
             return updated
@@ -293,6 +298,34 @@ class Converter(cst.CSTTransformer):
         if new_name == root.value:
             return updated
         return self._rename_root(updated, new_name)
+
+    def _untouched(self, args):
+        """The original arguments of a call that stays on torch: what the pass recorded inside
+        them is forgotten (their torch calls stay, flagged by the call's marker), the torch
+        names in them keep their imports (under a taken-over alias's new name)."""
+        conv = self
+        gone: set[int] = set()
+
+        class Restore(cst.CSTTransformer):
+            def on_visit(self, n):
+                gone.add(id(n))
+                return True
+
+            def leave_Name(self, o, u):
+                if o.value in conv._torch_roots and conv._is_access(o) \
+                        and conv._refers_to_torch_import(o):
+                    conv._mark_used(o, conv.still_used)
+                    return u.with_changes(value=conv.namer.leftover_name(o.value))
+                return u
+
+        new_args = [a.visit(Restore()) for a in args]
+        self.state["args_restored"] = True
+        if self._frames:
+            self._frames[-1][:] = [(i, m) for i, m in self._frames[-1] if i not in gone]
+        for i in gone:
+            if i in self._sites:
+                self._sites[i] = "flagged"
+        return new_args
 
     def keep(self, original: cst.CSTNode) -> None:
         """`original` refers to a torch-ecosystem name that stays (a tokenizer, a config)."""
@@ -449,6 +482,9 @@ class Converter(cst.CSTTransformer):
             if qn.startswith("torch.optim."):
                 from .rules.training_loop import note_optimizer_arguments
                 note_optimizer_arguments(self, node, qn)
+        elif node.args:
+            from .rules.training_loop import note_other_optimizer
+            note_other_optimizer(self, node)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._skip.add(id(node.value))
@@ -570,6 +606,13 @@ def _same_children(node_type: type, original: cst.CSTNode, updated: cst.CSTNode)
             if x is not y:
                 return False
     return True
+
+
+def _same_args(original: cst.Call, updated: cst.Call) -> bool:
+    if original.args is updated.args:
+        return True
+    return len(original.args) == len(updated.args) and all(
+        a is b for a, b in zip(original.args, updated.args))
 
 
 def _visitor_method(cls: type, kind: str, node_type: type):

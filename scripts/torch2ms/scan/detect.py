@@ -368,14 +368,26 @@ def _guards_imports(node) -> bool:
     return False
 
 
-# Import names whose pip distribution is called otherwise.
+# Import names whose pip distribution is called otherwise (when no installed distribution says).
 PIP_NAMES = {"cv2": "opencv-python", "PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml",
              "skimage": "scikit-image", "bs4": "beautifulsoup4", "Crypto": "pycryptodome",
-             "google.protobuf": "protobuf", "attr": "attrs", "dateutil": "python-dateutil"}
+             "google.protobuf": "protobuf", "attr": "attrs", "dateutil": "python-dateutil",
+             "hydra": "hydra-core", "pkg_resources": "setuptools", "fitz": "pymupdf",
+             "magic": "python-magic", "jwt": "pyjwt", "serial": "pyserial", "zmq": "pyzmq",
+             "OpenSSL": "pyopenssl"}
 
 
 def pip_name(module: str) -> str:
-    return PIP_NAMES.get(module, module.replace("_", "-"))
+    """The distribution to install for an import name: the table above, else the distribution
+    that provides it in this environment (importlib.metadata), else the name itself."""
+    if module in PIP_NAMES:
+        return PIP_NAMES[module]
+    from importlib.metadata import packages_distributions
+
+    found = packages_distributions().get(module.split(".")[0])
+    if found:
+        return found[0]
+    return module.replace("_", "-")
 
 
 # Modules of an installed library that import another package which it does not install.

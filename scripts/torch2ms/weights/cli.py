@@ -51,7 +51,7 @@ def add_arguments(parser) -> None:
     how.add_argument("--config", metavar="NAME", help="a config class in the same file: built from the "
                      "arguments and passed to --build")
     how.add_argument("--kwargs", metavar="JSON", help="the arguments, JSON or a JSON file (default: the "
-                     "checkpoint's config entry, or a Hugging Face folder's config.json)")
+                     "checkpoint's model_args or config entry, or a Hugging Face folder's config.json)")
     names = parser.add_argument_group("mapping")
     names.add_argument("--key", help="where the weights are inside a torch checkpoint dict (found if omitted; "
                        "with --torch: nest them under this key, beside the metadata)")

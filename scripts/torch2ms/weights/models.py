@@ -44,10 +44,16 @@ def parse_kwargs(text: str) -> dict:
     return value
 
 
+# Entries of a checkpoint dict that hold the model's arguments, first found first: `model_args`
+# (nanoGPT-style training scripts keep the model's there and the training run's in `config`).
+CHECKPOINT_ARGS = ("model_args", "config")
+
+
 def build_side(args, checkpoint, label: str) -> tuple[dict, dict, str]:
     """(side, shared, how) for spec.build: the spec's, or one made from --build/--config/--kwargs.
 
-    Without --kwargs the arguments come from the checkpoint: its `config` entry (a dict), or the
+    Without --kwargs the arguments come from the checkpoint: its `model_args` or `config` entry
+    (a dict), or the
     config.json of a Hugging Face folder (as transformers.AutoConfig reads it)."""
     if args.spec:
         if args.config or args.kwargs:
@@ -60,10 +66,12 @@ def build_side(args, checkpoint, label: str) -> tuple[dict, dict, str]:
     name = args.build or ((hf_config or {}).get("architectures") or [None])[0]
     if not name:
         raise SpecError("how to build the model: --build NAME (with --config/--kwargs) or --spec SPEC")
+    saved = next((key for key in CHECKPOINT_ARGS if checkpoint is not None
+                  and isinstance(checkpoint.metadata.get(key), dict)), None)
     if args.kwargs:
         kwargs, origin = parse_kwargs(args.kwargs), "--kwargs"
-    elif checkpoint is not None and isinstance(checkpoint.metadata.get("config"), dict):
-        kwargs, origin = dict(checkpoint.metadata["config"]), "the checkpoint's config"
+    elif saved is not None:
+        kwargs, origin = dict(checkpoint.metadata[saved]), f"the checkpoint's {saved}"
     elif hf_config is not None and args.config:
         kwargs, origin = dict(hf_config), "config.json"
     else:

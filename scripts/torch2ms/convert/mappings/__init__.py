@@ -18,7 +18,8 @@ import yaml
 TABLE_DIR = Path(__file__).resolve().parent
 
 KEYS = {"to", "params", "rename", "drop", "drop_silent", "defaults", "unsupported", "note", "status",
-        "pack", "keyword", "positional"}
+        "pack", "keyword", "positional", "coerce"}
+COERCIONS = ("float",)
 STATUSES = ("verified", "unverified")
 
 
@@ -42,6 +43,7 @@ class Mapping:
     pack: bool = False  # positionals of the `*name` parameter go to the target as one tuple
     keyword: tuple[str, ...] = ()  # keyword-only in the target: positionals bound to them become keywords
     positional: tuple[str, ...] = ()  # positional-only in the target: keywords become positionals
+    coerce: MappingType[str, str] = field(default_factory=dict)  # argument -> type the target needs
 
     @property
     def is_method(self) -> bool:
@@ -56,7 +58,7 @@ class Mapping:
     def is_plain_rename(self) -> bool:
         """No argument handling at all: the name can be replaced wherever it is referenced."""
         return not (self.rename or self.drop or self.defaults or self.unsupported or self.keyword
-                    or self.positional)
+                    or self.positional or self.coerce)
 
 
 def _unique_key_loader():
@@ -127,7 +129,16 @@ def parse_entry(name: str, raw, source: str = "") -> Mapping:
         pack=_as_pack(raw.get("pack"), where, raw.get("params")),
         keyword=_as_tuple(raw.get("keyword"), f"{where}: keyword"),
         positional=_as_tuple(raw.get("positional"), f"{where}: positional"),
+        coerce=_as_coerce(raw.get("coerce"), where),
     )
+
+
+def _as_coerce(value, where: str) -> dict[str, str]:
+    found = _as_dict(value, f"{where}: coerce")
+    bad = {k: v for k, v in found.items() if v not in COERCIONS}
+    if bad:
+        raise MappingError(f"{where}: coerce types must be one of {COERCIONS}, not {bad}")
+    return found
 
 
 def _as_pack(value, where: str, params) -> bool:

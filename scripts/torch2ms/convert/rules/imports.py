@@ -28,6 +28,9 @@ class _ImportFixer(cst.CSTTransformer):
         # removed statements by id; holding them keeps their ids from being reused
         self.removed: dict[int, cst.CSTNode] = {}
         self.placed = False
+        # the names a removed import inside a function bound, by statement id
+        self.local_names: dict[int, set[str]] = {}
+        self.top_level = {_bound(i[0], i[1], i[2]) for i in _top_level_imports(conv.module)}
 
     def on_visit(self, node):
         return isinstance(node, (cst.Module, cst.BaseCompoundStatement, cst.BaseSuite,
@@ -69,6 +72,10 @@ class _ImportFixer(cst.CSTTransformer):
         if not body:
             # removed by the enclosing block, which moves its comments to the next statement
             self.removed[id(updated)] = updated
+            self.local_names[id(updated)] = {
+                alias.evaluated_alias or (get_full_name_for_node(alias.name) or "").split(".")[0]
+                for small in updated.body if isinstance(small, (cst.Import, cst.ImportFrom))
+                and not isinstance(small.names, cst.ImportStar) for alias in small.names}
             return updated
         new = updated.with_changes(body=body) if body != list(updated.body) else updated
         if messages:
@@ -95,9 +102,24 @@ class _ImportFixer(cst.CSTTransformer):
                 new[0] = new[0].with_changes(leading_lines=[*pending, *lines])
                 pending = []
                 out += new
+            elif not top_level and self._local(stmt):
+                # an import inside a function stays there (a lazy or optional import: at module
+                # level it would run, or fail, when the module is imported)
+                new = _import_statements(self._local(stmt))
+                needed = self.conv.namer.needed
+                needed[:] = [i for i in needed if i not in self._local(stmt)]
+                new[0] = new[0].with_changes(leading_lines=[*pending, *lines])
+                pending = []
+                out += new
             else:
                 pending += [line for line in lines if line.comment is not None]
         return out, pending
+
+    def _local(self, stmt) -> list:
+        """The new imports that bind the names a removed import inside a function bound (and
+        that no import at module level binds)."""
+        names = self.local_names.get(id(stmt), set()) - self.top_level
+        return [i for i in self.conv.namer.needed if _bound(i.module, i.obj_name, i.alias) in names]
 
     def leave_IndentedBlock(self, original, updated):
         body, pending = self._rebuild(updated.body, top_level=False)
@@ -108,6 +130,11 @@ class _ImportFixer(cst.CSTTransformer):
     def leave_Module(self, original, updated):
         body, pending = self._rebuild(updated.body, top_level=True)
         return updated.with_changes(body=body, footer=[*pending, *updated.footer])
+
+
+def _bound(module: str, obj: str | None, alias: str | None) -> str:
+    """The name an import binds."""
+    return alias or obj or module.split(".")[0]
 
 
 def _import_statements(items) -> list[cst.SimpleStatementLine]:
@@ -175,6 +202,17 @@ def _top_level_imports(module: cst.Module) -> set[tuple[str, str | None, str | N
     return found
 
 
+def _names_in(module: cst.Module) -> set[str]:
+    found: set[str] = set()
+
+    class Names(cst.CSTVisitor):
+        def visit_Name(self, node):
+            found.add(node.value)
+
+    module.visit(Names())
+    return found
+
+
 def fix_imports(original: cst.Module, new: cst.Module, conv) -> cst.Module:
     """Apply the import edits the main pass (`conv`) calls for to its output `new`."""
     if conv.namer.needed:
@@ -183,6 +221,12 @@ def fix_imports(original: cst.Module, new: cst.Module, conv) -> cst.Module:
         have = {i for i in _top_level_imports(original) if not (i[0] or "").split(".")[0] == "torch"}
         conv.namer.needed[:] = [i for i in conv.namer.needed
                                 if (i.module, i.obj_name, i.alias) not in have]
+    if conv.state.get("args_restored") and conv.namer.needed:
+        # a call left on torch got its original arguments back: an import only the rewritten
+        # arguments needed (`ms` of `ms.Generator()`) is not added
+        used = _names_in(new)
+        conv.namer.needed[:] = [i for i in conv.namer.needed
+                                if (i.alias or i.obj_name or i.module.split(".")[0]) in used]
     placed = False
     if conv.torch_imports:
         # the import nodes were not visited by the main pass, so they are the original objects

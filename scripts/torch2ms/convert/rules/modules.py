@@ -74,9 +74,34 @@ def _in_module_class(ctx) -> bool:
     return bool(ctx.class_stack) and _is_module_class(ctx, ctx.class_stack[-1])
 
 
+def _mixins(ctx) -> set[str]:
+    """Classes of the file that are not modules but are bases of the file's module classes (a
+    mixin holding `forward`): their `forward` must be `construct` too."""
+    found = ctx.state.get("module_mixins")
+    if found is None:
+        classes = {c.name.value: c for c in ctx.module.body if isinstance(c, cst.ClassDef)}
+        modules, found = set(), set()
+        for cls in classes.values():
+            if any(_is_module_base(ctx, b.value) or (isinstance(b.value, cst.Name)
+                                                     and b.value.value in modules) for b in cls.bases):
+                modules.add(cls.name.value)
+        for name in modules:
+            for b in classes[name].bases:
+                if isinstance(b.value, cst.Name) and b.value.value in classes \
+                        and b.value.value not in modules:
+                    found.add(b.value.value)
+        ctx.state["module_mixins"] = found
+    return found
+
+
+def _in_module_or_mixin(ctx) -> bool:
+    return _in_module_class(ctx) or (
+        bool(ctx.class_stack) and ctx.class_stack[-1].name.value in _mixins(ctx))
+
+
 @node(cst.FunctionDef)
 def forward_to_construct(ctx, original: cst.FunctionDef, updated: cst.FunctionDef):
-    if original.name.value != "forward" or not _in_module_class(ctx):
+    if original.name.value != "forward" or not _in_module_or_mixin(ctx):
         return None
     # a method directly in the class body (not a nested function)
     if len(ctx.tensor_names) != 1:
@@ -92,7 +117,7 @@ def forward_call(ctx, original: cst.Call, updated: cst.Call):
     is_self = isinstance(recv, cst.Name) and recv.value == "self"
     is_super = (isinstance(recv, cst.Call) and isinstance(recv.func, cst.Name)
                 and recv.func.value == "super")
-    if not (is_self or is_super) or not _in_module_class(ctx):
+    if not (is_self or is_super) or not _in_module_or_mixin(ctx):
         return None
     new = updated.with_changes(func=updated.func.with_changes(attr=cst.Name("construct")))
     return ctx.edit(original, FAMILY, new)
@@ -113,6 +138,18 @@ def _holds_containers(ctx, call_node: cst.Call) -> bool:
     for arg in call_node.args:
         arg.value.visit(Find())
     return found
+
+
+def _holds_transforms(ctx, call_node: cst.Call) -> bool:
+    """Whether an nn.Sequential(...) is given torchvision transforms (`T.RandomCrop(...)`)."""
+    for arg in call_node.args:
+        value = arg.value
+        elements = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) \
+            else [value]
+        for e in elements:
+            if isinstance(e, cst.Call) and ctx.resolves_to_prefix(e.func, "torchvision.transforms"):
+                return True
+    return False
 
 
 def _dict_items(value: cst.BaseExpression):
@@ -151,7 +188,37 @@ def containers(ctx, original: cst.Call, updated: cst.Call, qn: str):
         return ctx.edit(original, FAMILY, updated, before="nn.ModuleDict(...)",
                         after="nn.Cell() with attributes (CellDict cannot hold containers)")
     new = updated.with_changes(func=ctx.render(_TARGETS[kind]))
+    if kind == "Sequential" and _holds_transforms(ctx, original):
+        ctx.flag(original, FAMILY, "torchvision transforms inside nn.Sequential: their "
+                                   "mindspore.dataset.vision counterparts are not Cells (a "
+                                   "SequentialCell rejects them); apply them in the data pipeline "
+                                   "(dataset.map(operations=[...])) or write the op with mint")
+    if kind == "ModuleList" and len(updated.args) == 1 and not updated.args[0].star \
+            and updated.args[0].keyword is None and not _is_list(updated.args[0].value):
+        # CellList takes a list only (a tuple or a generator raises a TypeError)
+        value = updated.args[0].value
+        new = new.with_changes(args=[updated.args[0].with_changes(
+            value=cst.Call(func=cst.Name("list"), args=[cst.Arg(value)]))])
+        return ctx.edit(original, FAMILY, new)
     return ctx.edit(original, FAMILY, new, before=ctx.code(original.func), after=ctx.code(new.func))
+
+
+def _is_list(value: cst.BaseExpression) -> bool:
+    return isinstance(value, (cst.List, cst.ListComp)) or (
+        isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "list")
+
+
+@method("modules")
+def modules_method(ctx, original: cst.Call, updated: cst.Call):
+    """`m.modules()` -> the cells of `cells_and_names()` (a Cell has no modules(); like torch's
+    it yields the cell itself first)."""
+    if original.args or not is_module(ctx, original.func.value):
+        return None
+    ctx.count_site(original)
+    receiver = updated.func.value
+    new = cst.parse_expression("(cell for _, cell in X.cells_and_names())")
+    new = new.with_deep_changes(new.for_in.iter.func, value=receiver)
+    return ctx.edit(original, FAMILY, new)
 
 
 @node(cst.SimpleStatementLine)
@@ -186,7 +253,39 @@ def parameter(ctx, original: cst.Call, updated: cst.Call, qn: str):
             equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
                                   whitespace_after=cst.SimpleWhitespace("")))
     new = updated.with_changes(func=ctx.render("mindspore.Parameter"), args=args)
+    target = _late_parameter_target(ctx, original)
+    if target is not None:
+        value = ctx.code(original.args[0].value) if original.args else ""
+        if target in value.replace(" ", ""):
+            # it replaces the Parameter it is built from: keep that one's full name
+            comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+            args[-1] = args[-1].with_changes(comma=comma)
+            args.append(cst.Arg(cst.parse_expression(f"{target}.name"), keyword=cst.Name("name"),
+                                equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
+                                                      whitespace_after=cst.SimpleWhitespace(""))))
+            new = new.with_changes(args=args)
+        else:
+            ctx.flag(original, FAMILY, f"a Parameter assigned to {target} after the Cell was built "
+                                       "is named after the attribute alone ('weight', not "
+                                       "'encoder.pos.weight'), so checkpoints saved after it no "
+                                       "longer match: pass name= the full name, or change the "
+                                       "existing one with set_data(value, slice_shape=True)")
     return ctx.edit(original, FAMILY, new, before=ctx.code(original.func), after=ctx.code(new.func))
+
+
+def _late_parameter_target(ctx, original: cst.Call) -> str | None:
+    """`self.pos.weight = nn.Parameter(...)` in a method other than __init__ (the Cell's
+    parameters are named already), without name=: the target's text."""
+    if any(a.keyword is not None and a.keyword.value == "name" for a in original.args) \
+            or len([a for a in original.args if a.keyword is None]) > 2:
+        return None
+    target = ctx.assigned_to(original)
+    if target is None or not target.startswith("self."):
+        return None
+    functions = [s for s in ctx.statements if isinstance(s, cst.FunctionDef)]
+    if not functions or functions[-1].name.value == "__init__" or not ctx.class_stack:
+        return None
+    return target.replace(" ", "")
 
 
 @reference("torch.nn.Parameter", "torch.nn.parameter.Parameter")

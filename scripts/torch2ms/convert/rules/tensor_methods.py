@@ -192,6 +192,15 @@ def cpu(ctx, original, updated):
     return _drop_call(ctx, original, updated, "device placement is global in MindSpore")
 
 
+@method("pin_memory")
+def pin_memory(ctx, original, updated):
+    """`x.pin_memory()`: page-locked host memory for a faster copy to the GPU; MindSpore has no
+    per-tensor device, so it goes with the `.to(device)` it prepared."""
+    if original.args:
+        return None
+    return _drop_call(ctx, original, updated, "device placement is global in MindSpore")
+
+
 def _only_beside_other_handlers(ctx) -> bool:
     """layer_call changes nothing by itself: it only keeps the other handlers off a layer's call,
     so the calls no other handler reacts to need not be visited for it."""

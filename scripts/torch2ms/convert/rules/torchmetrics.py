@@ -26,6 +26,7 @@ _FUNCTIONAL = {k: " ".join(v.split()) for k, v in _DATA["functional"].items()}
 _OTHER = " ".join(_DATA["other"].split())
 _FLAGGED_OBJECT = " ".join(_DATA["flagged_object"].split())
 _CALL_RESULT = " ".join(_DATA["call_result"].split())
+_INDICES = " ".join(_DATA["indices_note"].split())
 _METHODS: dict[str, str] = _DATA["methods"]
 _CONVERTED = "torchmetrics_converted"  # id(constructor call) -> the torchmetrics class name
 
@@ -158,11 +159,50 @@ def convert_method(ctx, original: cst.Call, updated: cst.Call, built, name: str,
             return updated
         new = cst.Call(func=cst.Attribute(value=recv, attr=cst.Name("update")),
                        args=[cst.Arg(a) for a in args])
+        if _METRICS[kind].get("scores_only") and _indices(ctx, inputs[0]):
+            ctx.flag(original, FAMILY, f"{shown}: {_INDICES}")
         return ctx.edit(original, FAMILY, new)
     ctx.flag(original, FAMILY, f"{shown}: mindspore.train metrics have update(preds, target), "
                                "eval() and clear() only (they compute in numpy on the host: no "
                                ".to(device))")
     return updated
+
+
+_INDEX_NAMES = "torchmetrics_indices"  # names assigned class indices (an argmax)
+
+
+def _has_argmax(expr: cst.BaseExpression) -> bool:
+    found = False
+
+    class Find(cst.CSTVisitor):
+        def visit_Call(self, n: cst.Call) -> None:
+            nonlocal found
+            name = n.func.attr.value if isinstance(n.func, cst.Attribute) else \
+                n.func.value if isinstance(n.func, cst.Name) else ""
+            found = found or name == "argmax"
+
+    expr.visit(Find())
+    return found
+
+
+def _indices(ctx, preds: cst.BaseExpression) -> bool:
+    """Whether an update's preds are class indices: an argmax, or a name assigned one."""
+    if isinstance(preds, cst.Name) and preds.value in ctx.state.get(_INDEX_NAMES, ()):
+        return True
+    return _has_argmax(preds)
+
+
+@node(cst.Assign)
+def note_indices(ctx, original: cst.Assign, updated):
+    """`preds = logits.argmax(dim=1)`: preds holds class indices."""
+    if "torchmetrics" not in ctx.imported_packages:
+        return None
+    names = ctx.state.setdefault(_INDEX_NAMES, set())
+    indices = _has_argmax(original.value)
+    for target in original.targets:
+        if isinstance(target.target, cst.Name):
+            (names.add if indices else names.discard)(target.target.value)
+    return None
 
 
 _MS_METRICS = "mindspore_metrics"  # receivers bound to a mindspore.train metric

@@ -80,10 +80,10 @@ def transform_call(ctx, original: cst.Call, updated: cst.Call, qn: str):
     new = apply_call_mapping(ctx, entry, original, updated)
     if entry.to is not None and entry.status != "verified":
         ctx.flag(original, FAMILY, f"{name} -> {entry.to} is not verified: {entry.note}")
-    if name == "torchvision.transforms.Compose" and entry.to is not None:
-        target = ctx.assigned_to(original)
-        if target is not None:
-            ctx.state.setdefault("tv_composes", set()).add(target)
+    target = ctx.assigned_to(original) if entry.to is not None else None
+    if target is not None:
+        kind = "tv_composes" if name == "torchvision.transforms.Compose" else "tv_ops"
+        ctx.state.setdefault(kind, set()).add(target)
     return new
 
 
@@ -116,11 +116,32 @@ def _imports_torchvision(ctx) -> bool:
 @node(cst.Call, when=_imports_torchvision)  # tv_composes comes from torchvision's Compose
 def eager_compose(ctx, original: cst.Call, updated: cst.Call):
     composes = ctx.state.get("tv_composes")
-    if composes and isinstance(original.func, (cst.Name, cst.Attribute)) and ctx.code(original.func) in composes:
-        ctx.flag(original, FAMILY, f"{ctx.code(original.func)} is a mindspore.dataset.transforms.Compose: "
+    func = original.func
+    if composes and isinstance(func, (cst.Name, cst.Attribute)) and ctx.code(func) in composes:
+        ctx.flag(original, FAMILY, f"{ctx.code(func)} is a mindspore.dataset.transforms.Compose: "
                                    "called on one PIL image it returns a 1-tuple (take [0]); better, apply it "
                                    "with dataset.map(operations=..., input_columns=[...])")
+    elif isinstance(func, cst.Call) and ctx.resolves_to_prefix(func.func, "torchvision.transforms") \
+            and _canonical(ctx.qualname(func.func) or "") == "torchvision.transforms.Compose":
+        ctx.flag(original, FAMILY, "transforms.Compose([...])(image) -> mindspore.dataset.transforms.Compose: "
+                                   "called on one PIL image it returns a 1-tuple (take [0]); better, apply it "
+                                   "with dataset.map(operations=..., input_columns=[...])")
+    elif isinstance(func, cst.Attribute) and _eager_op(ctx, func.value):
+        ctx.flag(original, FAMILY, f".{func.attr.value}() on {ctx.code(func.value)}: a mindspore.dataset "
+                                   "op called on one image returns a numpy array, not a tensor (numpy's "
+                                   ".view reinterprets the dtype): wrap it in mindspore.Tensor(...) first")
     return None
+
+
+def _eager_op(ctx, expr: cst.BaseExpression) -> bool:
+    """`T.ToTensor()(img)` or `to_tensor(img)` (a transform bound in the file) called on a value."""
+    if not isinstance(expr, cst.Call):
+        return False
+    func = expr.func
+    if isinstance(func, cst.Call):
+        return ctx.resolves_to_prefix(func.func, "torchvision.transforms")
+    ops = ctx.state.get("tv_ops", set()) | ctx.state.get("tv_composes", set())
+    return isinstance(func, (cst.Name, cst.Attribute)) and ctx.code(func) in ops
 
 
 # ------------------------------------------------------------------ datasets
@@ -196,7 +217,7 @@ def loader_of_a_converted_dataset(ctx, original: cst.Call, updated: cst.Call, qn
     mindspore.dataset: ds.shuffle(ds.get_dataset_size()).batch(n, drop_remainder=d), which
     iterates as (image, label) batches of mindspore.Tensor as the DataLoader did; other
     arguments: flagged with that recipe."""
-    datasets = ctx.state.get("tv_datasets", {})
+    datasets = {**_mindspore_datasets(ctx), **ctx.state.get("tv_datasets", {})}
     bound = _bind(_LOADER_PARAMS, original.args)
     first = bound.get("dataset") if bound else None
     if first is None and original.args and original.args[0].keyword is None and not original.args[0].star:
@@ -214,6 +235,32 @@ def loader_of_a_converted_dataset(ctx, original: cst.Call, updated: cst.Call, qn
                                "wrapping it in a GeneratorDataset; iterating it gives "
                                "(image, label) batches of mindspore.Tensor, as the DataLoader did")
     return ctx.leave_torch(original, updated)
+
+
+def _mindspore_datasets(ctx) -> dict[str, str]:
+    """Names the file assigns a mindspore.dataset pipeline (`train_ds = ms.dataset.MnistDataset(
+    ...).map(...)`: an output converted again) -> the dataset's qualified name."""
+    found = ctx.state.get("ms_datasets")
+    if found is not None:
+        return found
+    found = {}
+
+    class Assigns(cst.CSTVisitor):
+        def visit_Assign(self, node: cst.Assign) -> None:
+            if len(node.targets) != 1:
+                return
+            value = node.value
+            while isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) \
+                    and isinstance(value.func.value, cst.Call):
+                value = value.func.value  # down the .map(...).batch(...) chain
+            if isinstance(value, cst.Call) and ctx.resolves_to_prefix(value.func, "mindspore.dataset."):
+                names = ctx.qualified_names(value.func) or ()
+                found[ctx.code(node.targets[0].target)] = min(names) if names else "mindspore.dataset"
+
+    if "mindspore" in ctx.imported_packages:
+        ctx.module.visit(Assigns())
+    ctx.state["ms_datasets"] = found
+    return found
 
 
 def _batched(ctx, name: str, bound, updated: cst.Call) -> cst.BaseExpression | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 
 from . import call, method, reference
 from ._data import load
@@ -105,6 +106,21 @@ def note_optimizer_arguments(ctx, node: cst.Call, qn: str) -> None:
 
     for arg in node.args:
         arg.value.visit(Find())
+
+
+def note_other_optimizer(ctx, node: cst.Call) -> None:
+    """An optimizer of another library or built by the project (`self.hparams.optimizer(params=
+    self.parameters())`, `bnb.optim.AdamW8bit(...)`): a callee named like an optimizer, or a
+    `params=` keyword."""
+    func = node.func
+    if not isinstance(func, (cst.Name, cst.Attribute)):
+        return
+    name = (get_full_name_for_node(func) or "").lower()
+    if not name or any(w in name for w in _SCHEDULER_WORDS):
+        return
+    if any(w in part for part in name.split(".") for w in _WORDS) or any(a.keyword is not None and a.keyword.value == "params"
+                                    for a in node.args):
+        note_optimizer_arguments(ctx, node, name)
 
 
 def optimizer_parameters(ctx, original: cst.Call) -> str | None:

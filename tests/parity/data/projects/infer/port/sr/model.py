@@ -8,4 +8,4 @@ class Net(nn.Cell):
         self.head = mint.nn.Linear(width, 2)
 
     def construct(self, x):
-        return self.head(self.body(x).relu())
+        return self.head(mint.nn.functional.relu(self.body(x)))

@@ -69,9 +69,10 @@ def _imports(path: Path) -> list:
 
 
 def _with_packages(rel: str, index: frozenset) -> set:
-    """`rel` and the `__init__.py` of each package above it (importing it runs them)."""
+    """`rel` and the `__init__.py` of each package above it, the root's included (a scanned
+    package folder is imported as that package): importing `rel` runs them."""
     parts = rel.split("/")[:-1]
-    return {rel} | {"/".join(parts[:i] + ["__init__.py"]) for i in range(1, len(parts) + 1)} & index
+    return {rel} | {"/".join(parts[:i] + ["__init__.py"]) for i in range(len(parts) + 1)} & index
 
 
 def project_modules(entries: list[Path], root: Path, index: frozenset) -> list[str]:

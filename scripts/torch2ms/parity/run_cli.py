@@ -623,6 +623,7 @@ def _report(result: dict, torch_data: dict, port_data: dict, settings: dict, as_
     if as_json:
         print(json.dumps({"ok": result["ok"], "kind": result["kind"], "compared": result["compared"],
                           "max_abs_diff": max_abs, "captured": torch_data["captured"], "model": torch_data["model"],
+                          "models": torch_data.get("models") or [],
                           "losses": {"torch": torch_data["losses"], "port": port_data["losses"]},
                           "rows": [{"what": r[0], "ok": r[1], "detail": r[2]} for r in rows],
                           "port_error": port_data.get("error"),

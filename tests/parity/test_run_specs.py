@@ -161,3 +161,26 @@ def test_the_captured_model_is_the_outer_module_owning_the_optimizers_parameters
     for model in models:
         ids = {id(p) for p in params(model)}
         assert script_hooks._largest_owner(kind, ids) is model, (framework, type(model).__name__)
+
+
+def test_the_model_the_spec_names_is_captured_as_the_project_code_calls_it(monkeypatch):
+    """`model: self.small`: looked up in the project's own frames (not the hooks' own `self`)."""
+    import torch
+
+    from torch2ms.parity import script_hooks
+
+    monkeypatch.setitem(script_hooks.STATE, "roots", [str(Path(__file__).parent) + os.sep])
+
+    class Trainer:
+        def __init__(self):
+            self.big, self.small = torch.nn.Linear(8, 8), torch.nn.Linear(2, 2)
+
+        def owner(self):  # what the optimizer hook asks, from inside the project's code
+            ids = {id(p) for m in (self.big, self.small) for p in m.parameters()}
+            return script_hooks._owner(torch.nn.Module, ids)
+
+    trainer = Trainer()
+    monkeypatch.setitem(script_hooks.STATE, "names", ["self.small"])
+    assert trainer.owner() is trainer.small
+    monkeypatch.setitem(script_hooks.STATE, "names", [])
+    assert trainer.owner() is trainer.big  # unnamed: the module owning most of the parameters

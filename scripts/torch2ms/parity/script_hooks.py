@@ -175,18 +175,20 @@ def _size_of_tree(obj) -> int:
 
 
 def _named(kind, exclude=()) -> list:
-    """The models the spec names (`model: netD`), looked up as the calling code sees them: the
-    locals then the globals of each frame from the innermost out (a dotted name: attributes)."""
+    """The models the spec names (`model: netD`, `self.model`), looked up as the project's code
+    sees them: the locals then the globals of each of its frames, from the innermost out (a
+    dotted name: attributes)."""
     found = []
     frame = sys._getframe(1)
     for name in STATE["names"]:
         head, *rest = name.split(".")
         obj, f = None, frame
         while f is not None and obj is None:
-            for scope in (f.f_locals, f.f_globals):
-                if head in scope:
-                    obj = scope[head]
-                    break
+            if f.f_code.co_filename.startswith(tuple(STATE["roots"])):
+                for scope in (f.f_locals, f.f_globals):
+                    if head in scope:
+                        obj = scope[head]
+                        break
             f = f.f_back
         for attr in rest:
             obj = getattr(obj, attr, None)

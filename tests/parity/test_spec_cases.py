@@ -84,12 +84,12 @@ def test_the_examples_of_the_verification_rules_are_valid(tmp_path):
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "rules" / "verification.md").read_text()
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
-    runs = [b for b in blocks if "args" in b]
+    runs = [b for b in blocks if {"args", "steps"} & set(b)]
     parity = [b for b in blocks if b not in runs]
-    assert len(parity) == 4 and len(runs) == 2 and len(blocks) == 6
+    assert len(parity) == 4 and len(runs) == 3 and len(blocks) == 7
     assert sum(len(cases(b)) for b in parity) == 6
     for n, run in enumerate(runs):  # read as parity-run reads a run spec
         path = tmp_path / f"example{n}.run.yaml"
         path.write_text(yaml.safe_dump(run))
         validate_run_spec(path)
-    assert [len(validate_run_spec(tmp_path / f"example{n}.run.yaml")) for n in range(2)] == [1, 2]
+    assert [len(validate_run_spec(tmp_path / f"example{n}.run.yaml")) for n in range(3)] == [1, 2, 1]

@@ -7,6 +7,11 @@
                                        module spec outputs/<name>.parity.yaml (`torch2ms parity`)
                                        and the run spec outputs/<name>.run.yaml (`torch2ms
                                        parity-run`)
+    torch2ms check --parity --fresh    run every spec again, also those whose verdict would be
+                                       reused (by default a spec runs again only when the port,
+                                       the torch original, the spec, the files it reads, the
+                                       project modules either side imports or the pack changed:
+                                       `check.verdicts`)
     torch2ms check --hook              Claude Code PostToolUse hook: reads the hook's JSON on
                                        stdin and checks the edited file when it is in an outputs/
                                        (a <stem>.parity.yaml or <stem>.run.yaml there: read as
@@ -50,6 +55,9 @@ def add_arguments(parser) -> None:
                         help="also run the file's specs against the torch original, those next to it: "
                              "<file stem>.parity.yaml (its models, torch2ms parity) and <file stem>.run.yaml "
                              "(the script's run, torch2ms parity-run)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="with --parity: run every spec again (by default a verdict whose inputs are all "
+                             "unchanged is reused, and the output says which)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="S",
                         help="time limit per file for the static checks, --import and --parity (default 120)")
     parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB, metavar="MB",
@@ -149,13 +157,19 @@ def _static_checks(files: list[Path], ws: Workspace, bounds: Bounds, jobs: int) 
 
 
 def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False, timeout=120.0, jobs=2,
-                memory_mb: int = DEFAULT_MEMORY_MB):
-    """Check `files`; record results of those under outputs/. Returns [(key or path, FileResult)]."""
+                memory_mb: int = DEFAULT_MEMORY_MB, fresh: bool = False, verdicts=None):
+    """Check `files`; record results of those under outputs/. Returns [(key or path, FileResult)].
+    With `parity`, a spec whose inputs are unchanged since its last run gets its verdict back
+    (`verdicts`, a check.verdicts.VerdictCache, or one made here; `fresh`: none is reused)."""
     from torch2ms.check import results, runtime
-    from torch2ms.check.api_index import ECOSYSTEM_VERSIONS, installed_versions
 
+    versions = _versions()
     plain = runtime.plain_modules(ws.root) if do_import else {}
     input_dir = _input_dir(ws) if parity else None
+    if parity and verdicts is None:
+        from torch2ms.check.verdicts import VerdictCache
+
+        verdicts = VerdictCache(ws.state_dir, ws.outputs, input_dir, versions, fresh)
     old = results.load(ws.check_results)["files"]
     done = _static_checks(files, ws, Bounds(timeout, memory_mb), jobs)
 
@@ -165,7 +179,8 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
             runtime.import_check(path, ws.outputs if key else path.parent, result, timeout, plain)
         if parity:
             source = input_dir / key if (input_dir and key) else None
-            runtime.parity_check(path, source, ws.root, result, timeout)
+            runtime.parity_check(path, source, ws.root, result, timeout,
+                                 around=verdicts.around(key) if key else None)
 
     if do_import or parity:  # subprocesses: run a few at once, each result stays with its file
         from concurrent.futures import ThreadPoolExecutor
@@ -177,11 +192,18 @@ def check_paths(files: list[Path], ws: Workspace, do_import=False, parity=False,
             results.carry_over(result, old.get(key))
     recorded = {k: r.to_dict() for k, r in done if k}
     if recorded:
-        results.update(ws.check_results, recorded,
-                       installed_versions(("mindspore", "torch", "mindone", "transformers", "numpy",
-                                           *ECOSYSTEM_VERSIONS)))
+        results.update(ws.check_results, recorded, versions)
         _write_tracker(ws, {k: r.summary() for k, r in done if k})
+    if parity:
+        verdicts.save()
     return done
+
+
+def _versions() -> dict:
+    """The installed versions check.json records (and parity verdicts depend on)."""
+    from torch2ms.check.api_index import ECOSYSTEM_VERSIONS, installed_versions
+
+    return installed_versions(("mindspore", "torch", "mindone", "transformers", "numpy", *ECOSYSTEM_VERSIONS))
 
 
 def _input_dir(ws: Workspace) -> Path | None:
@@ -233,8 +255,18 @@ def run(args) -> int:
         return _fail(f"no .py files to check in {', '.join(args.paths) or ws.outputs}")
     if args.timeout <= 0 or args.memory <= 0:
         return _fail("--timeout and --memory must be positive")
-    done = check_paths(files, ws, args.do_import, args.parity, args.timeout, args.jobs, args.memory)
+    if args.fresh and not args.parity:
+        return _fail("--fresh goes with --parity (it runs the specs again)")
+    verdicts = None
+    if args.parity:
+        from torch2ms.check.verdicts import VerdictCache
+
+        verdicts = VerdictCache(ws.state_dir, ws.outputs, _input_dir(ws), _versions(), args.fresh)
+    done = check_paths(files, ws, args.do_import, args.parity, args.timeout, args.jobs, args.memory,
+                       verdicts=verdicts)
     _print(done, args.json, args.quiet)
+    if verdicts is not None and verdicts.summary() and not args.json:
+        print(verdicts.summary())
     return 0 if all(r.verdict == "pass" for _, r in done) else 1
 
 

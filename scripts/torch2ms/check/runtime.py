@@ -174,17 +174,21 @@ def _left_behind(stderr: str, plain: dict[str, str], outputs_root: Path) -> str:
 
 
 def parity_check(path: Path, source: Path | None, workspace_root: Path, result: FileResult,
-                 timeout: float) -> None:
+                 timeout: float, around=None) -> None:
     """Run the module spec (`torch2ms parity`) and the run spec (`torch2ms parity-run`) next to the
-    output, each against the torch original."""
+    output, each against the torch original; `around(run, command, spec, ...)`, when given, is
+    called instead of each `run(command, spec, ...)` (the check's verdict cache)."""
+    def spec_run(*args):
+        return around(_spec_run, *args) if around is not None else _spec_run(*args)
+
     spec = parity_spec(path)
     if spec.exists():
-        result.parity_result = _spec_run("parity", spec, path, source, workspace_root, result, timeout)
+        result.parity_result = spec_run("parity", spec, path, source, workspace_root, result, timeout)
     else:
         result.parity_result = "no spec"
     spec = run_spec(path)
     if spec.exists():
-        result.run_result = _spec_run("parity-run", spec, path, source, workspace_root, result, timeout)
+        result.run_result = spec_run("parity-run", spec, path, source, workspace_root, result, timeout)
 
 
 def match_figures(text: str) -> str:

@@ -21,6 +21,20 @@ The run spec, `<stem>.run.yaml` beside an output (what `check --parity` runs):
     timeout: 600                      # seconds per side
     constants: {n_embd: 32, max_iters: 10}   # a script without arguments: its top-level
                                       #   `name = value` assignments get these values instead
+    env: {WANDB_MODE: disabled}       # environment variables of both runs
+    model: netD                       # the model to capture: a name in the script (or a list of
+                                      #   names); default: the module owning the optimizer's parameters
+    checkpoint:                       # a checkpoint the scripts load, made for this run (inference)
+      build: Net                      #   the torch model's class (or function), built with
+      from: model.py                  #   ...this file's definitions (default: the script itself)
+      kwargs: {upscale_factor: 3}     #   ...these arguments, after torch.manual_seed(seed)
+      seed: 0
+      path: ckpt/net.pth              #   torch.save(state_dict) here, relative to the input folder
+      key: model                      #   (optional) saved as {key: state_dict}
+      port_path: ckpt/net.pth         #   `torch2ms weights -o` here, relative to outputs/ (default: path)
+
+Every model behind an optimizer the torch script builds before its first loss gets the torch
+weights (a GAN's generator and discriminator: each loss is compared).
 
 Exit codes as `torch2ms parity`: 0 match; 1 mismatch or the port fails; 2 bad input (the spec,
 the arguments a torch script rejects, or a torch script that reaches nothing to compare); 3 the
@@ -45,7 +59,8 @@ from torch2ms.parity.spec import SpecError
 
 PROG = "torch2ms parity-run"
 RUN_KEYS = {"args", "torch_args", "port_args", "steps", "files", "port_files", "tolerance", "rename", "timeout",
-            "constants", "cases", "name"}
+            "constants", "cases", "name", "env", "model", "checkpoint"}
+CHECKPOINT_KEYS = {"build", "from", "kwargs", "seed", "path", "key", "port_path"}
 DEFAULT_STEPS = 3
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_TOLERANCE = {"atol": 1e-4, "rtol": 1e-4}
@@ -148,9 +163,22 @@ def _settings(args, spec: dict | None = None) -> dict:
         "rename": spec.get("rename"),
         "timeout": args.timeout if args.timeout is not None else spec.get("timeout", DEFAULT_TIMEOUT),
         "constants": spec.get("constants") or {},
+        "env": spec.get("env") or {},
+        "model": spec.get("model") or [],
+        "checkpoint": _checkpoint(spec.get("checkpoint")),
     }
     if not isinstance(settings["constants"], dict):
         raise SpecError("constants must map top-level names to values")
+    env = settings["env"]
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, (str, int, float, bool))
+                                            for k, v in env.items()):
+        raise SpecError("env must map variable names to values (strings or numbers)")
+    settings["env"] = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in env.items()}
+    if isinstance(settings["model"], str):
+        settings["model"] = [settings["model"]]
+    if not isinstance(settings["model"], list) or not all(
+            isinstance(n, str) and all(part.isidentifier() for part in n.split(".")) for n in settings["model"]):
+        raise SpecError("model must name the model in the script (netD, self.model) or list such names")
     if args.atol is not None:
         settings["tolerance"]["atol"] = args.atol
     if args.rtol is not None:
@@ -161,6 +189,33 @@ def _settings(args, spec: dict | None = None) -> dict:
         if not isinstance(settings[key], list) or not all(isinstance(f, str) for f in settings[key]):
             raise SpecError(f"{key} must be a list of paths")
     return settings
+
+
+def _checkpoint(value) -> dict | None:
+    """The `checkpoint:` mapping, checked; None without one."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SpecError("checkpoint must be a mapping (build, path, ...)")
+    unknown = set(value) - CHECKPOINT_KEYS
+    if unknown:
+        raise SpecError(f"unknown checkpoint keys: {', '.join(sorted(unknown))} "
+                        f"(known: {', '.join(sorted(CHECKPOINT_KEYS))})")
+    for key in ("build", "path"):
+        if not isinstance(value.get(key), str) or not value[key]:
+            raise SpecError(f"checkpoint needs `{key}:` (the model's class, where the torch script reads the file)")
+    for key in ("from", "path", "port_path", "key"):
+        if key in value and not isinstance(value[key], str):
+            raise SpecError(f"checkpoint {key} must be a string")
+    for key in ("from", "path", "port_path"):
+        rel = Path(value.get(key) or ".")
+        if rel.is_absolute() or ".." in rel.parts:
+            raise SpecError(f"checkpoint {key} must be a path inside the project (relative, no ..): {value[key]}")
+    if not isinstance(value.get("kwargs", {}), dict):
+        raise SpecError("checkpoint kwargs must map argument names to values")
+    if not isinstance(value.get("seed", 0), int):
+        raise SpecError("checkpoint seed must be a whole number")
+    return {"seed": 0, "kwargs": {}, **value, "port_path": value.get("port_path") or value["path"]}
 
 
 # --------------------------------------------------------------------- the project copies
@@ -236,15 +291,67 @@ def set_constants(script: Path, constants: dict) -> list[str]:
     return sorted(set(constants) - found)
 
 
+# --------------------------------------------------------------------- the checkpoint of a run
+_MAKE_CHECKPOINT = r"""
+import json, sys
+ref, settings, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+from torch2ms import torch_env
+torch_env.prepare()
+import torch
+from torch2ms.weights import models
+module = models.load_module(ref, "torch")
+torch.manual_seed(settings["seed"])
+model, _ = models.build(module, {"build": settings["build"], "kwargs": settings["kwargs"]}, {}, "torch")
+state = model.state_dict()
+torch.save({settings["key"]: state} if settings.get("key") else state, out)
+print(f"made {out}: {len(state)} tensors of {type(model).__name__} (seed {settings['seed']})")
+"""
+
+
+def make_checkpoint(settings: dict, torch_script: Path, torch_root: Path, torch_work: Path,
+                    port_script: Path, port_root: Path, port_work: Path) -> str | None:
+    """The spec's checkpoint, made in the copies the scripts run from: the torch model built with
+    the seed and saved where the torch script reads it, then converted for the port by `torch2ms
+    weights` where the port reads it. An error message, or None."""
+    from torch2ms import sandbox
+
+    ckpt, env = settings["checkpoint"], sandbox.child_env(**settings["env"])
+    torch_ref = torch_work / ckpt["from"] if ckpt.get("from") else torch_work / torch_script.relative_to(torch_root)
+    port_ref = port_work / ckpt["from"] if ckpt.get("from") else port_work / port_script.relative_to(port_root)
+    for label, ref in (("the torch original", torch_ref), ("the port", port_ref)):
+        if not ref.is_file():
+            return f"checkpoint from: {ckpt['from']} is not a file of {label}'s project"
+    out = torch_work / ckpt["path"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    print(f"{PROG}: making the checkpoint {ckpt['path']} ({ckpt['build']}, seed {ckpt['seed']})",
+          file=sys.stderr, flush=True)
+    outcome = sandbox.run([sys.executable, "-c", _MAKE_CHECKPOINT, str(torch_ref), json.dumps(ckpt), str(out)],
+                          timeout=settings["timeout"], cwd=str(torch_work), env=env)
+    if outcome.returncode != 0:
+        return f"checkpoint: the torch model cannot be built and saved: {_tail(outcome.stderr.replace(str(torch_work), str(torch_root)))}"
+    port_out = port_work / ckpt["port_path"]
+    port_out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "torch2ms", "weights", str(out), "--port", str(port_ref), "--build", ckpt["build"],
+           "--kwargs", json.dumps(ckpt["kwargs"]), "-o", str(port_out), "--force"]
+    if ckpt.get("key"):
+        cmd += ["--key", ckpt["key"]]
+    outcome = sandbox.run(cmd, timeout=settings["timeout"], cwd=str(port_work), env=env)
+    if outcome.returncode != 0:
+        text = (outcome.stdout + outcome.stderr).replace(str(port_work), str(port_root))
+        return f"checkpoint: torch2ms weights cannot convert it for the port: {_tail(text)}"
+    return None
+
+
 # --------------------------------------------------------------------- running a side
 def _run_side(side: str, script: Path, root: Path, work: Path, record: Path, script_args, settings):
     from torch2ms import sandbox
 
     cmd = [sys.executable, "-c", "from torch2ms.parity import script_hooks; script_hooks.main()",
            "--side", side, "--record", str(record), "--steps", str(settings["steps"]),
-           "--roots", str(work), "--rename", json.dumps(settings["rename"]), "--",
+           "--roots", str(work), "--rename", json.dumps(settings["rename"]),
+           "--model", json.dumps(settings["model"]), "--",
            str(work / script.relative_to(root)), *script_args]
-    env = sandbox.child_env(PYTHONHASHSEED="0", CUDA_VISIBLE_DEVICES="")
+    env = sandbox.child_env(**{**settings["env"], "PYTHONHASHSEED": "0", "CUDA_VISIBLE_DEVICES": ""})
     print(f"{PROG}: running the {'torch original' if side == 'torch' else 'port'}: "
           f"{script.name} {shlex.join(script_args)}".rstrip(), file=sys.stderr, flush=True)
     outcome = sandbox.run(cmd, timeout=settings["timeout"], cwd=str((work / script.relative_to(root)).parent),
@@ -380,6 +487,10 @@ def _run_case(args, torch_file: Path, ms_file: Path, settings: dict) -> int:
             missing = set_constants(work / script.relative_to(root), settings["constants"])
             if missing:
                 return _bad(f"constants: {script.name} assigns no {', '.join(missing)} at its top level")
+        if settings["checkpoint"]:
+            why = make_checkpoint(settings, torch_file, torch_root, torch_work, ms_file, port_root, port_work)
+            if why:
+                return _bad(why)
         outcome, torch_data = _run_side("torch", torch_file, torch_root, torch_work, record,
                                         settings["torch_args"], settings)
         code = _judge_torch(outcome, torch_data, settings)
@@ -477,6 +588,12 @@ def _judge_port(outcome, data, torch_data, settings) -> int | None:
     if data.get("error") and not _done(data):
         print(f"parity-run: MISMATCH, port run failed before its first step: {data['error']}")
         return 1
+    models = (torch_data.get("models") or [], data.get("models") or [])
+    if data.get("captured") == torch_data["captured"] and len(models[0]) != len(models[1]):
+        print(f"parity-run: MISMATCH, the torch original trains {len(models[0])} models before its first loss "
+              f"({', '.join(models[0])}), the port {len(models[1])} ({', '.join(models[1]) or 'none'}): "
+              "each model behind an optimizer needs its own")
+        return 1
     if data.get("captured") != torch_data["captured"]:
         reached = f"first reached its {data['captured']}" if data.get("captured") else "reached none of them"
         print(f"parity-run: MISMATCH, the torch original first reached its {torch_data['captured']}, the port "
@@ -506,6 +623,7 @@ def _report(result: dict, torch_data: dict, port_data: dict, settings: dict, as_
     if as_json:
         print(json.dumps({"ok": result["ok"], "kind": result["kind"], "compared": result["compared"],
                           "max_abs_diff": max_abs, "captured": torch_data["captured"], "model": torch_data["model"],
+                          "models": torch_data.get("models") or [],
                           "losses": {"torch": torch_data["losses"], "port": port_data["losses"]},
                           "rows": [{"what": r[0], "ok": r[1], "detail": r[2]} for r in rows],
                           "port_error": port_data.get("error"),

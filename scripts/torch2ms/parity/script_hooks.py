@@ -12,7 +12,11 @@ sys.path). Hooks, all installed before it starts:
   DIR/weights.npz; the MindSpore side finds the Cell that holds the optimizer's parameters (or
   whose generate/set_train was called) and loads those weights into it by name with the same
   weight transfer `torch2ms parity` uses (`parity.weights.transfer_weights`), before the optimizer
-  sees its parameters. The model is the module covering most of the optimizer's parameters;
+  sees its parameters. The model is the module that owns the optimizer's parameters (of two
+  modules owning the same ones, the outer: a model, not its inner Sequential or ModuleDict), or
+  the one the spec names (`model: netD`, a name in the script: `--model`). Every optimizer the
+  script builds before its first loss gets its model's weights so (a GAN's netD and netG), each
+  model once, in the order the script builds them;
 - losses: every scalar torch `loss.backward()`, and every call of a function made by
   `mindspore.value_and_grad` (its first output). `mindspore.jit` is a plain call here, so a
   jitted training step still runs these hooks;
@@ -20,7 +24,9 @@ sys.path). Hooks, all installed before it starts:
   model's forward returns;
 - one random stream for both sides: random numbers the project's own code draws (torch.rand*,
   rand_like/randn_like, randint, randperm, multinomial, mint/ops's and numpy's counterparts) come from one numpy
-  generator, reset by the script's own seed calls, so a batch sampled with `torch.randint` and
+  generator, reset by the script's own seed calls (`torch.manual_seed`, `mindspore.set_seed`,
+  `seed_everything` of Lightning, `accelerate.utils.set_seed`, `transformers.set_seed`), so a
+  batch sampled with `torch.randint` and
   its port's `mint.randint` get the same indices. Library code (initializers, dropout kernels)
   keeps its own generators: dropout must be off to compare;
 - one index order for random data loaders: torch's `RandomSampler` (so `DataLoader(shuffle=True)`)
@@ -29,7 +35,8 @@ sys.path). Hooks, all installed before it starts:
   up (`Dataset.shuffle(buffer_size)` keeps its own order);
 - Python's `random` and numpy's global generator seeded alike (0) on both sides before the
   script runs, so `random.randint` batches (and library code drawing from them) line up; the
-  port's `mindspore.set_seed` leaves them as they are, as the `torch.manual_seed` it ports does.
+  port's `mindspore.set_seed` leaves them as they are, as the `torch.manual_seed` it ports does,
+  and so do `seed_everything` / `set_seed` (which seed them too) on the torch side.
 
 After N losses (or N generate calls, or N forward outputs) the record is written to
 DIR/<side>.json and the process ends, so `--steps` bounds any script.
@@ -51,6 +58,8 @@ import numpy as np
 STATE = {
     "side": None, "record": None, "steps": 0, "roots": [], "captured": None, "model": None,
     "losses": [], "generated": [], "forward": [], "events": [], "transfer": None, "rename": None,
+    "names": [],  # the spec's `model:`: names in the script of the model(s) to capture
+    "models": [],  # the models whose weights went across, in the order the script built their optimizers
 }
 _rng = np.random.default_rng(0)
 
@@ -59,6 +68,7 @@ _rng = np.random.default_rng(0)
 def _save(error: str | None = None, code: int = 0, crashed: bool = False) -> None:
     """Write the record; `crashed`: the script raised an exception (not an exit of its own)."""
     record = {k: STATE.get(k) for k in ("side", "captured", "model", "losses", "events", "transfer", "dropout")}
+    record["models"] = [type(m).__name__ for m in STATE["models"]]
     out_dir = Path(STATE["record"])
     arrays = {}
     for kind in ("generated", "forward"):
@@ -138,22 +148,69 @@ def _from_project(depth: int = 2) -> bool:
 
 # --------------------------------------------------------------------- capture
 def _largest_owner(kind, params_ids: set, exclude=()):
-    """The module/Cell instance holding most of `params_ids` (then the fewest others)."""
+    """The module/Cell instance holding most of `params_ids`, then the fewest others, then the
+    outermost: a model whose parameters all sit in one inner container (a Sequential, or a
+    ModuleDict holding a GPT's layers, the head tied to its embedding) owns the same parameters
+    as that container, and the model is the one to capture."""
     best, best_key = None, None
     for obj in gc.get_objects():
         try:
             if not isinstance(obj, kind) or isinstance(obj, exclude):
                 continue
             ids = {id(p) for p in _parameters(obj)}
+            covered = len(ids & params_ids)
+            key = (covered, -len(ids), _size_of_tree(obj)) if covered else None
         except Exception:  # noqa: BLE001 - a half-built object: not the model
             continue
-        covered = len(ids & params_ids)
-        if not covered:
-            continue
-        key = (covered, -len(ids))
-        if best_key is None or key > best_key:
+        if key is not None and (best_key is None or key > best_key):
             best, best_key = obj, key
     return best
+
+
+def _size_of_tree(obj) -> int:
+    """How many modules/Cells `obj` holds, itself included (an outer module holds more)."""
+    if hasattr(obj, "cells_and_names"):
+        return sum(1 for _ in obj.cells_and_names())
+    return sum(1 for _ in obj.modules())
+
+
+def _named(kind, exclude=()) -> list:
+    """The models the spec names (`model: netD`, `self.model`), looked up as the project's code
+    sees them: the locals then the globals of each of its frames, from the innermost out (a
+    dotted name: attributes)."""
+    found = []
+    frame = sys._getframe(1)
+    for name in STATE["names"]:
+        head, *rest = name.split(".")
+        obj, f = None, frame
+        while f is not None and obj is None:
+            if f.f_code.co_filename.startswith(tuple(STATE["roots"])):
+                for scope in (f.f_locals, f.f_globals):
+                    if head in scope:
+                        obj = scope[head]
+                        break
+            f = f.f_back
+        for attr in rest:
+            obj = getattr(obj, attr, None)
+        if isinstance(obj, kind) and not isinstance(obj, exclude) and all(obj is not o for o in found):
+            found.append(obj)
+    return found
+
+
+def _owner(kind, params_ids: set, exclude=()):
+    """The model an optimizer over `params_ids` trains: the named model owning most of them, when
+    the spec names models and one owns any; else the largest owner."""
+    best, best_covered = None, 0
+    for obj in _named(kind, exclude):
+        covered = len({id(p) for p in _parameters(obj)} & params_ids)
+        if covered > best_covered:
+            best, best_covered = obj, covered
+    return best if best is not None else _largest_owner(kind, params_ids, exclude)
+
+
+def _wanted(model, kind, exclude=()) -> bool:
+    """Whether `model` may be captured at an eval/generate: any model, unless the spec names some."""
+    return not STATE["names"] or any(model is obj for obj in _named(kind, exclude))
 
 
 def _main_model(kind, exclude=()):
@@ -196,12 +253,33 @@ def _capture(kind: str, model) -> None:
     STATE["model"] = type(model).__name__
     STATE["events"].append(f"capture at {kind}: {type(model).__name__}")
     STATE["dropout"] = _dropout(model)
+    STATE["models"].append(model)
     if STATE["side"] == "torch":
-        _save_torch_state(model)
+        _save_torch_state(model, _weights_file(0))
     else:
-        _load_into_cell(model)
+        _load_into_cell(model, _weights_file(0))
     if kind == "eval":
         _record_forward(model)
+
+
+def _another_optimizer(model) -> None:
+    """An optimizer built after the capture and before the first loss (a GAN's second one): its
+    model, when not captured yet, gets the torch weights as well."""
+    if model is None or STATE["losses"] or any(model is m for m in STATE["models"]):
+        return
+    STATE["models"].append(model)
+    number = len(STATE["models"]) - 1
+    STATE["model"] = ", ".join(type(m).__name__ for m in STATE["models"])
+    STATE["events"].append(f"capture at optimizer {number + 1}: {type(model).__name__}")
+    STATE["dropout"] = (STATE.get("dropout") or []) + [f"{type(model).__name__}.{d}" for d in _dropout(model)]
+    if STATE["side"] == "torch":
+        _save_torch_state(model, _weights_file(number))
+    else:
+        _load_into_cell(model, _weights_file(number))
+
+
+def _weights_file(number: int) -> Path:
+    return Path(STATE["record"]) / ("weights.npz" if number == 0 else f"weights-{number}.npz")
 
 
 def _dropout(model) -> list:
@@ -215,14 +293,14 @@ def _dropout(model) -> list:
     return found
 
 
-def _save_torch_state(module) -> None:
+def _save_torch_state(module, path: Path) -> None:
     state = module.state_dict()
     persistent = set(state)
     arrays = {f"p:{k}": _array(v) for k, v in state.items() if v is not None}
     for name, buf in module.named_buffers():
         if name not in persistent and buf is not None:
             arrays[f"b:{name}"] = _array(buf)
-    np.savez(Path(STATE["record"]) / "weights.npz", **arrays)
+    np.savez(path, **arrays)
 
 
 class _Saved:
@@ -261,21 +339,35 @@ class _SavedModule:
         return list(self.buffers.items())
 
 
-def _load_into_cell(cell) -> None:
+def _load_into_cell(cell, path: Path) -> None:
+    """The torch weights saved at `path` into `cell`; with several models, each line of the
+    transfer summary names its model."""
     from torch2ms.parity.weights import WeightTransferError, transfer_weights
 
-    path = Path(STATE["record"]) / "weights.npz"
+    before = (STATE["transfer"] or {}).get("summary", "")
+    label = ""
+    if len(STATE["models"]) > 1:
+        label = f"{type(cell).__name__}: "
+        if len(STATE["models"]) == 2:
+            before = f"{type(STATE['models'][0]).__name__}: {before}"
     if not path.is_file():
-        STATE["transfer"] = {"ok": False, "summary": "the torch run saved no weights"}
-        return
+        STATE["transfer"] = {"ok": False, "summary": _joined(before, label + "the torch run saved no weights for "
+                                                             "this model (it built fewer optimizers)")}
+        _save(error="the torch run saved no weights for the port's model")
+        sys.stdout.flush()
+        os._exit(1)
     try:
         report = transfer_weights(_SavedModule(path), cell, rename=STATE["rename"])
     except WeightTransferError as exc:
-        STATE["transfer"] = {"ok": False, "summary": exc.report.summary()}
+        STATE["transfer"] = {"ok": False, "summary": _joined(before, label + exc.report.summary())}
         _save(error="the torch weights do not map onto the port's model")
         sys.stdout.flush()
         os._exit(1)
-    STATE["transfer"] = {"ok": True, "summary": report.summary()}
+    STATE["transfer"] = {"ok": True, "summary": _joined(before, label + report.summary())}
+
+
+def _joined(before: str, line: str) -> str:
+    return f"{before}\n{line}" if before else line
 
 
 def _record_forward(model) -> None:
@@ -316,11 +408,14 @@ def _install_torch() -> None:
 
     def optimizer_init(self, params, *args, **kwargs):
         params = list(params)
-        if STATE["captured"] is None and _from_project(2 + _subclass_depth(type(self), torch.optim.Optimizer)):
+        if STATE["captured"] in (None, "optimizer") and _from_project(
+                2 + _subclass_depth(type(self), torch.optim.Optimizer)):
             ids = {id(p) for p in _flat_params(params)}
-            model = _largest_owner(torch.nn.Module, ids)
-            if model is not None:
+            model = _owner(torch.nn.Module, ids)
+            if STATE["captured"] is None and model is not None:
                 _capture("optimizer", model)
+            else:
+                _another_optimizer(model)
         return base_init(self, params, *args, **kwargs)
 
     torch.optim.Optimizer.__init__ = optimizer_init
@@ -330,7 +425,7 @@ def _install_torch() -> None:
     def recorded_backward(self, *args, **kwargs):
         if STATE["captured"] is None and self.numel() == 1 and self.requires_grad:
             # a loop without an optimizer (a hand-written update): the first loss is the start
-            model = _main_model(torch.nn.Module)
+            model = (_named(torch.nn.Module) or [None])[0] or _main_model(torch.nn.Module)
             if model is not None:
                 _capture("loss", model)
         if STATE["captured"] is not None and self.numel() == 1:
@@ -342,7 +437,8 @@ def _install_torch() -> None:
     module_eval = torch.nn.Module.eval
 
     def recorded_eval(self):
-        if STATE["captured"] is None and _from_project() and any(True for _ in self.parameters()):
+        if (STATE["captured"] is None and _from_project() and any(True for _ in self.parameters())
+                and _wanted(self, torch.nn.Module)):
             _capture("eval", self)
         return module_eval(self)
 
@@ -350,6 +446,7 @@ def _install_torch() -> None:
     _hook_generate(torch.nn.Module)
     _shared_random_torch(torch)
     _shared_sampling_torch(torch)
+    _library_seeds()
 
 
 def _subclass_depth(cls, base) -> int:
@@ -370,7 +467,7 @@ def _hook_generate(base) -> None:
 
     def wrap(function):
         def generate(self, *args, **kwargs):
-            if STATE["captured"] is None:
+            if STATE["captured"] is None and _wanted(self, type(self)):
                 _capture("generate", self)
             out = function(self, *args, **kwargs)
             if STATE["captured"] is not None:
@@ -418,8 +515,8 @@ def _install_mindspore() -> None:
         def run(*a, **kw):
             if STATE["captured"] is None:  # no optimizer built: the first loss is the start
                 params = _flat_params(list(weights)) if isinstance(weights, (list, tuple)) else None
-                model = (_largest_owner(nn.Cell, {id(p) for p in params}, exclude=tuple(bases)) if params
-                         else _main_model(nn.Cell, exclude=tuple(bases)))
+                model = (_owner(nn.Cell, {id(p) for p in params}, exclude=tuple(bases)) if params
+                         else (_named(nn.Cell, tuple(bases)) or [None])[0] or _main_model(nn.Cell, exclude=tuple(bases)))
                 if model is not None:
                     _capture("loss", model)
             value, grads = grad_fn(*a, **kw)
@@ -442,7 +539,8 @@ def _install_mindspore() -> None:
 
     def recorded_set_train(self, mode=True):
         if (not mode and STATE["captured"] is None and _from_project()
-                and not isinstance(self, tuple(bases)) and self.trainable_params()):
+                and not isinstance(self, tuple(bases)) and self.trainable_params()
+                and _wanted(self, nn.Cell, tuple(bases))):
             _capture("eval", self)
         return set_train(self, mode)
 
@@ -460,16 +558,18 @@ def _wrap_ms_optimizer(base, optimizers) -> None:
     name = "params" if "params" in signature.parameters else "parameters"
 
     def optimizer_init(self, *args, **kwargs):
-        if STATE["captured"] is None and _from_project(2 + _subclass_depth(type(self), base)):
+        if STATE["captured"] in (None, "optimizer") and _from_project(2 + _subclass_depth(type(self), base)):
             bound = signature.bind(self, *args, **kwargs)
             params = list(bound.arguments[name])
             bound.arguments[name] = params
             args, kwargs = bound.args[1:], bound.kwargs
             from mindspore import nn
 
-            model = _largest_owner(nn.Cell, {id(p) for p in _flat_params(params)}, exclude=optimizers)
-            if model is not None:
+            model = _owner(nn.Cell, {id(p) for p in _flat_params(params)}, exclude=optimizers)
+            if STATE["captured"] is None and model is not None:
                 _capture("optimizer", model)
+            else:
+                _another_optimizer(model)
         return init(self, *args, **kwargs)
 
     base.__init__ = optimizer_init
@@ -583,6 +683,55 @@ def _keeping_global_generators(native):
 
     seed.__wrapped__ = native
     return seed
+
+
+# the seed functions of libraries a script calls as its own seed: module -> function names
+LIBRARY_SEEDS = {
+    "lightning_fabric.utilities.seed": ("seed_everything",),
+    "lightning.fabric.utilities.seed": ("seed_everything",),
+    "accelerate.utils.random": ("set_seed",),
+    "transformers.trainer_utils": ("set_seed",),
+}
+
+
+def _seed_function(module) -> None:
+    for name in LIBRARY_SEEDS.get(module.__name__, ()):
+        native = getattr(module, name, None)
+        if callable(native) and not hasattr(native, "__wrapped__"):
+            setattr(module, name, _seeding(_keeping_global_generators(native)))
+
+
+class _AfterImport:
+    """A meta path finder that wraps the seed functions of LIBRARY_SEEDS as their module is
+    executed, before the package re-exports them (`lightning.seed_everything`, `L.seed_everything`,
+    `pytorch_lightning.seed_everything`, `accelerate.utils.set_seed`, `transformers.set_seed`)."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in LIBRARY_SEEDS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                execute = spec.loader.exec_module
+
+                def exec_module(module, execute=execute):
+                    execute(module)
+                    _seed_function(module)
+
+                spec.loader.exec_module = exec_module
+                return spec
+        return None
+
+
+def _library_seeds() -> None:
+    """`seed_everything(42)` (Lightning), `set_seed(42)` (accelerate, transformers) called by the
+    script are its seed calls, as `torch.manual_seed` is: they reset the shared stream."""
+    for name in LIBRARY_SEEDS:
+        if name in sys.modules:
+            _seed_function(sys.modules[name])
+    sys.meta_path.insert(0, _AfterImport())
 
 
 def _numpy_patches() -> None:
@@ -809,12 +958,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--roots", required=True, help="the project's folders, comma-separated")
     parser.add_argument("--rename", default="null", help="JSON: torch -> port parameter names")
     parser.add_argument("--guard", help="the workspace whose outputs/ the port must stand on")
+    parser.add_argument("--model", default="[]", help="JSON: names in the script of the model(s) to capture")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     STATE.update(side=args.side, record=args.record, steps=args.steps,
                  roots=[str(Path(r).resolve()) + os.sep for r in args.roots.split(",") if r],
-                 rename=json.loads(args.rename))
+                 rename=json.loads(args.rename), names=list(json.loads(args.model)))
     script = str(Path(command[0]).resolve())
     if args.side == "torch":
         from torch2ms import torch_env

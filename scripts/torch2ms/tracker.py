@@ -53,6 +53,9 @@ lose records: a tracker without exactly one `## Files` and one `## Edits` headin
 `## Edits:` or `##files`), or with an entry line it cannot read, is refused with the line named,
 and never rewritten. Lines it does not know (a paragraph, a one-space bullet, a section of its
 own) are kept where they were. A file name holding a line break of any kind cannot be listed.
+A key (an entry or an Edits subsection) that is absolute, climbs out with `..`, or is there a
+second time is refused too, so no save can multiply records: on every tracker it accepts,
+render() of parse() of render() is render(). A tracker that is a symlink is never replaced.
 
 `torch2ms scan` builds and re-merges the tracker through `merge_scan`: ticks, edit records and
 check verdicts survive a re-scan; files that disappeared are kept and marked `vanished`.
@@ -226,6 +229,8 @@ class Tracker:
         current: Entry | None = None
         edit_path: str | None = None
         raw: list[str] | None = None  # a section of the user's own
+        entry_lines: dict[str, int] = {}  # key -> the line listing it (a second one is refused)
+        edit_lines: dict[str, int] = {}
         for number, line in enumerate(lines[1:], start=2):
             if line.startswith("## "):
                 section, current, edit_path = line.strip(), None, None
@@ -249,6 +254,7 @@ class Tracker:
                 m = _ENTRY_RE.match(line)
                 if m:
                     current = cls._parse_entry(m, path, number)
+                    _check_key(current.path, path, number, entry_lines)
                     tracker.entries.append(current)
                     continue
                 if _LOOKS_LIKE_ENTRY.match(line):
@@ -265,7 +271,8 @@ class Tracker:
                 m = _EDIT_HEADING_RE.match(line)
                 if m:
                     edit_path = m.group("path")
-                    tracker.edits.setdefault(edit_path, [])
+                    _check_key(edit_path, path, number, edit_lines)
+                    tracker.edits[edit_path] = []
                 elif edit_path is not None:
                     tracker.edits[edit_path].append(line)
                 else:
@@ -435,6 +442,9 @@ class Tracker:
             why = unlistable(e.path)
             if why:
                 raise TrackerError(f"cannot list {e.path!r} in the tracker: its name holds {why}")
+        if self.path.is_symlink():
+            raise TrackerError(f"{self.path} is a symlink (to {os.readlink(self.path)}): the tracker is written "
+                               "only as a regular file; replace the link with the file it points to")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path, self.render())
 
@@ -450,6 +460,9 @@ class Tracker:
         path = Path(path)
         if create is None and not path.is_file():
             cls.load(path)  # the error that says what is wrong (missing, a folder, ...)
+        if path.is_symlink():
+            raise TrackerError(f"{path} is a symlink (to {os.readlink(path)}): the tracker is written only as a "
+                               "regular file; replace the link with the file it points to")
         lock_dir = path.parent / ".torch2ms"
         lock_dir.mkdir(parents=True, exist_ok=True)
         with open(lock_dir / "tracker.lock", "a") as lock:
@@ -624,6 +637,33 @@ class Tracker:
         self.other_files_total = len(others)
         for e in self.entries:
             self.edits.setdefault(e.path, [])
+
+
+def bad_key(key: str) -> str | None:
+    """Why `key` cannot name a file of the input folder (None when it can): keys are relative
+    posix paths that stay inside the folder."""
+    if not key.strip():
+        return "it is empty"
+    if key.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", key):
+        return "it is an absolute path"
+    parts = key.replace("\\", "/").split("/")
+    if ".." in parts:
+        return "it climbs out with '..'"
+    if any(part in ("", ".") for part in parts):
+        return "it is not a plain relative path"
+    return None
+
+
+def _check_key(key: str, path, number: int, seen: dict[str, int]) -> None:
+    """A listed key or an Edits subsection: a path inside the input folder, met once."""
+    why = bad_key(key)
+    if why:
+        raise TrackerError(f"{path} line {number}: `{key}` cannot be a listed file: {why} "
+                           "(the tracker is left as it is; re-run `torch2ms scan` after removing it)")
+    if key in seen:
+        raise TrackerError(f"{path} line {number}: `{key}` is there a second time (first on line {seen[key]}); "
+                           "keep one (the tracker is left as it is)")
+    seen[key] = number
 
 
 def _find_cycle(waiting: dict[str, list[str]]) -> list[str]:

@@ -114,9 +114,20 @@ def unlistable(name: str) -> str | None:
     return None
 
 
+def escaped(text: str) -> str:
+    """`text` with the bytes that were not UTF-8 (lone surrogates, as the OS hands them to Python)
+    written as `\\xNN`: what the tracker and the reports write is always UTF-8."""
+    text = str(text)
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return "".join(ch if not "\ud800" <= ch <= "\udfff"
+                   else f"\\x{ord(ch) - 0xdc00:02x}" if "\udc80" <= ch <= "\udcff" else f"\\u{ord(ch):04x}"
+                   for ch in text)
+
+
 def one_line(text: str) -> str:
-    """`text` with every line-breaking character made a space."""
-    return "".join(" " if ch in LINE_BREAKS else ch for ch in str(text))
+    """`text` with every line-breaking character made a space (and bytes not UTF-8 escaped)."""
+    return "".join(" " if ch in LINE_BREAKS else ch for ch in escaped(text))
 
 
 @dataclass
@@ -166,7 +177,7 @@ class Entry:
 
 def _clean(text: str) -> str:
     """One-line text that cannot break the entry line's structure."""
-    return " ".join(str(text).split()).replace("·", ",").replace("`", "'")
+    return " ".join(escaped(text).split()).replace("·", ",").replace("`", "'")
 
 
 class Tracker:

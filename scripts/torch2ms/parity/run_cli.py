@@ -166,21 +166,23 @@ def _settings(args, spec: dict | None = None) -> dict:
 # --------------------------------------------------------------------- the project copies
 def _copy_project(root: Path, dest: Path, files: list[str], data_root: Path) -> None:
     """The .py files below `root`, then `files` (relative to `data_root`), into `dest`."""
-    for folder, dirs, names in os.walk(root):
+    from torch2ms.fsio import make_folders, walk
+
+    for folder, dirs, names in walk(root):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS
                    and not (Path(folder) / d / "pyvenv.cfg").exists()]
         for name in names:
             if name.endswith(".py"):
                 src = Path(folder) / name
                 target = dest / src.relative_to(root)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                make_folders(target.parent)
                 shutil.copy2(src, target)
     for rel in files:
         src, target = _listed_paths(rel, dest, data_root)
         if not src.exists():
             raise SpecError(f"{rel} (listed in files) does not exist in {data_root}: the data the script "
                             "reads is missing there (provide it, or correct the path)")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent)
         if src.is_dir():
             shutil.copytree(src, target, dirs_exist_ok=True)
         else:

@@ -126,9 +126,9 @@ def _refusal(path: Path, exc: BaseException) -> str:
         return f"{path}: torch.load(weights_only=True) refused it: {str(exc).splitlines()[0]}"
     harmful = [name for name in needed if runs_code(name)]
     if harmful:
-        return (f"{path} would call {', '.join(harmful)} when unpickled: that runs commands or code, not "
-                "something a weights file needs; torch2ms weights does not load it, and allowing it is not "
-                "advised (get the weights from a source you trust, or as .safetensors)")
+        return (f"{path} would call {', '.join(harmful)} when unpickled, and torch2ms weights runs no pickled "
+                "code (torch.load weights_only=True): that call runs commands or code, which a weights file never "
+                "needs; do not allow it (get the weights from a source you trust, or as .safetensors)")
     if any(name.startswith("__main__.") or ".nn.modules." in name or name.endswith("Module") for name in needed):
         hint = "it holds a whole pickled model: re-save model.state_dict() with torch.save"
     else:

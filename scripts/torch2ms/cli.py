@@ -69,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a read-only folder, a full disk, a path that is a file: one line
         print(f"torch2ms {args.command}: {describe_os_error(exc)}", file=sys.stderr)
         return 2
+    except RecursionError:
+        print(f"torch2ms {args.command}: nested too deeply to handle (a folder tree or code nested past "
+              f"{sys.getrecursionlimit()} levels)", file=sys.stderr)
+        return 2
+    except UnicodeError as exc:  # a name or text the OS gave that is not UTF-8, where one must be
+        print(f"torch2ms {args.command}: a name or text that is not valid UTF-8 "
+              f"({ascii(getattr(exc, 'object', b'')[getattr(exc, 'start', 0):getattr(exc, 'end', 0)])}): "
+              "rename the file or give the text in UTF-8", file=sys.stderr)
+        return 2
 
 
 def describe_os_error(exc: OSError) -> str:

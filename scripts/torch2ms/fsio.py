@@ -35,7 +35,7 @@ def _umask() -> int:
 
 def _mode_for(path: Path, mode: int | None) -> int:
     if mode is not None:
-        return mode
+        return readable(mode)
     try:
         st = os.stat(path)
     except OSError:
@@ -43,11 +43,70 @@ def _mode_for(path: Path, mode: int | None) -> int:
     return stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
 
 
+def readable(mode: int) -> int:
+    """`mode` with the owner's read and write bits: a file written from an input with no
+    permissions (chmod 000) is still one its owner can open."""
+    return mode | stat.S_IRUSR | stat.S_IWUSR
+
+
+def make_folders(folder: str | os.PathLike) -> None:
+    """`mkdir -p folder`, without recursion (os.makedirs and Path.mkdir recurse once per
+    missing level, which fails on a tree a thousand folders deep)."""
+    folder = os.path.abspath(folder)
+    missing = []
+    while not os.path.isdir(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            if not os.path.isdir(path):
+                raise
+
+
+def walk(top: str | os.PathLike):
+    """os.walk(top) (top-down, `dirs` may be pruned in place, symlinked folders listed but not
+    entered, unreadable folders skipped), without recursion: Python 3.11's os.walk and
+    Path.rglob recurse once per level and fail on a tree a thousand folders deep."""
+    stack = [os.fspath(top)]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        dirs, names = [], []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else names).append(entry.name)
+        yield folder, dirs, names
+        for name in reversed(dirs):
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                stack.append(path)
+
+
+def py_files(top: Path) -> list[Path]:
+    """The .py files below `top`, outside hidden folders and __pycache__, sorted."""
+    found = []
+    for folder, dirs, names in walk(top):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+        found += [Path(folder) / n for n in names if n.endswith(".py") and not n.startswith(".")]
+    return sorted(found)
+
+
 def write_atomic(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8",
                  mode: int | None = None) -> None:
     """Replace `path` with `data` in one step: a temporary file in the same folder is written,
     flushed to disk and renamed over it. The file keeps its permission bits (a new file gets
-    the umask's, or `mode`). On any error the temporary file is removed and the previous file
+    the umask's, or `mode` with the owner's read and write bits). On any error the temporary file is removed and the previous file
     is left as it was; the error is raised as an OSError naming `path`."""
     path = Path(path)
     payload = data.encode(encoding) if isinstance(data, str) else bytes(data)

@@ -84,8 +84,9 @@ def _in_child(args, kind: str, name: str, script_args: list[str]) -> int:
     stdin = None if not sys.stdin or not sys.stdin.isatty() else False
     outcome = sandbox.run(cmd, timeout=args.timeout, capture=False, env=sandbox.child_env(), stdin=stdin)
     if outcome.timed_out:
-        print(f"{PROG}: {name} did not finish within {args.timeout:g} s: stopped it and every process it "
-              "started", file=sys.stderr)
+        gap = sandbox.containment()
+        print(f"{PROG}: {name} did not finish within {args.timeout:g} s: stopped it and "
+              + (f"{gap}" if gap else "every process it started"), file=sys.stderr)
     return sandbox.exit_status(outcome.returncode)
 
 

@@ -2,11 +2,13 @@
 
 Every run of project code (`check --import`, `parity`, `parity-run`, `torch2ms run`) goes
 through `run()`:
-- the child starts a new session, so it and everything it forks form one process group, and the
-  whole group is killed (SIGKILL) when the time limit passes and again when the child ends: a
-  process forked at import never survives the check;
-- the child's address space is limited (RLIMIT_AS, set by a tiny `python -S` wrapper that then
-  execs the real command, so no code runs between fork and exec in this process's threads);
+- the child is `reaper.py` (a tiny `python -S` process) in a new session: it becomes the child
+  subreaper, forks the real command and, when the command ends or the time limit passes
+  (SIGTERM), kills every process below itself, including those that left the group with
+  `setsid`; then the whole group is killed (SIGKILL). Nothing the command started survives the
+  run; where the system has no subreaper, `containment()` says what is not guaranteed;
+- the command's address space is limited (RLIMIT_AS, set by the reaper between fork and exec, so
+  no code runs between fork and exec in this process's threads);
 - captured output goes to temporary files, not pipes, so a grandchild holding a pipe open cannot
   make the parent wait.
 
@@ -31,17 +33,10 @@ ENV_INSIDE = "TORCH2MS_SANDBOXED"
 # What the captured output keeps of a chatty child: its end, where the error is.
 KEPT_OUTPUT = 1 << 20
 
-# Runs in the wrapper process (python -S: no site, about 10 ms): limit, then become the command.
-_WRAPPER = (
-    "import os, resource, sys\n"
-    "limit = int(sys.argv[1])\n"
-    "if limit > 0:\n"
-    "    try:\n"
-    "        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
-    "    except (ValueError, OSError):\n"
-    "        pass\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
+# The first process of the child (python -S: no site, about 10 ms): reaps and sweeps the tree.
+REAPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reaper.py")
+# Seconds the reaper gets to sweep the tree once asked, before the group is killed outright.
+SWEEP_GRACE = 15.0
 
 
 @dataclasses.dataclass
@@ -94,9 +89,26 @@ def memory_limit() -> int:
 
 
 def _command(cmd: list[str], limit: int) -> list[str]:
-    if os.name != "posix" or not limit:
+    if os.name != "posix":
         return list(cmd)
-    return [sys.executable, "-S", "-c", _WRAPPER, str(limit), *cmd]
+    return [sys.executable, "-S", REAPER, str(limit), *cmd]
+
+
+def containment() -> str | None:
+    """None when every process a run starts is stopped with it; else what is not guaranteed."""
+    if os.name != "posix":
+        return "only the script itself is stopped: processes it started may still run on this system"
+    if sys.platform.startswith("linux") and os.path.isdir("/proc/self"):
+        try:
+            import ctypes
+
+            got = ctypes.c_int()
+            if ctypes.CDLL(None, use_errno=True).prctl(37, ctypes.byref(got), 0, 0, 0) == 0:  # GET_CHILD_SUBREAPER
+                return None
+        except (OSError, AttributeError):
+            pass
+    return ("its process group is stopped, but a process it started in a session of its own (setsid) "
+            "may still run: this system offers no child subreaper")
 
 
 def _kill_group(pgid: int, sig=signal.SIGKILL) -> None:
@@ -161,22 +173,22 @@ def run(cmd: list[str], *, timeout: float | None = None, cwd=None, env: dict | N
     env[ENV_INSIDE] = "1"
     # inside another bound: stay in its process group, so that its kill reaches this child too
     own_group = os.name == "posix" and not inside()
-    kill = _kill_group if own_group else (lambda pid, sig=signal.SIGKILL: _kill_one(proc, sig))
     try:
         proc = subprocess.Popen(_command(cmd, limit), cwd=cwd, env=env, stdin=subprocess.DEVNULL if stdin is False else stdin,
                                 stdout=files[0], stderr=files[1], start_new_session=own_group)
-        pgid = proc.pid
         try:
             finished = _wait(proc, deadline)
         except KeyboardInterrupt:
-            kill(pgid, signal.SIGINT)
+            _signal(proc, own_group, signal.SIGINT)
             if not _wait(proc, time.monotonic() + 5):
-                kill(pgid)
+                _stop(proc, own_group)
             proc.wait()
-            kill(pgid)
+            _signal(proc, own_group, signal.SIGKILL)
             raise
-        kill(pgid)  # the child's leftovers, or (timed out) the child and all it forked
+        if not finished:
+            _stop(proc, own_group)
         proc.wait()
+        _signal(proc, own_group, signal.SIGKILL)  # whatever is left in the group
         code = proc.returncode if finished else None
         out = Outcome(code, timed_out=not finished, seconds=time.monotonic() - start, memory_limit=limit)
         if capture:
@@ -186,6 +198,22 @@ def run(cmd: list[str], *, timeout: float | None = None, cwd=None, env: dict | N
         for fh in files:
             if fh is not None:
                 fh.close()
+
+
+def _signal(proc: subprocess.Popen, own_group: bool, sig) -> None:
+    """`sig` to the child's process group (its own), or to the child alone (inside another bound)."""
+    if own_group:
+        _kill_group(proc.pid, sig)
+    else:
+        _kill_one(proc, sig)
+
+
+def _stop(proc: subprocess.Popen, own_group: bool) -> None:
+    """Ask the reaper to kill the whole tree (SIGTERM), then kill the group outright."""
+    if os.name == "posix":
+        _kill_one(proc, signal.SIGTERM)
+        _wait(proc, time.monotonic() + SWEEP_GRACE)
+    _signal(proc, own_group, signal.SIGKILL)
 
 
 def exit_status(code: int | None) -> int:

@@ -54,6 +54,9 @@ lose records: a tracker without exactly one `## Files` and one `## Edits` headin
 `## Edits:` or `##files`), or with an entry line it cannot read, is refused with the line named,
 and never rewritten. Lines it does not know (a paragraph, a one-space bullet, a section of its
 own) are kept where they were. A file name holding a line break of any kind cannot be listed.
+A key (an entry or an Edits subsection) that is absolute, climbs out with `..`, or is there a
+second time is refused too, so no save can multiply records: on every tracker it accepts,
+render() of parse() of render() is render(). A tracker that is a symlink is never replaced.
 
 `torch2ms scan` builds and re-merges the tracker through `merge_scan`: ticks, edit records and
 check verdicts survive a re-scan; files that disappeared are kept and marked `vanished`.
@@ -112,9 +115,20 @@ def unlistable(name: str) -> str | None:
     return None
 
 
+def escaped(text: str) -> str:
+    """`text` with the bytes that were not UTF-8 (lone surrogates, as the OS hands them to Python)
+    written as `\\xNN`: what the tracker and the reports write is always UTF-8."""
+    text = str(text)
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return "".join(ch if not "\ud800" <= ch <= "\udfff"
+                   else f"\\x{ord(ch) - 0xdc00:02x}" if "\udc80" <= ch <= "\udcff" else f"\\u{ord(ch):04x}"
+                   for ch in text)
+
+
 def one_line(text: str) -> str:
-    """`text` with every line-breaking character made a space."""
-    return "".join(" " if ch in LINE_BREAKS else ch for ch in str(text))
+    """`text` with every line-breaking character made a space (and bytes not UTF-8 escaped)."""
+    return "".join(" " if ch in LINE_BREAKS else ch for ch in escaped(text))
 
 
 @dataclass
@@ -164,7 +178,7 @@ class Entry:
 
 def _clean(text: str) -> str:
     """One-line text that cannot break the entry line's structure."""
-    return " ".join(str(text).split()).replace("·", ",").replace("`", "'")
+    return " ".join(escaped(text).split()).replace("·", ",").replace("`", "'")
 
 
 class Tracker:
@@ -230,6 +244,8 @@ class Tracker:
         current: Entry | None = None
         edit_path: str | None = None
         raw: list[str] | None = None  # a section of the user's own
+        entry_lines: dict[str, int] = {}  # key -> the line listing it (a second one is refused)
+        edit_lines: dict[str, int] = {}
         for number, line in enumerate(lines[1:], start=2):
             if line.startswith("## "):
                 section, current, edit_path = line.strip(), None, None
@@ -253,6 +269,7 @@ class Tracker:
                 m = _ENTRY_RE.match(line)
                 if m:
                     current = cls._parse_entry(m, path, number)
+                    _check_key(current.path, path, number, entry_lines)
                     tracker.entries.append(current)
                     continue
                 if _LOOKS_LIKE_ENTRY.match(line):
@@ -269,7 +286,8 @@ class Tracker:
                 m = _EDIT_HEADING_RE.match(line)
                 if m:
                     edit_path = m.group("path")
-                    tracker.edits.setdefault(edit_path, [])
+                    _check_key(edit_path, path, number, edit_lines)
+                    tracker.edits[edit_path] = []
                 elif edit_path is not None:
                     tracker.edits[edit_path].append(line)
                 else:
@@ -439,6 +457,9 @@ class Tracker:
             why = unlistable(e.path)
             if why:
                 raise TrackerError(f"cannot list {e.path!r} in the tracker: its name holds {why}")
+        if self.path.is_symlink():
+            raise TrackerError(f"{self.path} is a symlink (to {os.readlink(self.path)}): the tracker is written "
+                               "only as a regular file; replace the link with the file it points to")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(self.path, self.render())
 
@@ -454,6 +475,9 @@ class Tracker:
         path = Path(path)
         if create is None and not path.is_file():
             cls.load(path)  # the error that says what is wrong (missing, a folder, ...)
+        if path.is_symlink():
+            raise TrackerError(f"{path} is a symlink (to {os.readlink(path)}): the tracker is written only as a "
+                               "regular file; replace the link with the file it points to")
         lock_dir = path.parent / ".torch2ms"
         lock_dir.mkdir(parents=True, exist_ok=True)
         with open(lock_dir / "tracker.lock", "a") as lock:
@@ -702,6 +726,33 @@ def _order_group(group: list[str], deps: dict[str, list[str]]) -> list[str]:
         for ds in waiting.values():
             ds.discard(pick)
     return order
+
+
+def bad_key(key: str) -> str | None:
+    """Why `key` cannot name a file of the input folder (None when it can): keys are relative
+    posix paths that stay inside the folder."""
+    if not key.strip():
+        return "it is empty"
+    if key.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", key):
+        return "it is an absolute path"
+    parts = key.replace("\\", "/").split("/")
+    if ".." in parts:
+        return "it climbs out with '..'"
+    if any(part in ("", ".") for part in parts):
+        return "it is not a plain relative path"
+    return None
+
+
+def _check_key(key: str, path, number: int, seen: dict[str, int]) -> None:
+    """A listed key or an Edits subsection: a path inside the input folder, met once."""
+    why = bad_key(key)
+    if why:
+        raise TrackerError(f"{path} line {number}: `{key}` cannot be a listed file: {why} "
+                           "(the tracker is left as it is; re-run `torch2ms scan` after removing it)")
+    if key in seen:
+        raise TrackerError(f"{path} line {number}: `{key}` is there a second time (first on line {seen[key]}); "
+                           "keep one (the tracker is left as it is)")
+    seen[key] = number
 
 
 def _generated_header_line(line: str) -> bool:

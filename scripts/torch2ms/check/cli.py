@@ -85,8 +85,9 @@ def _collect(paths: list[str], ws: Workspace) -> list[Path] | str:
                 return f"no outputs/ folder in {ws.root}: run `torch2ms convert` first"
             return f"no such file or folder: {t}"
         if t.is_dir():
-            files += sorted(p for p in t.rglob("*.py")
-                            if "__pycache__" not in p.parts and not any(x.startswith(".") for x in p.relative_to(t).parts))
+            from torch2ms.fsio import py_files
+
+            files += py_files(t)
         elif t.suffix == ".py":
             files.append(t)
         else:
@@ -322,17 +323,24 @@ def run_hook(payload: str) -> int:
     else passes quietly."""
     try:
         data = json.loads(payload or "{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return 0  # never get in the way of an edit because of a payload we do not understand
-    tool_input = data.get("tool_input") or {}
-    file_path = tool_input.get("file_path") or tool_input.get("notebook_path")
-    if not file_path or not str(file_path).endswith((".py",) + SPEC_SUFFIXES):
+    # a payload of another shape (a list, a string where a mapping belongs) passes quietly too
+    tool_input = data.get("tool_input") if isinstance(data, dict) else None
+    if not isinstance(tool_input, dict):
         return 0
+    file_path = tool_input.get("file_path") or tool_input.get("notebook_path")
+    if not isinstance(file_path, str) or "\0" in file_path or not file_path.endswith((".py",) + SPEC_SUFFIXES):
+        return 0
+    cwd = data.get("cwd")
     path = Path(file_path)
     if not path.is_absolute():
-        path = Path(data.get("cwd") or ".") / path
+        path = Path(cwd if isinstance(cwd, str) and "\0" not in cwd else ".") / path
+    # `outputs/../proj/model.py` is the input file, not an output: `..` is resolved first, and
+    # the file must really be inside the workspace's outputs/ (not through a symlink out of it)
+    path = Path(os.path.abspath(path))
     ws = hook_workspace(path)
-    if ws is None or not path.is_file():
+    if ws is None or not path.is_file() or not path.resolve().is_relative_to(ws.outputs.resolve()):
         return 0
     if path.name.endswith(SPEC_SUFFIXES):
         return _hook_spec(path, ws)

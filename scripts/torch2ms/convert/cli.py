@@ -128,6 +128,16 @@ def _convert_config(text: str, rel: str) -> dict:
             "flags": flags}
 
 
+def _binary(path: Path) -> bool:
+    from ..scan.detect import binary
+
+    try:
+        with open(path, "rb") as fh:
+            return binary(fh.read(8192))
+    except OSError:
+        return False
+
+
 def _failed(rel: str, error: str, from_output: bool) -> dict:
     return {"path": rel, "error": error, "changed": False,
             "call_sites": {"found": 0, "converted": 0, "flagged": 0}, "edits": [],
@@ -186,12 +196,19 @@ def run(args) -> int:
     if given.is_dir():
         rels, warnings = _python_files(folder, [out_dir, ws.outputs, ws.state_dir])
         files = [folder / rel for rel in rels]
+        if not files:
+            return _fail(f"{given} holds no .py file to convert" + (f" ({len(warnings)} skipped, the first: "
+                                                                  f"{warnings[0]})" if warnings else ""))
     else:
         files = [given]
     jobs, results = [], []
     for f in files:
         rel = _relative(f, folder, tracker_input)
         why = unreadable(f)
+        if given.is_dir() and not why and _binary(f):  # what the scan skips, a folder convert skips
+            from ..scan.detect import BINARY
+            warnings.append(f"{rel}: {BINARY}")
+            continue
         try:
             dst = destination(out_dir, rel)
         except WorkspaceError as exc:
@@ -319,13 +336,13 @@ class _Writer:
                 for r in batch:
                     r["error"] = "not written: its edit records could not go to the tracker"
                 raise _TrackerFailure(str(exc)) from None
-        from ..fsio import write_atomic
+        from ..fsio import make_folders, write_atomic
         for r in batch:
             if not r["changed"] and r["from_output"]:
                 continue
             dst = Path(r["dst"])
             try:
-                dst.parent.mkdir(parents=True, exist_ok=True)
+                make_folders(dst.parent)
                 mode = None if r["from_output"] else stat.S_IMODE(os.stat(r["src"]).st_mode)
                 write_atomic(dst, r["data"], mode=mode)
             except OSError as exc:

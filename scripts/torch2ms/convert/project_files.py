@@ -52,7 +52,9 @@ def data_files(input_dir: Path, exclude: list[Path]) -> list[str]:
     skip = _skip_dirs()
     excluded = {os.path.realpath(p) for p in exclude}
     found = []
-    for root, dirs, names in os.walk(input_dir):
+    from ..fsio import walk
+
+    for root, dirs, names in walk(input_dir):
         dirs[:] = sorted(
             d for d in dirs if d not in skip and os.path.realpath(os.path.join(root, d)) not in excluded
             and not os.path.exists(os.path.join(root, d, "pyvenv.cfg")))
@@ -64,7 +66,7 @@ def data_files(input_dir: Path, exclude: list[Path]) -> list[str]:
 
 def copy_project_files(input_dir: Path, out_dir: Path, state_dir: Path,
                        exclude: list[Path]) -> Copied:
-    from ..fsio import write_atomic
+    from ..fsio import make_folders, readable, write_atomic
     from ..workspace import WorkspaceError, destination
 
     result = Copied()
@@ -80,9 +82,10 @@ def copy_project_files(input_dir: Path, out_dir: Path, state_dir: Path,
             if st.st_size > MAX_BYTES:
                 result.too_large.append(rel)
                 continue
-            dst.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(dst.parent)
             write_atomic(dst, src.read_bytes(), mode=stat.S_IMODE(st.st_mode))
             shutil.copystat(src, dst)
+            os.chmod(dst, readable(stat.S_IMODE(st.st_mode)))
         except WorkspaceError as exc:
             result.errors.append(f"{rel}: {exc}")
             continue

@@ -221,26 +221,44 @@ def _checkpoint(value) -> dict | None:
 # --------------------------------------------------------------------- the project copies
 def _copy_project(root: Path, dest: Path, files: list[str], data_root: Path) -> None:
     """The .py files below `root`, then `files` (relative to `data_root`), into `dest`."""
-    for folder, dirs, names in os.walk(root):
+    from torch2ms.fsio import make_folders, walk
+
+    for folder, dirs, names in walk(root):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS
                    and not (Path(folder) / d / "pyvenv.cfg").exists()]
         for name in names:
             if name.endswith(".py"):
                 src = Path(folder) / name
                 target = dest / src.relative_to(root)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                make_folders(target.parent)
                 shutil.copy2(src, target)
     for rel in files:
-        src = (data_root / rel).resolve()
+        src, target = _listed_paths(rel, dest, data_root)
         if not src.exists():
             raise SpecError(f"{rel} (listed in files) does not exist in {data_root}: the data the script "
                             "reads is missing there (provide it, or correct the path)")
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent)
         if src.is_dir():
             shutil.copytree(src, target, dirs_exist_ok=True)
         else:
             shutil.copy2(src, target)
+
+
+def _listed_paths(rel: str, dest: Path, data_root: Path) -> tuple[Path, Path]:
+    """Where a `files:` entry is read from and copied to: the entry, normalized, names a path
+    inside `data_root` (a symlink the user put there may lead elsewhere) and its copy lands inside
+    `dest`; anything else is a SpecError naming the entry."""
+    where = f"files entry {rel!r}"
+    norm = os.path.normpath(rel) if rel and "\0" not in rel else ""
+    if not norm or os.path.isabs(norm) or norm.startswith("~"):
+        raise SpecError(f"{where}: not a path relative to {data_root} (list data inside the project)")
+    if norm == os.curdir or norm == os.pardir or norm.startswith(os.pardir + os.sep):
+        raise SpecError(f"{where} names {os.path.abspath(data_root / norm)}, outside {data_root}: list only "
+                        "data inside the project (copy or link it in there)")
+    target = dest.resolve() / norm
+    if not target.resolve().is_relative_to(dest.resolve()):
+        raise SpecError(f"{where} would be copied to {target.resolve()}, outside the run's copy {dest}")
+    return data_root / norm, target
 
 
 def _roots(torch_file: Path, ms_file: Path) -> tuple[Path, Path]:

@@ -124,8 +124,9 @@ def output_files(ws: Workspace) -> list[str]:
     root = ws.outputs
     if not root.is_dir():
         return []
-    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py")
-                  if "__pycache__" not in p.parts and not any(x.startswith(".") for x in p.relative_to(root).parts))
+    from torch2ms.fsio import py_files
+
+    return sorted(p.relative_to(root).as_posix() for p in py_files(root))
 
 
 # libraries with no MindSpore counterpart at all: the reports name the files that use them

@@ -5,10 +5,33 @@ Pure functions of the gathered facts and the versions: the same inputs give the 
 
 from __future__ import annotations
 
+import html
+import re
+
+from torch2ms.tracker import escaped
+
 from torch2ms.report.facts import FileFacts, copied, not_converted, queued, without_counterpart
 
 SHOWN_FINDINGS = 10
 DASH = "—"
+_MARKUP = re.compile(r"([\\`*_\[\]|~])")
+
+
+def _code(text: str, cell: bool = False) -> str:
+    """`text` as a code span (a fence longer than any backtick run in it); in a table cell its
+    `|` is escaped, so it cannot split the row."""
+    text = escaped(text)
+    if cell:
+        text = text.replace("|", "\\|")
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _inert(text) -> str:
+    """Text from a person or a project (a blocked reason, a category, a finding) rendered as
+    itself: HTML escaped, markdown's link, emphasis and table characters backslash-escaped."""
+    return _MARKUP.sub(r"\\\1", html.escape(escaped(str(text)), quote=False))
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:
@@ -48,7 +71,7 @@ def _why_not_run(f: FileFacts, key: str, result: str | None) -> str | None:
     if result == "torch side unavailable":
         note = next((n for n in f.notes if n.startswith(f"{key}:")), "")
         why = note.partition(" cannot run: ")[2] or "the torch original cannot be imported here"
-        return f"cannot run: {why}"
+        return f"cannot run: {_inert(why)}"
     if result in ("failed", "spec error", "timeout"):
         return f"{key} {result} (see `torch2ms check --parity outputs/{f.entry.path}`)"
     return None
@@ -88,7 +111,7 @@ def blocked_section(facts: list[FileFacts]) -> list[str]:
         return []
     out = ["## Blocked", "", "Marked with `torch2ms edit FILE --blocked REASON`: they cannot pass without "
            "the user, and `/convert-next` goes past them.", ""]
-    out += [f"- `{f.entry.path}` ({f.entry.category}): {f.entry.blocked}" for f in blocked]
+    out += [f"- {_code(f.entry.path)} ({_inert(f.entry.category)}): {_inert(f.entry.blocked)}" for f in blocked]
     return out + [""]
 
 
@@ -142,7 +165,7 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
     t = totals(facts)
     q = queued(facts)
     out = ["# Conversion report", "",
-           f"Input folder: `{input_dir}`. Built by `torch2ms report` from `files_to_convert.md` and "
+           f"Input folder: {_code(input_dir)}. Built by `torch2ms report` from `files_to_convert.md` and "
            "`.torch2ms/check.json`. A file passes the checks when `torch2ms check` passes on its "
            "current output; that is not a numeric comparison: only parity (`parity ok` for the models "
            "a file defines, `run ok` for a training or inference script run from the same weights) "
@@ -151,25 +174,27 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for f in q:
         todos = DASH if f.todos is None else str(f.todos)
-        out.append(f"| `{f.entry.path}` | {f.entry.category} | {f.entry.status} | {_ticked_state(f)} | "
-                   f"{f.edits} | {todos} | {_check_cell(f)} | {_runtime(f.import_result)} | "
-                   f"{_runtime(f.parity_result, f, 'parity')} | {_runtime(f.run_result, f, 'run')} |")
+        out.append(f"| {_code(f.entry.path, cell=True)} | {_inert(f.entry.category)} | {_inert(f.entry.status)} | "
+                   f"{_ticked_state(f)} | {f.edits} | {todos} | {_inert(_check_cell(f))} | "
+                   f"{_inert(_runtime(f.import_result))} | {_inert(_runtime(f.parity_result, f, 'parity'))} | "
+                   f"{_inert(_runtime(f.run_result, f, 'run'))} |")
     if not q:
         out.append(f"| {DASH} | | | | | | | | | |")
     extra = copied(facts)
     if extra:
         out += ["", "## Copied without torch code (checked by `/verify` too)", "",
                 "| file | check | import |", "| --- | --- | --- |"]
-        out += [f"| `{f.entry.path}` | {_check_cell(f)} | {_runtime(f.import_result)} |" for f in extra]
+        out += [f"| {_code(f.entry.path, cell=True)} | {_inert(_check_cell(f))} | {_inert(_runtime(f.import_result))} |"
+                for f in extra]
     failing = [f for f in q + extra if not f.verified]
     out += ["", "## Not passing the check", ""]
     if not failing:
         out += ["Every file to convert passes its check.", ""]
     for f in failing:
-        out.append(f"### `{f.entry.path}`: {_check_cell(f)}")
+        out.append(f"### {_code(f.entry.path)}: {_inert(_check_cell(f))}")
         for item in f.findings[:SHOWN_FINDINGS]:
             where = f"line {item['line']}" if item["line"] else "file"
-            out.append(f"- {where}: [{item['code']}] {item['message']}")
+            out.append(f"- {where}: [{item['code']}] {_inert(item['message'])}")
         if len(f.findings) > SHOWN_FINDINGS:
             out.append(f"- ... and {len(f.findings) - SHOWN_FINDINGS} more (`torch2ms check outputs/{f.entry.path}`)")
         if f.check == "not checked":
@@ -184,11 +209,11 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
     if unmatched:
         out += ["## Passing the checks, not compared with the torch original (models, training and "
                 "inference scripts)", ""]
-        out += [f"- `{f.entry.path}` ({f.entry.category}): {todo}" for f in unmatched for todo in _todos(f)]
+        out += [f"- {_code(f.entry.path)} ({_inert(f.entry.category)}): {todo}" for f in unmatched for todo in _todos(f)]
         out.append("")
     out += ["## Not converted", ""]
     skipped = not_converted(facts)
-    out += [f"- `{f.entry.path}` ({f.entry.status}): {why}" for f, why in skipped] or ["None."]
+    out += [f"- {_code(f.entry.path)} ({_inert(f.entry.status)}): {_inert(why)}" for f, why in skipped] or ["None."]
     out += ["", "## Totals", "",
             f"- Files to convert: {t['to_convert']}",
             f"- Outputs written: {t['outputs']}",
@@ -219,7 +244,7 @@ def _serving_engines(facts: list[FileFacts]) -> list[str]:
         return []
     out = ["", "## Serving engines without a MindSpore counterpart", ""]
     for f, engines, what in found:
-        out.append(f"- `{f.entry.path}` uses {', '.join(engines)}: {what}")
+        out.append(f"- {_code(f.entry.path)} uses {', '.join(engines)}: {what}")
     return out
 
 
@@ -234,11 +259,11 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
     for f in q:
         categories[f.entry.category] = categories.get(f.entry.category, 0) + 1
     out = ["# Migration report", "", "## Scanned", "",
-           f"Input folder `{input_dir}`: {_n(len(listed), 'file')} with torch-ecosystem code listed "
-           f"({', '.join(f'{n} {s}' for s, n in sorted(statuses.items())) or 'none'}), "
+           f"Input folder {_code(input_dir)}: {_n(len(listed), 'file')} with torch-ecosystem code listed "
+           f"({', '.join(f'{n} {_inert(s)}' for s, n in sorted(statuses.items())) or 'none'}), "
            f"{_n(other_files, 'file')} without torch-ecosystem code.",
            f"To convert: {t['to_convert']} "
-           f"({', '.join(f'{n} {c}' for c, n in sorted(categories.items())) or 'none'}).",
+           f"({', '.join(f'{n} {_inert(c)}' for c, n in sorted(categories.items())) or 'none'}).",
            "", "## Converted", "",
            f"{t['outputs']} of {_n(t['to_convert'], 'file')} have an output in `outputs/`; "
            f"{t['ticked']} ticked in the tracker; {_n(t['edits'], 'edit')} recorded: "
@@ -265,15 +290,15 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
     out += ["## Left for a human", ""]
     left = []
     for f in q + copied(facts):
-        left += [f"- `{f.entry.path}` ({f.entry.category}): passes the checks; {todo}" for todo in _todos(f)]
+        left += [f"- {_code(f.entry.path)} ({_inert(f.entry.category)}): passes the checks; {todo}" for todo in _todos(f)]
         if f.verified:
             continue
         what = {"fail": f"check fails ({f.summary.removeprefix('fail: ')})" if f.summary else "check fails",
                 "stale": "changed since it was checked", "not checked": "not checked",
                 "no output": "not converted yet"}.get(f.check, f.check)
         kind = "copied without torch code" if f in copied(facts) else f.entry.category
-        left.append(f"- `{f.entry.path}` ({kind}): {what}")
-    left += [f"- `{f.entry.path}`: {why}" for f, why in not_converted(facts)]
+        left.append(f"- {_code(f.entry.path)} ({_inert(kind)}): {_inert(what)}")
+    left += [f"- {_code(f.entry.path)}: {_inert(why)}" for f, why in not_converted(facts)]
     if t["todos"]:
         left.append(f"- {_n(t['todos'], 'open TODO(torch2ms) marker')} in the outputs")
     out += left or ["Nothing: every file passes the checks, and every model and every training or "

@@ -51,6 +51,14 @@ def analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
         return Facts(path=rel, skipped=True, warnings=[f"could not be analysed ({type(exc).__name__}: {exc}): skipped"])
 
 
+BINARY = "binary content in a source file: skipped"
+
+
+def binary(head: bytes) -> bool:
+    """True for a file the scan skips as binary (a NUL byte in its first 8 KiB)."""
+    return b"\0" in head[:8192]
+
+
 def _analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
     kind = "ipynb" if rel.endswith(".ipynb") else "py" if rel.endswith(".py") else "config"
     facts = Facts(path=rel, kind=kind)
@@ -63,9 +71,9 @@ def _analyse_file(abs_path: str, rel: str, config: ScanConfig) -> Facts:
         facts.skipped = True
         facts.warnings.append(f"cannot read it ({exc.strerror or exc}): skipped")
         return facts
-    if b"\0" in data[:8192]:
+    if binary(data):
         facts.skipped = True
-        facts.warnings.append("binary content in a source file: skipped")
+        facts.warnings.append(BINARY)
         return facts
     text = _decode(data, facts)
     if kind == "ipynb":

@@ -38,7 +38,11 @@ def find_sources(root: Path, skip=()) -> tuple:
     warnings: list = []
     active: set = set()  # (dev, inode) of the folders on the current path
 
-    def walk(folder: str, rel: str) -> None:
+    # iterative (a stack of open folders, depth first, entries in name order): a tree of any
+    # depth is walked without recursion
+    stack: list = []
+
+    def enter(folder: str, rel: str) -> None:
         try:
             st = os.stat(folder)
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -47,48 +51,55 @@ def find_sources(root: Path, skip=()) -> tuple:
             return
         key = (st.st_dev, st.st_ino)
         active.add(key)
-        for entry in entries:
-            name = entry.name
-            child_rel = f"{rel}/{name}" if rel else name
-            try:
-                is_dir = entry.is_dir()
-                is_file = not is_dir and entry.is_file()
-            except OSError as exc:
-                what = "symlink loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
-                warnings.append(f"{child_rel}: {what}: skipped")
-                continue
-            if is_dir:
-                if name in SKIP_DIRS or os.path.realpath(entry.path) in skip_real:
-                    continue
-                if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")) or \
-                        os.path.isdir(os.path.join(entry.path, "conda-meta")):
-                    continue
-                try:
-                    cst = os.stat(entry.path)
-                except OSError as exc:
-                    warnings.append(f"{child_rel}/: {exc.strerror or exc}: skipped")
-                    continue
-                if (cst.st_dev, cst.st_ino) in active:
-                    warnings.append(f"{child_rel}/: symlink loop (it leads back to a folder above it): not followed")
-                    continue
-                walk(entry.path, child_rel)
-            elif name.endswith(SUFFIXES) or (name.endswith(CONFIG_ENDINGS) and config_kind(child_rel)):
-                if not _listable(child_rel):
-                    warnings.append(f"{child_rel.encode('utf-8', 'backslashreplace').decode()}: a file name "
-                                    "the tracker cannot hold (not UTF-8, a backtick or a line break): skipped")
-                elif is_file:
-                    files.append((entry.path, child_rel))
-                elif entry.is_symlink():
-                    try:
-                        os.stat(entry.path)
-                    except OSError as exc:
-                        what = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
-                        warnings.append(f"{child_rel}: {what}: skipped")
-                    else:
-                        warnings.append(f"{child_rel}: links to something that is not a regular file: skipped")
-                else:
-                    warnings.append(f"{child_rel}: not a regular file (a FIFO, socket or device): skipped")
-        active.discard(key)
+        stack.append((key, rel, iter(entries)))
 
-    walk(str(root), "")
+    enter(str(root), "")
+    while stack:
+        key, rel, pending = stack[-1]
+        entry = next(pending, None)
+        if entry is None:
+            stack.pop()
+            active.discard(key)
+            continue
+        name = entry.name
+        child_rel = f"{rel}/{name}" if rel else name
+        try:
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError as exc:
+            what = "symlink loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+            warnings.append(f"{child_rel}: {what}: skipped")
+            continue
+        if is_dir:
+            if name in SKIP_DIRS or os.path.realpath(entry.path) in skip_real:
+                continue
+            if os.path.exists(os.path.join(entry.path, "pyvenv.cfg")) or \
+                    os.path.isdir(os.path.join(entry.path, "conda-meta")):
+                continue
+            try:
+                cst = os.stat(entry.path)
+            except OSError as exc:
+                warnings.append(f"{child_rel}/: {exc.strerror or exc}: skipped")
+                continue
+            if (cst.st_dev, cst.st_ino) in active:
+                warnings.append(f"{child_rel}/: symlink loop (it leads back to a folder above it): not followed")
+                continue
+            enter(entry.path, child_rel)
+        elif name.endswith(SUFFIXES) or (name.endswith(CONFIG_ENDINGS) and config_kind(child_rel)):
+            if not _listable(child_rel):
+                warnings.append(f"{child_rel.encode('utf-8', 'backslashreplace').decode()}: a file name "
+                                "the tracker cannot hold (not UTF-8, a backtick or a line break): skipped")
+            elif is_file:
+                files.append((entry.path, child_rel))
+            elif entry.is_symlink():
+                try:
+                    os.stat(entry.path)
+                except OSError as exc:
+                    what = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+                    warnings.append(f"{child_rel}: {what}: skipped")
+                else:
+                    warnings.append(f"{child_rel}: links to something that is not a regular file: skipped")
+            else:
+                warnings.append(f"{child_rel}: not a regular file (a FIFO, socket or device): skipped")
+
     return files, warnings

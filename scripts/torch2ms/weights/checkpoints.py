@@ -62,9 +62,29 @@ def _is_state_dict(value) -> bool:
         isinstance(k, str) and _is_tensor(v) for k, v in value.items())
 
 
+# modules whose functions run commands or code, and the builtins that do: never a weights file's need
+_CODE_MODULES = {"os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "importlib", "runpy", "pty",
+                 "ctypes", "code", "codeop", "pickle", "marshal", "types", "webbrowser", "platform", "pdb",
+                 "multiprocessing", "threading", "signal", "tempfile", "pathlib", "io", "operator", "functools"}
+_CODE_BUILTINS = {"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "__import__", "input",
+                  "breakpoint", "globals", "locals", "vars", "exit", "quit", "help", "memoryview"}
+
+
+def runs_code(name: str) -> bool:
+    """True for a global whose call runs a command or code (`posix.system`, `builtins.eval`)."""
+    module, _, attr = name.rpartition(".")
+    top = module.split(".")[0]
+    if top in ("builtins", "__builtin__"):
+        return attr in _CODE_BUILTINS
+    return top in _CODE_MODULES
+
+
 def _resolve_globals(names: Iterable[str]) -> list:
     found = []
     for name in names:
+        if runs_code(name):
+            raise CheckpointError(f"--safe-global {name}: it runs commands or code; a weights file never needs "
+                                  "it, so torch2ms does not allow it")
         module_name, _, attr = name.rpartition(".")
         try:
             found.append(getattr(importlib.import_module(module_name), attr))
@@ -104,6 +124,11 @@ def _refusal(path: Path, exc: BaseException) -> str:
         needed = re.findall(r"GLOBAL ([\w.]+) was not an allowed global", str(exc))
     if not needed:
         return f"{path}: torch.load(weights_only=True) refused it: {str(exc).splitlines()[0]}"
+    harmful = [name for name in needed if runs_code(name)]
+    if harmful:
+        return (f"{path} would call {', '.join(harmful)} when unpickled, and torch2ms weights runs no pickled "
+                "code (torch.load weights_only=True): that call runs commands or code, which a weights file never "
+                "needs; do not allow it (get the weights from a source you trust, or as .safetensors)")
     if any(name.startswith("__main__.") or ".nn.modules." in name or name.endswith("Module") for name in needed):
         hint = "it holds a whole pickled model: re-save model.state_dict() with torch.save"
     else:

@@ -64,6 +64,7 @@ WORK_CALLS = frozenset({
     "urlretrieve", "download", "parse_args", "parse_known_args", "fit", "train", "run", "main", "system",
     "call", "check_call", "check_output", "Popen", "sleep", "exec", "eval", "write", "write_text", "save",
     "mkdir", "makedirs", "from_pretrained", "load_dataset", "hf_hub_download", "snapshot_download", "connect",
+    "init", "init_process_group", "login", "request", "post",
 })
 # Statements made only of calls to these keep the imports that follow working (sys.path edits).
 HARMLESS_STATEMENT_CALLS = frozenset({

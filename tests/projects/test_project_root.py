@@ -40,15 +40,17 @@ def checked(*files: str, parity: bool = False) -> dict:
 
 def test_a_module_named_like_its_package_does_not_shadow_it(tmp_path, monkeypatch):
     """`utils/utils.py` importing `utils.data_loading`: with the file's own folder first on
-    sys.path, `utils` was the module itself ("'utils' is not a package") and the hint said the
-    copied data_loading.py was not in outputs/."""
+    sys.path, `utils` was the module itself ("'utils' is not a package"), on the port's side and on
+    the torch original's, and the hint said the copied data_loading.py was not in outputs/."""
     root = project(tmp_path, monkeypatch, "seg", "seg_port")
     assert main(["scan", "."]) == 0  # again, with outputs/ now full: it is not part of the scanned tree
     scanned = json.loads((root / ".torch2ms" / "scan.json").read_text())
     paths = [f["path"] for f in scanned["files"]] + scanned["other_files"]
     assert "utils/utils.py" in paths and not [p for p in paths if p.startswith(("outputs/", ".torch2ms/"))], paths
-    files = checked("outputs/utils/utils.py")
-    assert files["utils/utils.py"]["summary"] == "pass, import ok", files["utils/utils.py"]
+    # its model too: the torch original is `utils.utils` of the input folder, the same way round
+    Path("outputs/utils/utils.parity.yaml").write_text("torch: {build: ScaledHead}\ninputs:\n  - {shape: [2, 4]}\n")
+    files = checked("outputs/utils/utils.py", parity=True)
+    assert files["utils/utils.py"]["summary"] == "pass, import ok, parity ok", files["utils/utils.py"]
 
 
 def test_a_port_in_a_package_without_init_is_compared_with_the_torch_package(tmp_path, monkeypatch):

@@ -1,9 +1,14 @@
 """The one way project code is imported for verification: `check --import`, `parity`,
 `parity-run` and `torch2ms run` all go through here.
 
-Ports (MindSpore code in outputs/) are imported as the module their path names below the
-outputs root (`outputs/pkg/model.py` is `pkg.model`), with the file's folder and that root on
-sys.path, and never from the input folder (`OutputsOnly`).
+Ports (MindSpore code in outputs/) are imported as `python -c "import pkg.model"` imports them
+from the outputs root (`outputs/pkg/model.py` is `pkg.model`): that root first on sys.path, the
+file's own folder only for a script that imports its siblings by plain name (`from model import
+Net` beside `model.py`) and never before the root, so a module cannot shadow its package
+(`utils/utils.py` inside `utils`). The input folder is taken off sys.path (the current folder a
+command runs from is often the project root holding it), a project module that only it has is
+refused (`OutputsOnly`), and a port module that still resolves outside the outputs root is an
+ImportError: a torch package never stands in for the port, with or without `__init__.py` files.
 
 Torch originals are imported as the module of the package they belong to (`import_original`):
 - a file whose relative imports stay inside the input folder is `pkg.model` below it;
@@ -15,13 +20,16 @@ Torch originals are imported as the module of the package they belong to (`impor
 Either way the file's own code runs; what cannot be imported raises `TorchSideError`, whose
 message says what to install or change.
 
-Definitions only. A module whose top level does more than import, define and assign constants
+Definitions only. A module whose top level does more than import, define and assign values
 (a script: it parses its arguments, reads data, trains) is executed statement by statement,
 keeping imports, `def`, `class`, assignments whose value calls nothing (or only the harmless
-names in `HARMLESS_CALLS`), and `if`/`try` blocks made only of those; the rest (its top-level
-work) is not run, and `skipped(module)` lists it. A kept assignment that needs a skipped one
-(`vocab_size = len(chars)`) is skipped too. Modules without top-level work run unchanged. This
-applies to the file imported and to the project-local modules it imports, never to libraries.
+names in `HARMLESS_CALLS`) or calls only what the module imports or defines (`RELU_GAIN =
+math.sqrt(2.0)`, `_SH_AVAILABLE = _package_available("sh")`, unless the call's name says it does
+work: `WORK_CALLS`), and `if`/`try` blocks made only of those; the rest (its top-level work) is not
+run, and `skipped(module)` lists it. A kept assignment that needs a skipped one (`vocab_size =
+len(chars)`), or whose call raises there, is skipped too. Modules without top-level work run
+unchanged, as a plain import runs them. This applies to the file imported and to the
+project-local modules it imports, never to libraries.
 """
 
 from __future__ import annotations
@@ -48,6 +56,15 @@ HARMLESS_CALLS = frozenset({
     "realpath", "expanduser", "resolve", "get", "getenv", "device", "is_available", "finfo", "iinfo",
     "version_info", "Enum", "IntEnum", "auto", "require_version", "is_torch_available",
     "is_flash_attn_2_available", "OrderedDict", "defaultdict", "deepcopy", "copy",
+})
+# Calls whose (last) name says they do work: an assignment calling one is top-level work even when
+# the module imported the callee (`text = sys.stdin.read()`, `args = parser.parse_args()`).
+WORK_CALLS = frozenset({
+    "read", "readline", "readlines", "read_text", "read_bytes", "load", "open", "input", "print", "urlopen",
+    "urlretrieve", "download", "parse_args", "parse_known_args", "fit", "train", "run", "main", "system",
+    "call", "check_call", "check_output", "Popen", "sleep", "exec", "eval", "write", "write_text", "save",
+    "mkdir", "makedirs", "from_pretrained", "load_dataset", "hf_hub_download", "snapshot_download", "connect",
+    "init", "init_process_group", "login", "request", "post",
 })
 # Statements made only of calls to these keep the imports that follow working (sys.path edits).
 HARMLESS_STATEMENT_CALLS = frozenset({
@@ -89,6 +106,55 @@ def _calls_only_harmless(node) -> bool:
     return True
 
 
+def _call_root(func):
+    """The base of a call's callee: `math` for `math.sqrt`, the inner Call of `Path(x).resolve`."""
+    while isinstance(func, ast.Attribute):
+        func = func.value
+    return func
+
+
+def _computed(node, callables: frozenset) -> bool:
+    """A value computed from imports, constants and the module's own functions: every call is
+    harmless, a layer, or made on a name the module imports or defines (`math.sqrt(2.0)`,
+    `_package_available("sh")`), and none is named like work (`WORK_CALLS`)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return False
+        if isinstance(sub, ast.Call):
+            dotted = _dotted(sub.func)
+            last = dotted.rpartition(".")[2]
+            if last in WORK_CALLS:
+                return False
+            if last in HARMLESS_CALLS or _is_layer(dotted):
+                continue
+            root = _call_root(sub.func)
+            if isinstance(root, ast.Name):
+                if root.id not in callables:
+                    return False
+            elif not isinstance(root, (ast.Call, ast.Constant)):
+                return False
+    return True
+
+
+def callables(tree: ast.Module) -> frozenset:
+    """The names a module's top level binds by import, `def` or `class` (in `if`/`try` blocks too)."""
+    names = set()
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import):
+            names.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names if a.name != "*")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.If):
+            todo += node.body + node.orelse
+        elif isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
+            todo += node.body + node.orelse + node.finalbody + [n for h in node.handlers for n in h.body]
+    return frozenset(names)
+
+
 def _is_main_guard(node) -> bool:
     """`if __name__ == "__main__":` (either way round)."""
     test = node.test
@@ -99,8 +165,9 @@ def _is_main_guard(node) -> bool:
             and any(isinstance(x, ast.Constant) and x.value == "__main__" for x in sides))
 
 
-def is_definition(node) -> bool:
-    """True for a top-level statement that only imports, defines or assigns a value."""
+def is_definition(node, names: frozenset = frozenset()) -> bool:
+    """True for a top-level statement that only imports, defines or assigns a value; `names`: what
+    the module imports or defines (`callables`), whose calls compute values (`_computed`)."""
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                          ast.Pass, ast.Global, ast.Nonlocal, ast.Raise)):
         return True  # a top-level raise is the module refusing to load: part of what it defines
@@ -110,23 +177,25 @@ def is_definition(node) -> bool:
         call = node.value
         return isinstance(call, ast.Call) and _dotted(call.func) in HARMLESS_STATEMENT_CALLS
     if isinstance(node, (ast.Assign, ast.AugAssign)):
-        return _calls_only_harmless(node.value)
+        return _calls_only_harmless(node.value) or _computed(node.value, names)
     if isinstance(node, ast.AnnAssign):
-        return node.value is None or _calls_only_harmless(node.value)
+        return node.value is None or _calls_only_harmless(node.value) or _computed(node.value, names)
     if isinstance(node, ast.Assert):
         return _calls_only_harmless(node)
     if isinstance(node, ast.If):
-        return all(is_definition(n) for n in node.body + node.orelse)
+        return all(is_definition(n, names) for n in node.body + node.orelse)
     if isinstance(node, ast.Try) or type(node).__name__ == "TryStar":
         blocks = node.body + node.orelse + node.finalbody + [n for h in node.handlers for n in h.body]
-        return all(is_definition(n) for n in blocks)
+        return all(is_definition(n, names) for n in blocks)
     return False
 
 
 def top_level_work(tree: ast.Module) -> list:
     """The top-level statements that are work, not definitions (`if __name__ == "__main__":`
     blocks are neither: they never run on import)."""
-    return [n for n in tree.body if not is_definition(n) and not (isinstance(n, ast.If) and _is_main_guard(n))]
+    names = callables(tree)
+    return [n for n in tree.body
+            if not is_definition(n, names) and not (isinstance(n, ast.If) and _is_main_guard(n))]
 
 
 def relative_level(tree: ast.Module) -> int:
@@ -196,6 +265,14 @@ class DefinitionsLoader(importlib.machinery.SourceFileLoader):
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.If, ast.Assert)):
                     skipped_here.append((node.lineno, f"{_describe(node)} (needs {exc.name or exc}, "
                                                       "set by top-level work)"))
+                    continue
+                raise
+            except Exception as exc:  # a value computed by a call, in a script whose work did not run
+                value = getattr(node, "value", None)
+                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and value is not None \
+                        and not _calls_only_harmless(value):
+                    skipped_here.append((node.lineno, f"{_describe(node)} (raised {type(exc).__name__}: "
+                                                      f"{str(exc)[:80]}, without the top-level work)"))
                     continue
                 raise
 
@@ -396,10 +473,14 @@ def import_original(path, *, input_root=None, module: str | None = None):
                 "torch: {module: <package.module>, build: ...}")
         name, overlay = installed, path.parent
     roots = [path.parent, anchor]
+    # as `python -c "import pkg.model"` from the anchor: the file's own folder only for plain-name
+    # sibling imports (after the anchor), or for a copied package file's siblings
+    paths = [path.parent, anchor] if overlay is not None else \
+        [anchor] + ([path.parent] if imports_siblings(path, anchor) else [])
     torch_env.prepare()
     _forget_installed_siblings(name, overlay)
     try:
-        with project_imports([path.parent, anchor], roots):
+        with project_imports(paths, roots):
             if overlay is None:
                 loaded = _load_as(name, path)
             else:
@@ -473,23 +554,94 @@ def port_root(path: Path) -> Path:
 
 
 def import_port(path, root=None, guarded: bool = True):
-    """Import a MindSpore port as the module its path names below `root` (default `port_root`);
-    `guarded`: refuse project-local modules that only the input folder has (`OutputsOnly`)."""
+    """Import a MindSpore port as `python -c "import pkg.mod"` does from `root` (default
+    `port_root`): see the module docstring. `guarded`: refuse project-local modules that only the
+    input folder has (`OutputsOnly`). ImportError when the module resolves outside `root`."""
     from torch2ms import torch_env
 
     path = Path(path).resolve()
     root = Path(root).resolve() if root is not None else port_root(path)
     name, root = module_name(path, root)
+    ws = find_workspace(path.parent)
+    drop_input_entries(input_dir(ws) if ws is not None else None, root)
     guard = outputs_guard(None, path.parent) if guarded else None
+    paths = [root] + ([path.parent] if imports_siblings(path, root) else [])
     torch_env.prepare()  # mindone.transformers imports transformers, which imports torchvision
-    with project_imports([path.parent, root], [root], guard):
+    with project_imports(paths, [root], guard):
         if (root / "__init__.py").is_file():  # outputs/ is the converted package itself (the input folder was one)
             if path == root / "__init__.py":
                 sys.modules.pop(_package_name(root), None)
                 return sys.modules[_outputs_package(root)]
             name = f"{_outputs_package(root)}.{name}"
         sys.modules.pop(name, None)
-        return importlib.import_module(name)
+        module = importlib.import_module(name)
+    where = getattr(module, "__file__", None)
+    if where is None or not within(Path(where), root):
+        raise ImportError(f"`{name}` resolved to {where or 'a namespace package'}, not to a file below {root}: "
+                          "the port is imported only from there", name=name)
+    return module
+
+
+def drop_input_entries(source: Path | None, root: Path) -> None:
+    """Take the input folder (and any folder below it, the current one included when it is there)
+    off sys.path for good, except the outputs root below it and installed packages: once a port is
+    imported, no project module may come from the torch tree."""
+    if source is None:
+        return
+    source = Path(source).resolve()
+    kept = []
+    for entry in sys.path:
+        try:
+            folder = Path(entry or ".").resolve()
+        except (OSError, RuntimeError, TypeError):
+            kept.append(entry)
+            continue
+        if (within(folder, source) and not within(folder, root)
+                and not {"site-packages", "dist-packages"} & set(folder.parts)):
+            continue
+        kept.append(entry)
+    if len(kept) != len(sys.path):
+        sys.path[:] = kept
+        importlib.invalidate_caches()
+
+
+def imports_siblings(path: Path, root: Path) -> bool:
+    """True for a file below `root` that imports a module of its own folder by plain name (`from
+    model import Net` beside `model.py`, a script run as `python sub/train.py`) that `root` lacks:
+    only then does its folder go on sys.path, after `root`."""
+    folder = path.resolve().parent
+    if folder == root.resolve():
+        return False
+    try:
+        tree = _parse(path)
+    except (OSError, SyntaxError, ValueError):
+        return False
+    tops = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            tops.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            tops.add(node.module.split(".")[0])
+    tops.discard(path.stem)
+    return any(_module_path(folder, top, namespace_ok=False) and not _module_path(root, top, namespace_ok=True)
+               for top in tops)
+
+
+def model_origin(target, fallback) -> str | None:
+    """The file a build target (a class or factory; a model object: the module `fallback` it came
+    from) was defined in."""
+    import inspect
+
+    obj = target if isinstance(target, type) or callable(target) and not hasattr(target, "construct") \
+        and not hasattr(target, "state_dict") else None
+    for candidate in ([obj] if obj is not None else []) + [fallback]:
+        try:
+            found = inspect.getsourcefile(candidate) or inspect.getfile(candidate)
+        except (TypeError, OSError):
+            continue
+        if found:
+            return str(Path(found).resolve())
+    return None
 
 
 def _package_name(root: Path) -> str:

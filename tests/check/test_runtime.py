@@ -64,8 +64,10 @@ def test_a_script_imports_as_definitions_only_with_a_clean_argv(tmp_path):
     assert result.import_result == "ok (definitions only)", result.findings
     assert not result.findings
     [note] = result.notes
-    assert note == ("import: definitions only: 9 top-level statements not run (L9 parser = ..., "
-                    "L10 call parser.add_argument(), L11 args = ..., L12 for and 5 more)")
+    # kept: `parser = argparse.ArgumentParser()` and `model = Net()`, values computed by what
+    # the module imports or defines
+    assert note == ("import: definitions only: 7 top-level statements not run (L10 call parser.add_argument(), "
+                    "L11 args = ..., L12 for, L14 with and 3 more)")
     assert sorted(p.name for p in out.iterdir()) == ["train.py"]  # nothing written next to it
 
 
@@ -80,6 +82,37 @@ def test_a_module_without_top_level_work_imports_whole(tmp_path):
         "SIZE = Config.size * 2\n")
     result = check(out / "pkg" / "model.py", out)
     assert (result.import_result, result.notes, result.findings) == ("ok", [], [])
+
+
+def test_a_script_keeps_the_values_its_imports_and_functions_compute(tmp_path):
+    """Definitions only still runs `RELU_GAIN = math.sqrt(2.0)` and `_SH = _available("sh")`: a class
+    that reads them builds; a call named like work (`.read()`) or raising there is left out."""
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / "flat.py").write_text(textwrap.dedent("""\
+        import importlib.util
+        import math
+        import sys
+
+
+        def _available(name):
+            return importlib.util.find_spec(name) is not None
+
+
+        RELU_GAIN = math.sqrt(2.0)
+        _SH = _available("sh")
+        _JSON = _available("json")
+        text = sys.stdin.read()
+        missing = math.sqrt(-1.0)
+        assert RELU_GAIN > 1.4 and _JSON is True and _SH in (True, False)
+        print("top-level work")
+        """))
+    result = check(out / "flat.py", out)
+    assert result.import_result == "ok (definitions only)", result.findings
+    [note] = result.notes
+    assert note.startswith("import: definitions only: 3 top-level statements not run (L13 text = ..., "
+                           "L14 missing = ... (raised ValueError: math domain error"), note
+    assert "L16 call print()" in note
 
 
 def test_definitions_that_need_the_skipped_work_fail_with_the_reason(tmp_path):

@@ -7,8 +7,9 @@ the checker's own process.
 
 The import child sees `sys.argv == [path]`, runs in an empty temporary folder, has no network
 (connections refused, Hugging Face hubs offline) and imports the file through `torch2ms.loader`:
-as the module its path names below outputs/, and, for a script, its definitions only (its
-top-level work is not run; the verdict says `import ok (definitions only)`).
+as `python -c "import pkg.model"` imports it from the outputs root (no own folder first, nothing
+from the input folder), and, for a script, its definitions only (its top-level work is not run;
+the verdict says `import ok (definitions only)`).
 
 Parity convention: next to `outputs/pkg/model.py`, `model.parity.yaml` is the module spec
 (`torch2ms parity --spec`) and `model.run.yaml` the script run spec (`torch2ms parity-run
@@ -169,6 +170,9 @@ def _left_behind(stderr: str, plain: dict[str, str], outputs_root: Path) -> str:
     match = re.search(r"No module named '([\w.]+)'", stderr)
     if not match or match.group(1) not in plain:
         return ""
+    base = Path(outputs_root).joinpath(*match.group(1).split("."))
+    if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
+        return ""  # it is in outputs/: something else keeps it from importing
     return (f" ({plain[match.group(1)]} has no torch code and is not in {outputs_root}: run "
             "`torch2ms convert` on any file of the project, it copies such files into outputs/)")
 
@@ -231,6 +235,14 @@ def _spec_run(command: str, spec: Path, path: Path, source: Path | None, workspa
     outcome = sandbox.run(cmd, timeout=timeout, cwd=str(workspace_root), env=sandbox.child_env())
     text = outcome.stdout + outcome.stderr
     bound = _bound_message(outcome, timeout, spec.name)
+    try:
+        return _verdict(outcome, text, bound, code, spec, result)
+    finally:  # which file each side's model came from (`torch2ms parity` prints it per case)
+        for line in dict.fromkeys(ln for ln in outcome.stdout.splitlines() if ln.startswith("models: ")):
+            result.notes.append(f"{code}: {spec.name} {line.replace(str(workspace_root.resolve()) + '/', '')}")
+
+
+def _verdict(outcome, text: str, bound: str | None, code: str, spec: Path, result: FileResult) -> str:
     if outcome.timed_out:
         result.findings.append(Finding(0, code, bound))
         return "timeout"

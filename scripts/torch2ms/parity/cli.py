@@ -99,6 +99,74 @@ def input_root_of(port: Path) -> Path | None:
     return loader.input_dir(ws) if ws is not None else None
 
 
+def project_importer(side: str, root: Path):
+    """module name -> that module of one side's tree (None when the tree has no such file), for
+    dotted builds (`{build: pkg.net.Net}`): the torch side from the input folder, the port from
+    outputs/. Each module is imported once."""
+    from torch2ms import loader
+
+    cache: dict[str, object] = {}
+
+    def load(name: str):
+        if name not in cache:
+            base = root.joinpath(*name.split("."))
+            found = next((f for f in (base.with_suffix(".py"), base / "__init__.py") if f.is_file()), None)
+            if found is None:
+                cache[name] = None
+            elif side == "torch":
+                cache[name] = loader.import_original(found, input_root=root)
+            else:
+                cache[name] = loader.import_port(found)
+        return cache[name]
+
+    return load
+
+
+def _roots(torch_path: Path, ms_path: Path, input_root: Path | None) -> tuple[Path, Path]:
+    """The folders dotted names are read below: the input folder (else the torch file's package
+    anchor) and the outputs root (else the port's anchor)."""
+    from torch2ms import loader
+
+    if input_root is not None and loader.within(torch_path, input_root):
+        torch_root = Path(input_root).resolve()
+    else:
+        torch_root = loader.package_anchor(torch_path)
+    return torch_root, loader.port_root(ms_path.resolve())
+
+
+def _origin(module, side: dict, importer, label: str) -> str | None:
+    from torch2ms import loader
+    from torch2ms.parity import spec as specs
+
+    try:
+        target, home = specs.resolve(module, side.get("build"), label, importer)
+    except (SpecError, ImportError, loader.TorchSideError):
+        return None
+    return loader.model_origin(target, home)
+
+
+def port_refusal(model, origin: str | None, port_root: Path, input_root: Path | None) -> str | None:
+    """Why the built port cannot be compared: it is not a MindSpore Cell, or its class (its build
+    target) is defined neither below the outputs root nor in an installed MindSpore library (a port
+    that re-exports mindone's model). None when it can."""
+    from torch2ms import loader
+
+    try:
+        from mindspore import nn
+    except ImportError:
+        return None
+    if not isinstance(model, nn.Cell):
+        where = f" (a {type(model).__module__}.{type(model).__qualname__})"
+        return f"the port model is not a MindSpore Cell{where}: nothing to compare"
+    if origin is not None and loader.within(Path(origin), port_root):
+        return None
+    if origin is not None and {"site-packages", "dist-packages"} & set(Path(origin).parts) and not (
+            input_root is not None and loader.within(Path(origin), input_root)):
+        return None  # an installed MindSpore library's Cell (mindone.transformers.X), named in the verdict
+    return (f"the port model comes from {origin or 'an unknown file'}, not from below {port_root}: "
+            "only the converted code (or an installed MindSpore library) is compared")
+
+
 def compare_files(args) -> int:
     from torch2ms import loader
     from torch2ms.parity import spec as specs
@@ -112,6 +180,8 @@ def compare_files(args) -> int:
         if not path.is_file():
             return _fail(f"{label} file not found: {path}")
     input_root = input_root_of(ms_path)
+    torch_root, port_root = _roots(torch_path, ms_path, input_root)
+    torch_importer = project_importer("torch", torch_root)
     torch_files = {}
     for case in cases:
         module = case["torch"].get("module")
@@ -131,14 +201,18 @@ def compare_files(args) -> int:
         inputs = specs.make_inputs(case)
         try:
             torch.manual_seed(int(case.get("seed", 0)))
-            torch_model = specs.build(torch_files[case["torch"].get("module")], case["torch"],
-                                      case.get("init") or {}, "torch", case.get("globals"))
+            torch_file = torch_files[case["torch"].get("module")]
+            torch_model = specs.build(torch_file, case["torch"], case.get("init") or {}, "torch",
+                                      case.get("globals"), importer=torch_importer)
             torch_model.train(_mode(args, case) == "train")
             run_torch(torch_model, inputs)  # the reference must run before the port is judged
         except SpecError as exc:
             return _fail(prefix + str(exc))
+        except loader.TorchSideError as exc:
+            return _torch_side(prefix + str(exc))
         except Exception as exc:
             return _fail(f"{prefix}the torch side fails with the spec's inputs: {type(exc).__name__}: {exc}")
+        case = dict(case, torch_origin=_origin(torch_file, case["torch"], torch_importer, "torch"))
         built.append((name, case, inputs, torch_model))
 
     from torch2ms import cpu_fallback
@@ -152,14 +226,14 @@ def compare_files(args) -> int:
     for name, case, inputs, torch_model in built:
         if len(built) > 1:
             print(f"== case {name} ==")
-        code, report = _compare_case(args, case, inputs, torch_model, ms_file)
+        code, report = _compare_case(args, case, inputs, torch_model, ms_file, port_root, input_root)
         if code == 2:
             return code
         worst = max(worst, code)
         if report is not None:
             reports.append((name, report))
     if args.json:
-        dicts = [dict(report.as_dict(), case=name) for name, report in reports]
+        dicts = [dict(report.as_dict(), case=name, models=getattr(report, "models", None)) for name, report in reports]
         print(json.dumps(dicts[0] if len(cases) == 1 and dicts else
                          {"ok": worst == 0, "cases": dicts}, indent=2, default=str))
     if len(built) > 1:
@@ -173,7 +247,7 @@ def _mode(args, case) -> str:
     return args.mode or case["mode"]
 
 
-def _compare_case(args, case, inputs, torch_model, ms_file):
+def _compare_case(args, case, inputs, torch_model, ms_file, port_root: Path, input_root: Path | None):
     """(exit code, report or None) of one case; prints its summary."""
     from torch2ms.parity import compare, compare_training_step
     from torch2ms.parity import spec as specs
@@ -181,12 +255,22 @@ def _compare_case(args, case, inputs, torch_model, ms_file):
 
     ms_side = {"build": case["torch"]["build"], **(case.get("mindspore") or {})}
     ms_side.pop("module", None)
+    importer = project_importer("mindspore", port_root)
     try:
-        ms_model = specs.build(ms_file, ms_side, case.get("init") or {}, "mindspore", case.get("globals"))
+        ms_model = specs.build(ms_file, ms_side, case.get("init") or {}, "mindspore", case.get("globals"),
+                               importer=importer)
     except SpecError as exc:
         return _fail(str(exc)), None
     except Exception as exc:
         return _port_failed("build", exc), None
+    origin = _origin(ms_file, ms_side, importer, "mindspore")
+    models = {"torch": f"{type(torch_model).__qualname__} from {case.get('torch_origin') or 'an unknown file'}",
+              "port": f"{type(ms_model).__qualname__} from {origin or 'an unknown file'}"}
+    refused = port_refusal(ms_model, origin, port_root, input_root)
+    if refused:
+        print(f"parity: MISMATCH, {refused}")
+        print(f"models: torch {models['torch']}; port {models['port']}")
+        return 1, None
     tolerance = case.get("tolerance") or {}
     per_dtype = {k: v for k, v in tolerance.items() if isinstance(v, dict)}
     common = dict(
@@ -212,6 +296,8 @@ def _compare_case(args, case, inputs, torch_model, ms_file):
         return 1, None
     except Exception as exc:
         return _port_failed("run", exc), None
+    report.models = models
     if not args.json:
         print(report.summary())
+        print(f"models: torch {models['torch']}; port {models['port']}")
     return (0 if report.ok else 1), report

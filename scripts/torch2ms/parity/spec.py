@@ -13,6 +13,9 @@ deep). docs/rules/verification.md has an example per kind of model.
                                                        #   each side calls its own file's GPTConfig
     init: {args: [{ref: ResidualBlock}, [2, 2]]}       # an object of each side's own file, passed
                                                        #   as it is (a class: ResNet(Block, [2, 2]))
+    torch: {build: pkg.lit_module.LitModel}            # dotted: a project module's object, each
+    init: {kwargs: {net: {build: pkg.net.Net, kwargs: {width: 8}}}}   # side from its own tree (the
+                                                       #   input folder, outputs/); nested builds
     globals: {vocab_size: 65}                          # module globals a flat script's classes read
                                                        #   (its top-level work is not run)
     inputs:                                            # positional unless `name` is given
@@ -268,25 +271,56 @@ def make_inputs(spec: dict) -> tuple[tuple, dict]:
     return tuple(args), kwargs
 
 
-def build(module, side: dict, shared: dict, label: str, globals_: dict | None = None):
+def build(module, side: dict, shared: dict, label: str, globals_: dict | None = None, importer=None):
     """Call `side.build` from the loaded file with the shared init args, updated by the side's.
 
     globals_: module globals set first (the spec's `globals`, updated by the side's own), for the
-    classes of a flat script whose top-level assignments were not run."""
+    classes of a flat script whose top-level assignments were not run. importer: module name ->
+    that project module of this side's own tree (or None), for dotted names (`pkg.net.Net`)."""
     for key, value in {**(globals_ or {}), **(side.get("globals") or {})}.items():
         setattr(module, key, value)
     name = side.get("build")
-    target = getattr(module, name, None) if name else None
+    target, _ = resolve(module, name, label, importer) if name else (None, None)
     if not callable(target):
         raise SpecError(f"{label} file has no callable {name!r}")
-    args = [_value(module, a, label) for a in side.get("args", shared.get("args", []))]
-    kwargs = {k: _value(module, v, label)
+    args = [_value(module, a, label, importer) for a in side.get("args", shared.get("args", []))]
+    kwargs = {k: _value(module, v, label, importer)
               for k, v in {**(shared.get("kwargs") or {}), **(side.get("kwargs") or {})}.items()}
     if _is_model_object(target):  # `D = nn.Sequential(...)` built at the file's top level
         if args or kwargs:
             raise SpecError(f"{label} file's {name!r} is a model the file builds itself: give it no init")
         return target
     return target(*args, **kwargs)
+
+
+def resolve(module, name, label: str, importer=None):
+    """(object, the module it was found in) for a build or ref name: an object of the file
+    (dotted: its attributes, `blocks.Bottleneck`), else a dotted `pkg.mod.Name` of the project,
+    the module imported from this side's own tree by `importer` (the torch side from the input
+    folder, the port from outputs/)."""
+    if not isinstance(name, str) or not name:
+        raise SpecError(f"a build or ref takes the name of an object in the {label} file, not {name!r}")
+    parts = name.split(".")
+    if hasattr(module, parts[0]) or len(parts) == 1 or importer is None:
+        return _attributes(module, parts, name, label), module
+    for cut in range(len(parts) - 1, 0, -1):
+        found = importer(".".join(parts[:cut]))
+        if found is not None:
+            return _attributes(found, parts[cut:], name, label), found
+    raise SpecError(f"{label} side has no {name!r}: neither the file nor a project module "
+                    f"{'.'.join(parts[:-1])} of its tree defines it")
+
+
+def _attributes(target, parts, name, label):
+    for part in parts:
+        if not hasattr(target, part):
+            return None if len(parts) == 1 else _missing(name, label)
+        target = getattr(target, part)
+    return target
+
+
+def _missing(name, label):
+    raise SpecError(f"{label} file has no {name!r}")
 
 
 def _is_model_object(obj) -> bool:
@@ -297,29 +331,31 @@ def _is_model_object(obj) -> bool:
         (hasattr(obj, "parameters_and_names") and hasattr(obj, "construct"))
 
 
-def _value(module, value, label: str):
+def _value(module, value, label: str, importer=None):
     """An argument as written in the spec; `{build: Name, args/kwargs: ...}` is built from the same
-    file first (a config object, say), so each side gets its own framework's instance;
-    `{ref: Name}` is the file's own object of that name, not called (a block class handed to
-    `ResNet(ResidualBlock, [2, 2])`; a dotted `{ref: blocks.Bottleneck}` follows attributes).
-    Lists and mappings are looked into, so `[{ref: A}, {ref: B}]` works too."""
+    side first (a config object, a net a wrapper takes; a dotted `pkg.mod.Net` from the project
+    module of that side's tree), so each side gets its own framework's instance; `{ref: Name}` is
+    the side's own object of that name, not called (a block class handed to `ResNet(ResidualBlock,
+    [2, 2])`; dotted: the file's attributes, or a project module's object). Lists and mappings are
+    looked into, so `[{ref: A}, {ref: B}]` works too."""
     if isinstance(value, dict) and "build" in value:
-        return build(module, value, {}, label)
+        return build(module, value, {}, label, importer=importer)
     if isinstance(value, dict) and set(value) == {"ref"}:
-        return _ref(module, value["ref"], label)
+        return _ref(module, value["ref"], label, importer)
     if isinstance(value, list):
-        return [_value(module, v, label) for v in value]
+        return [_value(module, v, label, importer) for v in value]
     if isinstance(value, dict):
-        return {k: _value(module, v, label) for k, v in value.items()}
+        return {k: _value(module, v, label, importer) for k, v in value.items()}
     return value
 
 
-def _ref(module, name, label: str):
+def _ref(module, name, label: str, importer=None):
     if not isinstance(name, str) or not name:
         raise SpecError(f"{{ref: ...}} takes the name of an object in the {label} file, not {name!r}")
-    target = module
-    for part in name.split("."):
-        if not hasattr(target, part):
-            raise SpecError(f"{label} file has no {name!r} (an argument {{ref: {name}}})")
-        target = getattr(target, part)
+    try:
+        target, _ = resolve(module, name, label, importer)
+    except SpecError:
+        target = None
+    if target is None:
+        raise SpecError(f"{label} file has no {name!r} (an argument {{ref: {name}}})")
     return target

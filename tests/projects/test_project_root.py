@@ -1,0 +1,113 @@
+"""Projects laid out as packages, scanned from their root (`/torch2ms:scan .`): outputs/ sits inside
+the scanned tree, the check's children run from the project root, and every port still imports
+from outputs/ only, as `python -c "import pkg.mod"` would there.
+
+data/seg: a segmentation repository (a `unet` package whose `__init__.py` re-exports the model, a
+`utils/` folder holding `utils.py` beside `data_loading.py`); data/tmpl: a Lightning-template-like
+`src/` package (a constant computed by a call, a helper module setting `_SH_AVAILABLE =
+_package_available("sh")`, a wrapper module around a net of another module). `<name>_port` holds
+the finished ports the user's outputs/ would hold."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from torch2ms.cli import main
+
+DATA = Path(__file__).parent / "data"
+
+
+def project(tmp_path: Path, monkeypatch, name: str, port: str | None = None) -> Path:
+    """The project copied to tmp_path, scanned from its root, with the ports in outputs/."""
+    root = tmp_path / name
+    shutil.copytree(DATA / name, root)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("TORCH2MS_WORKSPACE", raising=False)
+    assert main(["scan", "."]) == 0
+    if port is not None:
+        shutil.copytree(DATA / port, root / "outputs", dirs_exist_ok=True)
+    return root
+
+
+def checked(*files: str, parity: bool = False) -> dict:
+    main(["check", "--import", *(["--parity"] if parity else []), *files])
+    return json.loads(Path(".torch2ms/check.json").read_text())["files"]
+
+
+def test_a_module_named_like_its_package_does_not_shadow_it(tmp_path, monkeypatch):
+    """`utils/utils.py` importing `utils.data_loading`: with the file's own folder first on
+    sys.path, `utils` was the module itself ("'utils' is not a package"), on the port's side and on
+    the torch original's, and the hint said the copied data_loading.py was not in outputs/."""
+    root = project(tmp_path, monkeypatch, "seg", "seg_port")
+    assert main(["scan", "."]) == 0  # again, with outputs/ now full: it is not part of the scanned tree
+    scanned = json.loads((root / ".torch2ms" / "scan.json").read_text())
+    paths = [f["path"] for f in scanned["files"]] + scanned["other_files"]
+    assert "utils/utils.py" in paths and not [p for p in paths if p.startswith(("outputs/", ".torch2ms/"))], paths
+    # its model too: the torch original is `utils.utils` of the input folder, the same way round
+    Path("outputs/utils/utils.parity.yaml").write_text("torch: {build: ScaledHead}\ninputs:\n  - {shape: [2, 4]}\n")
+    files = checked("outputs/utils/utils.py", parity=True)
+    assert files["utils/utils.py"]["summary"] == "pass, import ok, parity ok", files["utils/utils.py"]
+
+
+def test_a_port_in_a_package_without_init_is_compared_with_the_torch_package(tmp_path, monkeypatch):
+    """The input's `unet/` is a regular package, outputs/unet/ has no `__init__.py` yet: the check's
+    parity child runs from the project root, where the torch package used to win the import."""
+    project(tmp_path, monkeypatch, "seg", "seg_port")
+    Path("outputs/unet/unet_model.parity.yaml").write_text(
+        "torch: {build: UNet}\ninit: {kwargs: {width: 8, classes: 3}}\ninputs:\n  - {shape: [2, 8]}\n")
+    assert not Path("outputs/unet/__init__.py").exists()
+    result = checked("outputs/unet/unet_model.py", parity=True)["unet/unet_model.py"]
+    assert result["summary"] == "pass, import ok, parity ok", result
+    assert "parity: unet_model.parity.yaml models: torch UNet from unet/unet_model.py; " \
+           "port UNet from outputs/unet/unet_model.py" in result["notes"], result["notes"]
+
+
+def test_a_torch_model_in_outputs_is_refused_never_compared(tmp_path, monkeypatch):
+    """An unconverted copy of the torch files in outputs/: the built "port" is a torch Module, so
+    there is nothing to compare (it used to match itself)."""
+    project(tmp_path, monkeypatch, "seg")
+    shutil.copytree("unet", "outputs/unet")
+    Path("outputs/unet/unet_model.parity.yaml").write_text(
+        "torch: {build: UNet}\ninputs:\n  - {shape: [2, 8]}\n")
+    result = checked("outputs/unet/unet_model.py", parity=True)["unet/unet_model.py"]
+    assert result["parity"] == "failed", result
+    [finding] = [f for f in result["findings"] if f["code"] == "parity"]
+    assert "is not a MindSpore Cell" in finding["message"] and "UNet" in finding["message"], finding
+
+
+def test_module_constants_computed_by_calls_are_kept(tmp_path, monkeypatch):
+    """`RELU_GAIN = math.sqrt(2.0)` and `_SH_AVAILABLE = _package_available("sh")`: values a module
+    computes from what it imports or defines are definitions, so both modules import for real."""
+    project(tmp_path, monkeypatch, "tmpl", "tmpl_port")
+    Path("outputs/src/models/components/net.parity.yaml").write_text(
+        "torch: {build: Net}\ninit: {kwargs: {width: 8, classes: 4}}\ninputs:\n  - {shape: [3, 8]}\n")
+    files = checked("outputs/src/utils/available.py", "outputs/src/models/components/net.py", parity=True)
+    assert files["src/models/components/net.py"]["summary"] == "pass, import ok, parity ok", \
+        files["src/models/components/net.py"]
+
+
+@pytest.mark.parametrize("spec", [
+    # a Lightning-module-like wrapper around a net of another module, built on each side's tree
+    "torch: {build: LitModule}\n"
+    "init: {kwargs: {net: {build: src.models.components.net.Net, kwargs: {width: 8, classes: 4}},"
+    " temperature: 0.5}}\n"
+    "inputs:\n  - {shape: [3, 8]}\n",
+    # a wrapper around two models, and a dotted top-level build, as cases of one spec
+    "inputs:\n  - {shape: [3, 8]}\n"
+    "cases:\n"
+    "  - torch: {build: Ensemble}\n"
+    "    init: {kwargs: {first: {build: src.models.components.net.Net},"
+    " second: {build: src.models.components.net.Net}}}\n"
+    "  - torch: {build: src.models.components.net.Net}\n",
+], ids=["wrapper-around-a-net", "ensemble-and-dotted-build"])
+def test_composite_models_across_modules(tmp_path, monkeypatch, spec):
+    project(tmp_path, monkeypatch, "tmpl", "tmpl_port")
+    Path("outputs/src/models/lit_module.parity.yaml").write_text(spec)
+    result = checked("outputs/src/models/lit_module.py", parity=True)["src/models/lit_module.py"]
+    assert result["summary"] == "pass, import ok, parity ok", result
+    models = [n for n in result["notes"] if " models: " in n]
+    assert models and all("port " in n and "from outputs/src/" in n.partition("port ")[2] for n in models), models

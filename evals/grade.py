@@ -16,7 +16,8 @@ copied into a fresh workspace, where `torch2ms scan`, `torch2ms check --import -
   checks-pass        `torch2ms check` passes on every output (parses, names defined, APIs exist)
   imports            every output imports (`--import`)
   parity             every spec of the case matches the torch original (`--parity`)
-  report-counts      the pack's report counts every file as passing and every spec as matching
+  report-counts      the pack's report (conversion_report.md) counts every file as passing and
+                     every spec as matching
 
 Exit 0 when every grader passes, 1 when one fails, 2 on bad input. The same verdicts need no
 model and no credential: they grade a run of either arm of `claude plugin eval`.
@@ -74,14 +75,15 @@ def stage(case: Path, run_dir: Path, workspace: Path) -> None:
 
 
 def report_counts(text: str) -> dict | None:
-    """The counts of report.md's "Checks and parity" section."""
-    passing = re.search(r"\*\*(\d+) of (\d+) files pass the checks\*\*", text)
-    matching = re.search(r"\*\*(\d+) of them also match the torch original", text)
-    runs = re.findall(r"(\d+) ok of (\d+) run \((models|scripts)\)", text)
-    if not passing or not matching:
-        return None
-    return {"pass": int(passing.group(1)), "files": int(passing.group(2)), "match": int(matching.group(1)),
-            "runs": {kind: (int(ok), int(total)) for ok, total, kind in runs}}
+    """The counts of the "Totals" of conversion_report.md, the pack's per-file report."""
+    def count(pattern: str):
+        m = re.search(pattern, text, re.M)
+        return tuple(int(g) for g in m.groups()) if m else None
+
+    found = {"pass": count(r"^- \*\*Pass the checks \(on the current output\): (\d+) of (\d+)\*\*$"),
+             "parity": count(r"^- Parity \(`--parity`, models\): (\d+) ok of (\d+) run$"),
+             "run": count(r"^- Run parity \(`--parity`, `<stem>\.run\.yaml`\): (\d+) ok of (\d+) run$")}
+    return None if None in found.values() else found
 
 
 def grade(case: Path, run_dir: Path) -> list[dict]:
@@ -141,17 +143,16 @@ def grade(case: Path, run_dir: Path) -> list[dict]:
                else f"{len(specs)} of {len(specs)} specs match the torch original")
 
         report = torch2ms(workspace, "report")
-        counts = report_counts((workspace / "report.md").read_text()) if report.returncode == 0 \
-            and (workspace / "report.md").is_file() else None
+        path = workspace / "conversion_report.md"
+        counts = report_counts(path.read_text()) if report.returncode == 0 and path.is_file() else None
         if counts is None:
-            record("report-counts", False, f"no counts in report.md (exit {report.returncode})")
+            record("report-counts", False, f"no totals in conversion_report.md (exit {report.returncode})")
         else:
-            runs_ok = sum(ok for ok, _ in counts["runs"].values())
-            runs_total = sum(total for _, total in counts["runs"].values())
-            full = (counts["files"] == len(listed) and counts["pass"] == counts["files"]
-                    and runs_total == len(specs) and runs_ok == runs_total)
-            record("report-counts", full, f"{counts['pass']} of {counts['files']} files pass the checks; "
-                   f"{runs_ok} of {runs_total} parity runs ok (the case has {len(specs)} specs)")
+            (passing, total), runs = counts["pass"], [counts["parity"], counts["run"]]
+            runs_ok, runs_total = sum(ok for ok, _ in runs), sum(n for _, n in runs)
+            full = total == len(listed) and passing == total and runs_total == len(specs) and runs_ok == runs_total
+            record("report-counts", full, f"{passing} of {total} files pass the checks; {runs_ok} of "
+                   f"{runs_total} parity runs ok (the case has {len(specs)} specs)")
     return results
 
 

@@ -240,3 +240,18 @@ def test_release_metadata(repo, manifest):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) < 2 * 1024 * 1024
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert width == height and 512 <= width <= 2048, (width, height)
+
+
+def test_gemini_extension(repo, manifest):
+    """Gemini CLI's extension manifest: the plugin's name and version, and as context the files
+    that already hold the rules (AGENTS.md, CLAUDE.md), never a copy of them."""
+    extension = json.loads((repo / "gemini-extension.json").read_text())
+    assert set(extension) <= {"name", "version", "description", "contextFileName", "mcpServers", "excludeTools",
+                              "settings", "themes", "plan"}, set(extension)
+    assert extension["name"] == manifest["name"] and extension["version"] == manifest["version"]
+    context = extension["contextFileName"]
+    context = [context] if isinstance(context, str) else context
+    assert set(context) == {"AGENTS.md", "CLAUDE.md"}
+    for rel in context:
+        assert (repo / rel).is_file() and (repo / rel).resolve().parent == repo.resolve()
+    assert not (repo / "GEMINI.md").exists()  # the default context file would be a second copy

@@ -50,6 +50,8 @@ def test_marketplace_add_install_details(client, fresh_clone):
     version = manifest(fresh_clone)["version"]
     details = client("plugin", "details", "torch2ms@torch2ms").stdout
     assert re.search(rf"^torch2ms {re.escape(version)}$", details, re.M), details
+    # where a user reads that the rules of CLAUDE.md come as a skill
+    assert re.search(r"Description: .*CLAUDE\.md.* skill torch2ms:conversion-rules", details), details
     skills = re.search(r"^\s*Skills \((\d+)\)\s+(.*)$", details, re.M)
     assert skills, details
     listed = {s.strip() for s in skills.group(2).split(",")}

@@ -111,7 +111,7 @@ def grade(case: Path, run_dir: Path) -> list[dict]:
         record("outputs-complete", listed and not missing, f"no output for: {', '.join(missing)}" if missing
                else f"{len(listed)} of {len(listed)} files have an output")
 
-        check = torch2ms(workspace, "check", "--import", "--parity", "--json", "outputs")
+        check = torch2ms(workspace, "check", "--import", "--parity", "--timeout", "900", "--json", "outputs")
         if check.returncode not in (0, 1):
             raise RuntimeError(f"torch2ms check failed: {check.stderr.strip()}")
         files = json.loads(check.stdout)["files"]

@@ -218,3 +218,40 @@ def test_agents_md_names_what_exists(repo):
         assert (repo / rel).exists(), rel
     for name in EXPECTED_COMMANDS:
         assert f".claude/commands/{name}.md" in text
+
+
+SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
+
+
+def test_release_metadata(repo, manifest):
+    """What the plugin directory asks of a submission: a licence (LICENSE and an SPDX id), one
+    semver version in plugin.json, the marketplace entry and the package, a square PNG icon of
+    512 to 2048 px under 2 MB at .claude-plugin/icon.png."""
+    assert manifest["license"] == "Apache-2.0"
+    licence = (repo / "LICENSE").read_text()
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    assert SEMVER.fullmatch(manifest["version"]), manifest["version"]
+    [entry] = json.loads((repo / ".claude-plugin" / "marketplace.json").read_text())["plugins"]
+    assert entry["version"] == manifest["version"] and entry.get("license", "Apache-2.0") == "Apache-2.0"
+    package = re.search(r'^version = "([^"]+)"', (repo / "pyproject.toml").read_text(), re.M).group(1)
+    assert package == manifest["version"]
+    icon = repo / ".claude-plugin" / "icon.png"
+    data = icon.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) < 2 * 1024 * 1024
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width == height and 512 <= width <= 2048, (width, height)
+
+
+def test_gemini_extension(repo, manifest):
+    """Gemini CLI's extension manifest: the plugin's name and version, and as context the files
+    that already hold the rules (AGENTS.md, CLAUDE.md), never a copy of them."""
+    extension = json.loads((repo / "gemini-extension.json").read_text())
+    assert set(extension) <= {"name", "version", "description", "contextFileName", "mcpServers", "excludeTools",
+                              "settings", "themes", "plan"}, set(extension)
+    assert extension["name"] == manifest["name"] and extension["version"] == manifest["version"]
+    context = extension["contextFileName"]
+    context = [context] if isinstance(context, str) else context
+    assert set(context) == {"AGENTS.md", "CLAUDE.md"}
+    for rel in context:
+        assert (repo / rel).is_file() and (repo / rel).resolve().parent == repo.resolve()
+    assert not (repo / "GEMINI.md").exists()  # the default context file would be a second copy

@@ -1,0 +1,5 @@
+"""A small tabular classifier."""
+
+from .model import Classifier
+
+__all__ = ["Classifier"]

@@ -17,8 +17,8 @@ against the torch op, forward and forward + backward.
 folder) and the working tree's in alternating child processes of one run and prints both.
 
 Both frameworks run their kernels on `--threads` threads (default 1): on a shared machine a
-multi-threaded kernel mostly measures the scheduler. Targets (issue 14): forward and training step
-within 3x of torch on each model. Nothing here is a test: figures are printed, never asserted.
+multi-threaded kernel mostly measures the scheduler. Target (issue 20): forward and training step
+within 2x of torch on each model. Nothing here is a test: figures are printed, never asserted.
 """
 
 from __future__ import annotations

@@ -246,6 +246,17 @@ CASES = [
                          on_trace_ready=ms.profiler.tensorboard_trace_handler("./log")) as prof:
                 pass
         """),
+    ("size_of_a_parameter_named_like_a_torch_import", """\
+        from torch.utils import data
+        def helper(data):
+            return data.size(0)
+        loader = data.DataLoader(ds)
+        """, """\
+        from torch.utils import data  # TODO(torch2ms): torch import kept for the flagged code that still uses data
+        def helper(data):
+            return data.shape[0]
+        loader = data.DataLoader(ds)  # TODO(torch2ms): torch.utils.data.DataLoader: wrap the dataset in mindspore.dataset.GeneratorDataset(source, column_names=[...], shuffle=...), then .batch(n, drop_remainder=...); iterate with create_dict_iterator(num_epochs=1) (a dict by column) or create_tuple_iterator(num_epochs=1) (a tuple, like a torch batch); sampler/num_workers/collate_fn map to GeneratorDataset and .map
+        """),
 ]
 
 

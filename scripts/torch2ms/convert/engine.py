@@ -197,7 +197,8 @@ class Converter(cst.CSTTransformer):
     def _is_module_function(self, func: cst.Attribute) -> bool:
         """`np.max(...)`, `mint.cat(...)`: a function reached through an imported name."""
         root = _chain_root(func)
-        return root is not None and root.value in self._import_roots and self._is_access(root)
+        return root is not None and root.value in self._import_roots and self._is_access(root) \
+            and any(isinstance(r, ImportAssignment) for r in self.names.referents(root))
 
     def _refers_to_torch_import(self, name: cst.Name) -> bool:
         for referent in self.names.referents(name):

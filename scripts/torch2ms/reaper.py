@@ -6,7 +6,8 @@ It makes itself the child subreaper (Linux `PR_SET_CHILD_SUBREAPER`): a process 
 starts and orphans, even one that left the process group with `setsid` (a daemon, a
 tensorboard, `Popen(start_new_session=True)`), is re-parented to this process, not to init. It
 then forks the command (its address space limited to LIMIT bytes, 0 for none) and waits. When
-the command ends, or on SIGTERM (the time bound passed), it kills every process below itself,
+the command ends, or on SIGTERM (the time bound passed, or the torch2ms process that started it
+died, even by SIGKILL: `PR_SET_PDEATHSIG`), it kills every process below itself,
 again until none is left, and exits as the command did (a signal that killed the command is
 raised again). Without a subreaper (not Linux) it kills what it still sees below itself, and
 the caller's process-group kill does the rest: a process in a new session may then survive
@@ -22,6 +23,8 @@ import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+ENV_PARENT = "TORCH2MS_REAPER_PARENT"  # the pid of the process that started the reaper
 
 
 class _Stop(Exception):
@@ -101,12 +104,29 @@ def _sweep(status: dict, child: int) -> None:
         pause = min(pause * 2, 0.02)
 
 
+def _parent_death() -> bool:
+    """SIGTERM (a sweep) when the process that started this one dies, even by SIGKILL; False when
+    it is already gone."""
+    expected = os.environ.pop(ENV_PARENT, "")
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    return not expected.isdigit() or os.getppid() == int(expected)
+
+
 def main(argv: list[str]) -> None:
     limit, cmd = int(argv[1]), argv[2:]
     _subreaper()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command gets the interrupt and decides
     signal.signal(signal.SIGTERM, _stop)
-    child = os.fork()
+    if not _parent_death():
+        os._exit(128 + signal.SIGTERM)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command gets the interrupt and decides
+    try:
+        child = os.fork()
+    except _Stop:
+        os._exit(128 + signal.SIGTERM)
     if child == 0:
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -171,6 +171,7 @@ def run(cmd: list[str], *, timeout: float | None = None, cwd=None, env: dict | N
     files = [tempfile.TemporaryFile(), tempfile.TemporaryFile()] if capture else [None, None]
     env = dict(os.environ if env is None else env)
     env[ENV_INSIDE] = "1"
+    env["TORCH2MS_REAPER_PARENT"] = str(os.getpid())  # the reaper sweeps the tree if this process dies
     # inside another bound: stay in its process group, so that its kill reaches this child too
     own_group = os.name == "posix" and not inside()
     try:

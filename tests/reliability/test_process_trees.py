@@ -79,3 +79,25 @@ def test_containment_is_full_on_linux_and_said_plainly_otherwise(monkeypatch):
     monkeypatch.setattr(sys, "platform", "freebsd14")
     gap = sandbox.containment()
     assert "setsid" in gap and "may still run" in gap
+
+
+def test_a_killed_torch2ms_takes_the_whole_tree_with_it(tmp_path):
+    script = tmp_path / "daemon.py"
+    script.write_text(SCRIPT)
+    pidfile = tmp_path / "grandchild.pid"
+    runner = subprocess.Popen([sys.executable, "-c", "import sys\nfrom torch2ms import sandbox\n"
+                               "sandbox.run([sys.executable] + sys.argv[1:])\n", str(script), str(pidfile), "hang"])
+    while not pidfile.exists():
+        assert runner.poll() is None, "the run ended before its grandchild started"
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    runner.kill()  # SIGKILL: no clean-up of its own runs
+    runner.wait()
+    for _ in range(1200):  # the reaper sweeps at once; the wait only bounds a loaded machine
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    alive = _alive(pid)
+    if alive:
+        os.kill(pid, 9)
+    assert not alive

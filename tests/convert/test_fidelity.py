@@ -15,6 +15,24 @@ def convert(code: str) -> str:
 
 
 CASES = [
+    ("named_tuple_fields_become_indices", """\
+        import torch
+        def f(x: torch.Tensor):
+            logits = torch.randn(2, 5)
+            keep = logits.topk(3, dim=1).indices
+            best = torch.max(x, dim=1).values
+            order = torch.sort(x, dim=-1, descending=True).indices
+            return keep, best, order, x.max(), foo(x).values
+        """, """\
+        import mindspore as ms
+        from mindspore import mint
+        def f(x: ms.Tensor):
+            logits = mint.randn(2, 5)
+            keep = mint.topk(logits, 3, dim=1)[1]
+            best = mint.max(x, dim=1)[0]
+            order = mint.sort(x, dim=-1, descending=True)[1]
+            return keep, best, order, mint.max(x), foo(x).values
+        """),
     ("call_left_on_torch_keeps_its_arguments", """\
         import torch
         def f(model):

@@ -105,6 +105,24 @@ _CONTAINERS = frozenset(_concrete(cst.BaseStatement, cst.BaseSmallStatement, cst
     cst.Module, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase})
 
 
+# `.values` / `.indices` of what these return: named tuples in torch, plain tuples in MindSpore
+_NAMED_FIELDS = {"values": 0, "indices": 1}
+_TUPLE_RETURNING = frozenset({"topk", "sort", "max", "min", "median", "nanmedian", "kthvalue", "mode",
+                              "cummax", "cummin", "aminmax"})
+
+
+def _returns_tuple(func: cst.BaseExpression) -> bool:
+    """A call converted to a mint function that returns a tuple (`mint.topk`, `mindspore.mint.sort`)."""
+    if type(func) is not cst.Attribute or func.attr.value not in _TUPLE_RETURNING:
+        return False
+    head = func.value
+    names = []
+    while type(head) is cst.Attribute:
+        names.append(head.attr.value)
+        head = head.value
+    return type(head) is cst.Name and (head.value == "mint" or "mint" in names)
+
+
 def _short(text: str, width: int = 80) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -572,6 +590,13 @@ class Converter(cst.CSTTransformer):
         return self.leave_torch(original, updated)
 
     def leave_Attribute(self, original, updated):
+        field = original.attr.value
+        if field in _NAMED_FIELDS and type(original.value) is cst.Call and type(updated.value) is cst.Call \
+                and updated.value is not original.value and _returns_tuple(updated.value.func):
+            # torch's topk/sort/max/... return named tuples; MindSpore's plain tuples
+            index = cst.Index(cst.Integer(str(_NAMED_FIELDS[field])))
+            return self.edit(original, "named-tuple",
+                             cst.Subscript(value=updated.value, slice=[cst.SubscriptElement(index)]))
         return self._reference(original, updated)
 
     def leave_Name(self, original, updated):

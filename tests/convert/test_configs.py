@@ -185,3 +185,19 @@ def test_pyproject_dependencies_get_the_stack_in_each_list(tmp_path, capsys):
     assert project["dependencies"] == ["einops>=0.8.2", "mindspore==2.10.0", "accelerate"]
     assert project["optional-dependencies"]["test"] == ["pytest", "mindspore==2.10.0"]
     assert '"accelerate",  # TODO(torch2ms): accelerate has no MindSpore counterpart' in text
+
+
+def test_listed_configs_are_converted_never_copied_as_they_are(tmp_path, capsys):
+    """Converting a Python file copies the project's torch-free files into outputs/; a config or
+    requirement file the scan lists is not one of them: its output is the converted one."""
+    proj, ws = project(tmp_path)
+    main(["scan", str(proj), "--workspace", str(ws)])
+    capsys.readouterr()
+    main(["convert", str(proj / "src" / "train.py"), "--workspace", str(ws)])
+    out = capsys.readouterr().out
+    assert "configs/paths/default.yaml" in out  # a config without torch names is copied
+    for listed in ("requirements.txt", "configs/trainer/default.yaml", "configs/callbacks.json"):
+        assert listed not in out
+        assert not (ws / "outputs" / listed).exists()
+    main(["convert", str(proj / "requirements.txt"), "--workspace", str(ws)])
+    assert (ws / "outputs" / "requirements.txt").read_text().splitlines()[1] == "mindspore==2.10.0"

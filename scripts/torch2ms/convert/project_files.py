@@ -64,13 +64,24 @@ def data_files(input_dir: Path, exclude: list[Path]) -> list[str]:
     return found
 
 
+def listed_files(state_dir: Path) -> set[str]:
+    """The files the scan lists for conversion (configs and requirement files among them):
+    `torch2ms convert` writes their outputs, they are never copied as they are."""
+    try:
+        data = json.loads((state_dir / "scan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {f["path"] for f in data.get("files", []) if isinstance(f, dict) and isinstance(f.get("path"), str)}
+
+
 def copy_project_files(input_dir: Path, out_dir: Path, state_dir: Path,
                        exclude: list[Path]) -> Copied:
     from ..fsio import make_folders, readable, write_atomic
     from ..workspace import WorkspaceError, destination
 
     result = Copied()
-    for rel in torch_free_sources(state_dir) + data_files(input_dir, exclude):
+    listed = listed_files(state_dir)
+    for rel in torch_free_sources(state_dir) + [r for r in data_files(input_dir, exclude) if r not in listed]:
         src = input_dir / rel
         if os.path.lexists(out_dir / rel) or not src.is_file():
             continue

@@ -115,6 +115,14 @@ def blocked_section(facts: list[FileFacts]) -> list[str]:
     return out + [""]
 
 
+# a spec that exists but did not run: nothing was compared, so it is not counted as run
+NOT_RUN = ("torch side unavailable", "spec error")
+
+
+def _not_run(n: int) -> str:
+    return f", {n} could not run" if n else ""
+
+
 def totals(facts: list[FileFacts]) -> dict:
     q = queued(facts)
     c = copied(facts)
@@ -136,9 +144,11 @@ def totals(facts: list[FileFacts]) -> dict:
         "import_ok": sum((f.import_result or "").startswith("ok") for f in q + c),
         "import_run": sum(f.import_result is not None for f in q + c),
         "parity_ok": sum(f.parity_result == "ok" for f in q),
-        "parity_run": sum(f.parity_result not in (None, "no spec") for f in q),
+        "parity_run": sum(f.parity_result not in (None, "no spec") + NOT_RUN for f in q),
+        "parity_not_run": sum(f.parity_result in NOT_RUN for f in q),
         "run_ok": sum(f.run_result == "ok" for f in q),
-        "run_run": sum(f.run_result is not None for f in q),
+        "run_run": sum(f.run_result not in (None, "no spec") + NOT_RUN for f in q),
+        "run_not_run": sum(f.run_result in NOT_RUN for f in q),
         "verified_parity": sum(f.parity_ok for f in q),
         "needs_parity": sum(f.needs_parity for f in q),
         "needs_run": sum(f.needs_run for f in q),
@@ -231,8 +241,10 @@ def conversion_report(facts: list[FileFacts], input_dir: str) -> str:
             f"- Edits recorded: {t['edits']} ({t['auto_edits']} by `torch2ms convert`, "
             f"{t['hand_edits']} by hand)",
             f"- Import (`--import`): {t['import_ok']} ok of {t['import_run']} run",
-            f"- Parity (`--parity`, models): {t['parity_ok']} ok of {t['parity_run']} run",
-            f"- Run parity (`--parity`, `<stem>.run.yaml`): {t['run_ok']} ok of {t['run_run']} run",
+            f"- Parity (`--parity`, models): {t['parity_ok']} ok of {t['parity_run']} run"
+            f"{_not_run(t['parity_not_run'])}",
+            f"- Run parity (`--parity`, `<stem>.run.yaml`): {t['run_ok']} ok of {t['run_run']} run"
+            f"{_not_run(t['run_not_run'])}",
             f"- Not converted: {len(skipped)}"]
     return "\n".join(out) + "\n"
 
@@ -280,8 +292,8 @@ def summary_report(facts: list[FileFacts], input_dir: str, other_files: int, ver
            f"without parity and {_n(t['needs_run'], 'training or inference script', 'training or inference scripts')} "
            "without run parity (listed under Left for a human).",
            f"Imported with the CPU fallback: {t['import_ok']} ok of {t['import_run']} tried. "
-           f"Parity runs: {t['parity_ok']} ok of {t['parity_run']} run (models), {t['run_ok']} ok of "
-           f"{t['run_run']} run (scripts).",
+           f"Parity runs: {t['parity_ok']} ok of {t['parity_run']} run (models{_not_run(t['parity_not_run'])}), "
+           f"{t['run_ok']} ok of {t['run_run']} run (scripts{_not_run(t['run_not_run'])}).",
            ]
     if t["ticked_unverified"]:
         out.append(f"{_n(t['ticked_unverified'], 'ticked file does', 'ticked files do')} not pass the check: "

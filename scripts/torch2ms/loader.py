@@ -332,10 +332,10 @@ def project_imports(paths: list, roots: list, guard=None):
         sys.path[:] = saved
 
 
-def forget_modules(roots: list, keep: tuple = ()) -> None:
+def forget_modules(roots: list, keep: tuple = (), spare: Path | None = None) -> None:
     """Drop from sys.modules the modules loaded from below `roots` (a torch original's siblings),
-    so the port's modules of the same names are imported from outputs/. The module objects live
-    on in whatever holds them."""
+    so the port's modules of the same names are imported from outputs/ (`spare`: a folder below
+    the roots whose modules stay). The module objects live on in whatever holds them."""
     roots = [Path(r).resolve() for r in roots]
     for name, mod in list(sys.modules.items()):
         if name in keep:
@@ -343,7 +343,8 @@ def forget_modules(roots: list, keep: tuple = ()) -> None:
         where = getattr(mod, "__file__", None)
         paths = [where] if where else list(getattr(mod, "__path__", []) or [])
         try:
-            if paths and all(any(within(Path(p).resolve(), r) for r in roots) for p in paths):
+            if paths and all(any(within(Path(p).resolve(), r) for r in roots)
+                             and not (spare is not None and within(Path(p).resolve(), spare)) for p in paths):
                 del sys.modules[name]
         except (OSError, TypeError, ValueError):
             continue
@@ -563,7 +564,11 @@ def import_port(path, root=None, guarded: bool = True):
     root = Path(root).resolve() if root is not None else port_root(path)
     name, root = module_name(path, root)
     ws = find_workspace(path.parent)
-    drop_input_entries(input_dir(ws) if ws is not None else None, root)
+    source = input_dir(ws) if ws is not None else None
+    drop_input_entries(source, root)
+    if source is not None:  # a torch module imported since (a lazy import in a forward) is not the port's
+        installed = tuple(n for n in sys.modules if "." in n and not _from(sys.modules.get(n.partition(".")[0]), source))
+        forget_modules([source], keep=installed, spare=root)
     guard = outputs_guard(None, path.parent) if guarded else None
     paths = [root] + ([path.parent] if imports_siblings(path, root) else [])
     torch_env.prepare()  # mindone.transformers imports transformers, which imports torchvision
@@ -580,6 +585,13 @@ def import_port(path, root=None, guarded: bool = True):
         raise ImportError(f"`{name}` resolved to {where or 'a namespace package'}, not to a file below {root}: "
                           "the port is imported only from there", name=name)
     return module
+
+
+def _from(module, folder: Path) -> bool:
+    """True for a module (or package) loaded from below `folder`."""
+    where = getattr(module, "__file__", None)
+    paths = [where] if where else list(getattr(module, "__path__", []) or [])
+    return bool(paths) and all(within(Path(p), folder) for p in paths)
 
 
 def drop_input_entries(source: Path | None, root: Path) -> None:

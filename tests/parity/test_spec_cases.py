@@ -86,8 +86,8 @@ def test_the_examples_of_the_verification_rules_are_valid(tmp_path):
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
     runs = [b for b in blocks if {"args", "steps"} & set(b)]
     parity = [b for b in blocks if b not in runs]
-    assert len(parity) == 4 and len(runs) == 3 and len(blocks) == 7
-    assert sum(len(cases(b)) for b in parity) == 6
+    assert len(parity) == 6 and len(runs) == 3 and len(blocks) == 9
+    assert sum(len(cases(b)) for b in parity) == 9
     for n, run in enumerate(runs):  # read as parity-run reads a run spec
         path = tmp_path / f"example{n}.run.yaml"
         path.write_text(yaml.safe_dump(run))

@@ -115,8 +115,10 @@ def project_importer(side: str, root: Path):
                 cache[name] = None
             elif side == "torch":
                 cache[name] = loader.import_original(found, input_root=root)
-            else:
-                cache[name] = loader.import_port(found)
+            else:  # the port's module the file already imported, else imported now
+                loaded = sys.modules.get(name)
+                same = loaded is not None and loader.within(Path(getattr(loaded, "__file__", None) or "/-"), found)
+                cache[name] = loaded if same else loader.import_port(found)
         return cache[name]
 
     return load

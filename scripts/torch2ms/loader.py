@@ -483,6 +483,7 @@ def import_original(path, *, input_root=None, module: str | None = None):
     try:
         with project_imports(paths, roots):
             if overlay is None:
+                claim_folders(name, anchor)
                 loaded = _load_as(name, path)
             else:
                 loaded = _load_as(name, path, overlay=overlay)
@@ -579,12 +580,36 @@ def import_port(path, root=None, guarded: bool = True):
                 return sys.modules[_outputs_package(root)]
             name = f"{_outputs_package(root)}.{name}"
         sys.modules.pop(name, None)
+        claim_folders(name, root)
         module = importlib.import_module(name)
     where = getattr(module, "__file__", None)
     if where is None or not within(Path(where), root):
         raise ImportError(f"`{name}` resolved to {where or 'a namespace package'}, not to a file below {root}: "
                           "the port is imported only from there", name=name)
     return module
+
+
+def claim_folders(name: str, root: Path) -> None:
+    """The packages of module `name` that are folders of `root` without `__init__.py` (namespace
+    packages) become those folders, even where an installed regular package of the same name
+    (a stray `tests` or `utils` in site-packages) would win Python's search: a project module is
+    imported from the project's tree, never from a library."""
+    parts = name.split(".")[:-1]
+    parent = None
+    for i in range(1, len(parts) + 1):
+        pkg = ".".join(parts[:i])
+        folder = Path(root).joinpath(*parts[:i])
+        if not folder.is_dir() or (folder / "__init__.py").is_file():
+            return  # a regular package of the project: Python finds it first from root
+        current = sys.modules.get(pkg)
+        if current is None or not _from(current, folder):
+            spec = importlib.machinery.ModuleSpec(pkg, None, is_package=True)
+            spec.submodule_search_locations = [str(folder)]
+            current = importlib.util.module_from_spec(spec)
+            sys.modules[pkg] = current
+            if parent is not None:
+                setattr(parent, parts[i - 1], current)
+        parent = current
 
 
 def _from(module, folder: Path) -> bool:

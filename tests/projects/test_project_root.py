@@ -111,3 +111,30 @@ def test_composite_models_across_modules(tmp_path, monkeypatch, spec):
     assert result["summary"] == "pass, import ok, parity ok", result
     models = [n for n in result["notes"] if " models: " in n]
     assert models and all("port " in n and "from outputs/src/" in n.partition("port ")[2] for n in models), models
+
+
+def test_an_installed_package_named_like_a_project_folder_does_not_win(tmp_path, monkeypatch):
+    """A project's `tests/` folder has no `__init__.py`, and an installed library ships a regular
+    package `tests` (some do): Python's search would take the library's, so the port's
+    `tests.test_model` and its torch original were not found. Both come from the project's trees."""
+    stray = tmp_path / "site" / "tests"
+    stray.mkdir(parents=True)
+    (stray / "__init__.py").write_text("WHO = 'an installed library'\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
+    root = project(tmp_path, monkeypatch, "seg", "seg_port")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_head.py").write_text(
+        "import torch\nimport torch.nn as nn\n\nclass Head(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(4, 2)\n\n    def forward(self, x):\n"
+        "        return self.fc(x)\n")
+    (root / "outputs" / "tests").mkdir()
+    (root / "outputs" / "tests" / "test_head.py").write_text(
+        "from mindspore import mint, nn\n\nclass Head(nn.Cell):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = mint.nn.Linear(4, 2)\n\n    def construct(self, x):\n"
+        "        return self.fc(x)\n")
+    (root / "outputs" / "tests" / "test_head.parity.yaml").write_text(
+        "torch: {build: Head}\ninputs:\n  - {shape: [2, 4]}\n")
+    assert main(["scan", "."]) == 0
+    result = checked("outputs/tests/test_head.py", parity=True)["tests/test_head.py"]
+    assert result["summary"] == "pass, import ok, parity ok", result
+    assert "port Head from outputs/tests/test_head.py" in " ".join(result["notes"]), result["notes"]

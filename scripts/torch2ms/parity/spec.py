@@ -2,7 +2,7 @@
 
 One case per model; a file holds one case, or several under `cases:` (the other top-level keys
 are defaults every case starts from; mappings such as `init` or `tolerance` are merged one level
-deep). docs/rules/verification.md has an example per kind of model.
+deep, and `init.kwargs` key by key). docs/rules/verification.md has an example per kind of model.
 
     torch: {build: build_model, kwargs: {vocab: 64}}   # a callable in the torch file
     torch: {module: transformers.models.gpt_neox.modeling_gpt_neox, build: GPTNeoXForCausalLM}
@@ -115,7 +115,11 @@ def cases(data) -> list[dict]:
         merged = copy.deepcopy(defaults)
         for key, value in case.items():
             if key in MERGED_KEYS and isinstance(value, dict) and isinstance(merged.get(key), dict):
-                merged[key] = {**merged[key], **value}
+                base = merged[key]
+                merged[key] = {**base, **value}
+                if key == "init" and isinstance(value.get("kwargs"), dict) and isinstance(base.get("kwargs"), dict):
+                    # a case names the keyword arguments it changes; the others stay the defaults'
+                    merged[key]["kwargs"] = {**base["kwargs"], **value["kwargs"]}
             else:
                 merged[key] = value
         try:

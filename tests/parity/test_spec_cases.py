@@ -27,7 +27,7 @@ def test_several_cases_start_from_the_top_level_defaults():
     # mappings merge one level deep (tolerance adds to the default's), init.kwargs key by key: a case
     # names the keyword arguments it changes, the others stay the defaults'
     assert b["init"] == {"kwargs": {"dim": 4, "depth": 2}} and b["tolerance"] == {"atol": 1e-5, "rtol": 0}
-    [c] = cases({**data, "cases": [{"torch": {"build": "C"}, "init": {"args": [1], "kwargs": {"dim": 8}}}]})
+    [c] = cases({**data, "cases": [{"torch": {"build": "C"}, "inputs": [{"shape": [1]}], "init": {"args": [1], "kwargs": {"dim": 8}}}]})
     assert c["init"] == {"args": [1], "kwargs": {"dim": 8}}
     assert (b["name"], b["check"], b["mode"]) == ("b-train", "step", "train")
 

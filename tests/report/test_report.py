@@ -182,6 +182,10 @@ def test_models_need_parity_and_scripts_a_run_whatever_the_category():
     script = facts("Inference", ["calls model.generate under no_grad"], "no spec", "torch side unavailable")
     assert not script.needs_parity and script.needs_run and not script.parity_ok
     assert totals([flat, corpus, script])["verified_parity"] == 1
+    # a module of factory functions (create_model) defines no model class, yet its spec matched
+    factory = facts("Utility", ["no model class, data set, data pipeline, training or inference found: Utility"], "ok")
+    assert factory.parity_ok and not factory.needs_parity
+    assert totals([flat, corpus, script, factory])["verified_parity"] == 2
 
 
 def test_a_torch_run_failure_is_reported_with_its_reason_not_as_a_spec_error():

@@ -62,9 +62,12 @@ class FileFacts:
     @property
     def parity_ok(self) -> bool:
         """Matches the torch original numerically: its models by parity, and (a training or
-        inference script) its run by run parity; a file with neither has nothing compared."""
-        if not self.verified or not (self.defines_models or self.is_script):
+        inference script) its run by run parity; another file only when a parity spec of its
+        (factory functions building models) matched, else it has nothing compared."""
+        if not self.verified:
             return False
+        if not (self.defines_models or self.is_script):
+            return self.parity_result == "ok"  # a factory module (build_model) whose spec matched
         return ((not self.defines_models or self.parity_result == "ok")
                 and (not self.is_script or self.run_result == "ok"))
 

@@ -184,3 +184,19 @@ def test_the_model_the_spec_names_is_captured_as_the_project_code_calls_it(monke
     assert trainer.owner() is trainer.small
     monkeypatch.setitem(script_hooks.STATE, "names", [])
     assert trainer.owner() is trainer.big  # unnamed: the module owning most of the parameters
+
+
+def test_a_script_in_a_subfolder_imports_the_project_package(tmp_path):
+    """`scripts/train_gan.py` imports the `gan` package of the project root, as it does where the
+    project is installed for development: both sides run with the root importable."""
+    project, ws = _project(tmp_path, "gan")
+    for side in (project, ws / "outputs"):
+        (side / "scripts").mkdir()
+        shutil.move(str(side / "train_gan.py"), str(side / "scripts" / "train_gan.py"))
+    scan = subprocess.run([sys.executable, "-m", "torch2ms", "scan", str(project), "--workspace", str(ws)],
+                          capture_output=True, text=True)
+    assert scan.returncode == 0, scan.stderr  # the workspace knows the project's root
+    proc = parity_run(project / "scripts" / "train_gan.py", ws / "outputs" / "scripts" / "train_gan.py",
+                      "--args=--steps 3", "--steps", "4", cwd=ws)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("parity-run (training, 4 steps): MATCH, 4/4 losses within tolerance"), proc.stdout

@@ -975,7 +975,10 @@ def main(argv: list[str] | None = None) -> None:
         _install_mindspore()
     _seed_globals()
     sys.argv = [script, *command[1:]]
-    sys.path[0:1] = [str(Path(script).parent)]
+    # as `python sub/script.py` of a project installed for development (`pip install -e .`): the
+    # script's folder first, then the project's root, so `scripts/train.py` imports the package
+    folder = str(Path(script).parent)
+    sys.path[0:1] = [folder] + [r.rstrip(os.sep) for r in STATE["roots"] if r.rstrip(os.sep) != folder]
     if args.guard:
         from torch2ms import loader
 

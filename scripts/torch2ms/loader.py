@@ -340,13 +340,15 @@ def forget_modules(roots: list, keep: tuple = (), spare: Path | None = None) -> 
     for name, mod in list(sys.modules.items()):
         if name in keep:
             continue
-        where = getattr(mod, "__file__", None)
-        paths = [where] if where else list(getattr(mod, "__path__", []) or [])
         try:
+            # a namespace package's __path__ is recomputed when read, from its parent in
+            # sys.modules, which may be gone already (KeyError)
+            where = getattr(mod, "__file__", None)
+            paths = [where] if where else list(getattr(mod, "__path__", []) or [])
             if paths and all(any(within(Path(p).resolve(), r) for r in roots)
                              and not (spare is not None and within(Path(p).resolve(), spare)) for p in paths):
                 del sys.modules[name]
-        except (OSError, TypeError, ValueError):
+        except (OSError, TypeError, ValueError, KeyError, AttributeError):
             continue
 
 
@@ -614,8 +616,11 @@ def claim_folders(name: str, root: Path) -> None:
 
 def _from(module, folder: Path) -> bool:
     """True for a module (or package) loaded from below `folder`."""
-    where = getattr(module, "__file__", None)
-    paths = [where] if where else list(getattr(module, "__path__", []) or [])
+    try:
+        where = getattr(module, "__file__", None)
+        paths = [where] if where else list(getattr(module, "__path__", []) or [])
+    except (KeyError, AttributeError, TypeError):  # a namespace package whose parent is gone
+        return False
     return bool(paths) and all(within(Path(p), folder) for p in paths)
 
 
@@ -813,8 +818,9 @@ def _module_path(folder: Path, leaf: str, namespace_ok: bool) -> Path | None:
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    # A plain folder is a namespace package only when it holds Python files (data/ is not code).
-    if namespace_ok and (folder / leaf).is_dir() and any((folder / leaf).glob("*.py")):
+    # A plain folder is a namespace package only when it holds Python files, at any depth
+    # (`src/nets/` holding only `diffusion/`); data/ is not code.
+    if namespace_ok and (folder / leaf).is_dir() and any((folder / leaf).rglob("*.py")):
         return folder / leaf
     return None
 

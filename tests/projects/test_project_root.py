@@ -138,3 +138,42 @@ def test_an_installed_package_named_like_a_project_folder_does_not_win(tmp_path,
     result = checked("outputs/tests/test_head.py", parity=True)["tests/test_head.py"]
     assert result["summary"] == "pass, import ok, parity ok", result
     assert "port Head from outputs/tests/test_head.py" in " ".join(result["notes"]), result["notes"]
+
+
+NET_TORCH = ("import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+             "        self.fc = nn.Linear(4, 2)\n\n    def forward(self, x):\n        return self.fc(x)\n")
+NET_PORT = ("from mindspore import mint, nn\n\nclass Net(nn.Cell):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.fc = mint.nn.Linear(4, 2)\n\n    def construct(self, x):\n        return self.fc(x)\n")
+
+
+def test_namespace_packages_nested_in_namespace_packages(tmp_path, monkeypatch):
+    """A Lightning-template layout: `src/` and `src/nets/` have no `__init__.py`, `src/nets/diffusion/`
+    is a regular package. Parity crashed (KeyError 'src' while forgetting the torch modules: a
+    namespace package's path is recomputed from its parent), and while outputs/src/nets/ held only
+    the `diffusion/` folder, `src.nets` was said not to be in outputs/."""
+    root = tmp_path / "tmplns"
+    for rel, text in {"src/nets/net.py": NET_TORCH, "src/nets/diffusion/__init__.py": "from src.nets.diffusion.sched import T\n",
+                      "src/nets/diffusion/sched.py": "import torch\nT = 4\n",
+                      "src/models/wrap.py": "import torch.nn as nn\nfrom src.nets.net import Net\n\n"
+                      "class Wrap(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                      "        self.net = Net()\n\n    def forward(self, x):\n        return self.net(x) * 2\n"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("TORCH2MS_WORKSPACE", raising=False)
+    assert main(["scan", "."]) == 0
+    out = root / "outputs"
+    (out / "src/nets/diffusion").mkdir(parents=True)
+    (out / "src/nets/diffusion/__init__.py").write_text("from src.nets.diffusion.sched import T\n")
+    (out / "src/nets/diffusion/sched.py").write_text("import mindspore\nT = 4\n")
+    files = checked("outputs/src/nets/diffusion/__init__.py")  # nets/ holds only the diffusion/ folder yet
+    assert files["src/nets/diffusion/__init__.py"]["summary"].startswith("pass, import ok"), files
+    (out / "src/nets/net.py").write_text(NET_PORT)
+    (out / "src/models").mkdir()
+    (out / "src/models/wrap.py").write_text(NET_PORT.replace("class Net", "class _N").split("class _N")[0]
+                                            + "from src.nets.net import Net\n\nclass Wrap(nn.Cell):\n"
+                                            "    def __init__(self):\n        super().__init__()\n        self.net = Net()\n\n"
+                                            "    def construct(self, x):\n        return self.net(x) * 2\n")
+    (out / "src/models/wrap.parity.yaml").write_text("torch: {build: Wrap}\ninputs:\n  - {shape: [2, 4]}\n")
+    result = checked("outputs/src/models/wrap.py", parity=True)["src/models/wrap.py"]
+    assert result["summary"] == "pass, import ok, parity ok", result

@@ -62,6 +62,16 @@ CASES = [
         set_verbosity_info()
         grid = make_image_grid(images, rows=1, cols=2)
         """),
+    ("a deep path to a top-level export", """\
+        from diffusers.models.unets.unet_2d import UNet2DModel
+        import diffusers
+        unet = UNet2DModel(sample_size=8)
+        vae = diffusers.models.autoencoders.autoencoder_kl.AutoencoderKL()
+        """, """\
+        from mindone.diffusers import AutoencoderKL, UNet2DModel
+        unet = UNet2DModel(sample_size=8)
+        vae = AutoencoderKL()
+        """),
 ]
 
 

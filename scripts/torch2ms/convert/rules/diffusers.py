@@ -1,7 +1,8 @@
 """diffusers -> mindone.diffusers: the same names, imported from mindone (like transformers').
 
-A diffusers name that mindone.diffusers 0.5.0 has (its top-level exports and the public names of
-its submodules, `diffusers.yaml`) is rewritten to it; `from_pretrained(torch_dtype=...)` becomes
+A diffusers name that mindone.diffusers (mindone 0.5.0) has (its top-level exports and the public names
+of its submodules, `diffusers.yaml`; a deeper path to a top-level export becomes that export) is
+rewritten to it; `from_pretrained(torch_dtype=...)` becomes
 `mindspore_dtype=...`. API differences are handled here or flagged:
 - `get_scheduler(name, optimizer=opt, ...)` returns a torch LambdaLR; mindone's takes `lr=` and
   returns the list of per-step learning rates. It becomes
@@ -45,7 +46,13 @@ def target(qn: str) -> str | None:
     for k in range(len(parts) - 1, 0, -1):
         sub = ".".join(parts[:k])
         if sub in NAMES:
-            return "mindone." + qn if parts[k] in NAMES[sub] else None
+            if parts[k] in NAMES[sub]:
+                return "mindone." + qn
+            break
+    if len(parts) > 1 and parts[-1] in EXPORTS:
+        # a deep path (diffusers.models.unets.unet_2d.UNet2DModel) to a class mindone.diffusers
+        # exports at its top
+        return "mindone.diffusers." + parts[-1]
     return None
 
 

@@ -132,7 +132,11 @@ def runscript(code, timeout_s="5", wait=120):
     mark = f"adv-{time.time()}"
     env = dict(os.environ, ADV_MARK=mark)
     start = time.monotonic()
-    p = subprocess.run([T, "run", "--timeout", timeout_s, "--", B + "/s.py"], capture_output=True, env=env, timeout=wait, cwd=B)
+    try:
+        p = subprocess.run([T, "run", "--timeout", timeout_s, "--", B + "/s.py"], capture_output=True, env=env,
+                           timeout=wait, cwd=B)
+    except subprocess.TimeoutExpired:  # the bound did not hold at all
+        p = subprocess.CompletedProcess([], "TIMEOUT")
     took = time.monotonic() - start
     time.sleep(0.5)
     left = []

@@ -1,5 +1,6 @@
-"""Kill `torch2ms convert`, `scan` and `check` with SIGKILL at random points over a real tree,
-many times, and check after every kill that nothing of the user's was lost.
+"""Kill `torch2ms convert`, `scan`, `check`, `parity-run`, `edit` and `report` with SIGKILL at
+random points over a real tree, many times, and check after every kill that nothing of the
+user's was lost.
 
     python benchmarks/fault_injection.py [--kills N] [--folders K] [--seed S] [--keep DIR]
 
@@ -14,7 +15,11 @@ end so the state moves on. After each kill:
   from it (`convert` of that content), whole; a project file it copied is the source's bytes;
 - check.json and scan.json parse;
 - nothing outside the workspace changed: the input copy and a folder beside it hash the same
-  (the API cache, `$TORCH2MS_CACHE_DIR`, is the only other thing written, and it is set aside).
+  (the API cache, `$TORCH2MS_CACHE_DIR`, is the only other thing written, and it is set aside);
+- the reports, when there are any, are whole (a kill of `report` leaves the old ones or new ones);
+- no process the killed command started survives it: `parity-run` runs a script pair whose scripts
+  each start a data server in a session of its own (setsid); every process carrying the run's
+  mark in its environment must be gone within seconds of the kill.
 
 Temporary files a kill leaves (`.<name>.*.tmp`, never read by the pack) are counted and removed.
 The closing line gives the number of kills survived.
@@ -35,7 +40,15 @@ import tempfile
 import time
 from pathlib import Path
 
-COMMANDS = ("convert", "scan", "check")
+COMMANDS = ("convert", "scan", "check", "parity-run", "edit", "report")
+# the script pair parity-run compares: each starts a data server that leaves the process group
+PAIR = """import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+{framework}
+for step in range(3):
+    time.sleep(0.5)
+    print(step)
+"""
 
 
 def sha(data: bytes) -> str:
@@ -66,17 +79,26 @@ class Harness:
             shutil.copytree(folder, self.proj / "models" / folder.name,
                             ignore=shutil.ignore_patterns("__pycache__"))
         (self.proj / "models" / "README.md").write_text("data file copied into outputs/\n")
+        (self.proj / "pair_torch.py").write_text(PAIR.format(framework="import torch"))
+        (self.proj / "pair_ms.py").write_text(PAIR.format(framework="import numpy"))
+        self.mark = f"torch2ms-fault-{os.getpid()}-{seed}"
+        self.tmp = root / "tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
         self.beside.mkdir()
         (self.beside / "notes.txt").write_text("a file next to the workspace\n")
-        self.env = dict(os.environ, TORCH2MS_CACHE_DIR=str(self.cache), PYTHONDONTWRITEBYTECODE="1")
+        self.env = dict(os.environ, TORCH2MS_CACHE_DIR=str(self.cache), PYTHONDONTWRITEBYTECODE="1",
+                        TORCH2MS_FAULT_MARK=self.mark, TMPDIR=str(self.tmp))
         self.outside: dict = {}
         self.expected: dict[str, bytes] = {}  # sha of a starting content -> what convert makes of it
-        self.stats = {c: 0 for c in COMMANDS} | {"completed": 0, "temp_files": 0, "edits_during": 0}
+        self.stats = {c: 0 for c in COMMANDS} | {"completed": 0, "temp_files": 0, "edits_during": 0,
+                                                 "survivors": 0, "copies_left": 0}
         self.edit_no = 0
 
     # ------------------------------------------------------------------ running
     def cli(self, *args, wait=True):
-        cmd = [sys.executable, "-m", "torch2ms", *map(str, args), "--workspace", str(self.ws)]
+        cmd = [sys.executable, "-m", "torch2ms", *map(str, args)]
+        if args[0] != "parity-run":  # it finds the workspace from the scripts' folders
+            cmd += ["--workspace", str(self.ws)]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                 env=self.env, start_new_session=True)
         if wait:
@@ -86,13 +108,39 @@ class Harness:
         return proc
 
     def command(self, name):
+        if name == "edit":
+            self.edit_no += 1
+            target = self.rng.choice(sorted(self.tracker_state()[0]))
+            return ("edit", target, "-m", f"edit killed or not (number {self.edit_no})")
         return {"convert": ("convert", self.proj, "-j", "2"), "scan": ("scan", self.proj, "--no-cache"),
-                "check": ("check", "-q")}[name]
+                "check": ("check", "-q"), "report": ("report",),
+                "parity-run": ("parity-run", self.proj / "pair_torch.py", self.proj / "pair_ms.py",
+                               "--steps", "1", "--timeout", "60")}[name]
 
     def timed(self, name) -> float:
         start = time.monotonic()
-        self.cli(*self.command(name))
+        if name == "parity-run":  # the pair records no losses: it exits 2, what is timed is its run
+            self.cli(*self.command(name), wait=False).wait()
+        else:
+            self.cli(*self.command(name))
         return time.monotonic() - start
+
+    def marked(self) -> list[int]:
+        """Processes (other than this one) whose environment carries this run's mark."""
+        found = []
+        for name in os.listdir("/proc"):
+            if not name.isdigit() or int(name) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{name}/environ", "rb") as fh:
+                    env = fh.read()
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    zombie = fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+            except OSError:
+                continue
+            if self.mark.encode() in env and not zombie:
+                found.append(int(name))
+        return found
 
     # ------------------------------------------------------------------ state
     def _outside(self) -> dict:
@@ -153,6 +201,8 @@ class Harness:
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+        if name == "parity-run":
+            self.check_no_survivor()
         if with_edit:
             edit.wait()
             if edit.returncode == 0:
@@ -160,6 +210,21 @@ class Harness:
                 self.stats["edits_during"] += 1
         self.stats[name] += 1
         self.verify(before_out, ticks, edits, recorded, name)
+
+    def check_no_survivor(self) -> None:
+        deadline = time.monotonic() + 30  # the sweep is immediate; this only bounds a loaded machine
+        while self.marked() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = self.marked()
+        if left:
+            self.stats["survivors"] += len(left)
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+            raise SystemExit(f"after killing parity-run: {len(left)} processes it started still run")
+        copies = [p for p in self.tmp.iterdir() if p.name.startswith("torch2ms-parity-run-")]
+        self.stats["copies_left"] += len(copies)  # a SIGKILL runs no clean-up: counted, removed
+        for p in copies:
+            shutil.rmtree(p, ignore_errors=True)
 
     def verify(self, before_out, ticks, edits, recorded, name) -> None:
         problems = []
@@ -189,6 +254,12 @@ class Harness:
         for rel in before_out:
             if rel not in after:
                 problems.append(f"outputs/{rel} disappeared")
+        for report, end in (("conversion_report.md", "- Not converted: "), ("report.md", "Details per file: ")):
+            path = self.ws / report
+            if path.exists():
+                lines = path.read_text().splitlines()
+                if not lines or not lines[-1].startswith(end):
+                    problems.append(f"{report} is not whole")
         for state in ("check.json", "scan.json"):
             path = self.ws / ".torch2ms" / state
             if path.exists():
@@ -224,7 +295,7 @@ def main() -> int:
         h = Harness(root, args.folders, args.seed)
         files = sum(1 for _ in h.proj.rglob("*.py"))
         h.cli("scan", h.proj)
-        durations = {"scan": h.timed("scan"), "convert": h.timed("convert"), "check": h.timed("check")}
+        durations = {name: h.timed(name) for name in ("scan", "convert", "check", "report", "edit", "parity-run")}
         print(f"{files} files from {args.folders} transformers model folders; full runs: "
               + ", ".join(f"{k} {v:.1f} s" for k, v in durations.items()), flush=True)
         for rel in sorted(p for p in h.outputs() if p.endswith(".py"))[:: 3]:  # the user's edits
@@ -244,16 +315,18 @@ def main() -> int:
             span = durations[name] if h.rng.random() < 0.5 else min(durations[name], 5.0)
             h.round(name, h.rng.uniform(0.05, span), with_edit=h.rng.random() < 0.5)
             if k % 10 == 0:
-                h.cli(*h.command(h.rng.choice(COMMANDS)))
+                h.cli(*h.command(h.rng.choice(("convert", "scan", "check", "report"))))
                 h.stats["completed"] += 1
                 print(f"{k} kills survived ({time.monotonic() - start:.0f} s)", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     s = h.stats
-    print(f"kills survived: {args.kills} of {args.kills} (convert {s['convert']}, scan {s['scan']}, "
-          f"check {s['check']}); edits made during a killed command and kept: {s['edits_during']}; "
-          f"complete runs between: {s['completed']}; temporary files left by kills: {s['temp_files']}")
+    print(f"kills survived: {args.kills} of {args.kills} ("
+          + ", ".join(f"{c} {s[c]}" for c in COMMANDS)
+          + f"); edits made during a killed command and kept: {s['edits_during']}; "
+          f"complete runs between: {s['completed']}; temporary files left by kills: {s['temp_files']}; "
+          f"processes surviving a killed parity-run: {s['survivors']}; its temporary copies left: {s['copies_left']}")
     return 0
 
 

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         guard = _outputs_guard(args.workspace, home)
     except ValueError as exc:
         return _bad(str(exc))
-    if args.timeout is not None and args.timeout <= 0:
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):  # nan compares false both ways
         return _bad("--timeout must be a positive number of seconds")
 
     from torch2ms import sandbox

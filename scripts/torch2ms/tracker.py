@@ -208,6 +208,8 @@ class Tracker:
     def load(cls, path: str | os.PathLike) -> "Tracker":
         path = Path(path)
         try:
+            if path.exists() and not path.is_dir() and not path.is_file():  # a FIFO would block the read
+                raise TrackerError(f"{path} is not a regular file (a FIFO, socket or device): not a tracker")
             text = path.read_bytes().decode("utf-8")
         except FileNotFoundError:
             raise TrackerError(f"no tracker at {path}: run `torch2ms scan <input_dir>` first") from None

@@ -101,3 +101,11 @@ def test_a_killed_torch2ms_takes_the_whole_tree_with_it(tmp_path):
     if alive:
         os.kill(pid, 9)
     assert not alive
+
+
+def test_run_timeout_nan_is_refused_in_one_line(tmp_path):
+    script = tmp_path / "s.py"
+    script.write_text("print(1)\n")
+    proc = subprocess.run([sys.executable, "-m", "torch2ms", "run", "--timeout", "nan", "--", str(script)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 2 and proc.stderr.strip() == "torch2ms run: --timeout must be a positive number of seconds"

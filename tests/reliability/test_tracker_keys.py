@@ -102,3 +102,21 @@ def test_a_symlinked_tracker_is_never_replaced_by_a_regular_file(workspace, tmp_
     code, err = _edits(workspace, ["edit", "model.py", "-m", "x"], capsys)
     assert os.path.islink(path) and real.read_text() == before
     assert code == 2 and len(err) == 1 and "is a symlink" in err[0], err
+
+
+def test_a_tracker_that_is_a_fifo_is_refused_without_blocking(workspace, capsys):
+    import threading
+
+    path = _tracker(workspace)
+    path.unlink()
+    os.mkfifo(path)
+    got = []
+    worker = threading.Thread(target=lambda: got.append(_edits(workspace, ["next"], capsys)), daemon=True)
+    worker.start()
+    worker.join(120)
+    if worker.is_alive():  # unblock the reader so the test process can end
+        with open(path, "w") as fh:
+            fh.write("")
+        worker.join()
+    code, err = got[0]
+    assert code == 2 and len(err) == 1 and "not a regular file" in err[0], err

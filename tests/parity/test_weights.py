@@ -103,3 +103,36 @@ def test_non_persistent_buffers_go_into_tensor_attributes_or_are_listed():
     assert ("inv_freq", "inv_freq") in report.copied and report.recomputed == ["cache"]
     assert port.inv_freq.asnumpy().tolist() == [1.0, 2.0, 3.0]
     assert "non-persistent torch buffers not held by the port: cache" in report.summary()
+
+
+def test_batch_norm_step_counters_the_port_lacks_are_listed_not_refused():
+    """mindcv's and mindspore.nn's batch norms hold no num_batches_tracked: torch's counter (read
+    only without momentum; the outputs compared show it) is listed apart, the rest copied."""
+    import mindspore
+    import torch
+
+    class TorchNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 4)
+            self.bn = torch.nn.BatchNorm1d(4)
+
+    class MsNet(mindspore.nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.fc = mindspore.mint.nn.Linear(3, 4)
+            self.bn = mindspore.nn.BatchNorm1d(4)  # gamma, beta, moving_mean, moving_variance
+
+    report = transfer_weights(TorchNet(), MsNet())
+    assert report.ok and report.counters == ["bn.num_batches_tracked"] and not report.torch_only
+    assert "batch-norm step counters not held by the port (1): bn.num_batches_tracked" in report.summary()
+    assert len(report.copied) == 6
+
+    class Counter(torch.nn.Module):  # a buffer of that name outside a batch norm is no counter
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(3, 4)
+            self.register_buffer("num_batches_tracked", torch.tensor(0))
+
+    with pytest.raises(WeightTransferError, match="only in torch"):
+        transfer_weights(Counter(), MsNet())

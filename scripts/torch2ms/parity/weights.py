@@ -43,6 +43,7 @@ class TransferReport:
     tied: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (alias, name copied)
     aliased: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (torch, ms) by aliases.yaml
     recomputed: list[str] = dataclasses.field(default_factory=list)  # non-persistent buffers absent in the port
+    counters: list[str] = dataclasses.field(default_factory=list)  # batch norms' num_batches_tracked the port lacks
     dtype_casts: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
     renamed: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (torch, ms) by the rename mapping
     reshaped: list[tuple[str, str, tuple, tuple]] = dataclasses.field(default_factory=list)  # layouts that differ
@@ -77,6 +78,9 @@ class TransferReport:
                 f"{t} {list(a)}->{list(b)}" for t, _, a, b in self.reshaped))
         if self.recomputed:
             lines.append(f"non-persistent torch buffers not held by the port: {', '.join(self.recomputed)}")
+        if self.counters:
+            lines.append(f"batch-norm step counters not held by the port ({len(self.counters)}): "
+                         f"{', '.join(self.counters[:3])}" + (", ..." if len(self.counters) > 3 else ""))
         for title, names in (("only in torch", self.torch_only), ("only in mindspore", self.ms_only)):
             if names:
                 lines.append(f"{title} ({len(names)}): " + ", ".join(names))
@@ -386,6 +390,11 @@ def plan_transfer(torch_module, ms_cell, rename: Rename = None, aliases: bool = 
             if target is not None:
                 match(entry, name, ms_name, target, (owner, attr))
                 continue
+        if name.endswith(".num_batches_tracked") and entry.owner is not None and "BatchNorm" in entry.owner.__name__:
+            # a step counter, read only by a batch norm without momentum: the outputs compared show
+            # whether the port needs it
+            report.counters.append(name)
+            continue
         (report.torch_only if entry.persistent else report.recomputed).append(name)
     for name in targets.entries:
         if name not in used:

@@ -177,3 +177,30 @@ def test_namespace_packages_nested_in_namespace_packages(tmp_path, monkeypatch):
     (out / "src/models/wrap.parity.yaml").write_text("torch: {build: Wrap}\ninputs:\n  - {shape: [2, 4]}\n")
     result = checked("outputs/src/models/wrap.py", parity=True)["src/models/wrap.py"]
     assert result["summary"] == "pass, import ok, parity ok", result
+
+
+def test_a_model_without_forward_is_compared_through_the_method_the_spec_calls(tmp_path, monkeypatch):
+    """A VAE or a diffusion engine exposes methods (`encode`, `sample`), not a forward: `call:`
+    compares that method of both models; a method the port lacks is a mismatch, never a match."""
+    root = tmp_path / "vaeproj"
+    (root / "nets").mkdir(parents=True)
+    (root / "nets" / "vae.py").write_text(
+        "import torch\nimport torch.nn as nn\n\nclass VAE(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.enc = nn.Linear(4, 2)\n        self.dec = nn.Linear(2, 4)\n\n"
+        "    def encode(self, x):\n        return torch.tanh(self.enc(x))\n\n"
+        "    def decode(self, z):\n        return self.dec(z)\n")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("TORCH2MS_WORKSPACE", raising=False)
+    assert main(["scan", "."]) == 0
+    (root / "outputs" / "nets").mkdir(parents=True)
+    (root / "outputs" / "nets" / "vae.py").write_text(
+        "from mindspore import mint, nn\n\nclass VAE(nn.Cell):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.enc = mint.nn.Linear(4, 2)\n        self.dec = mint.nn.Linear(2, 4)\n\n"
+        "    def encode(self, x):\n        return mint.tanh(self.enc(x))\n")
+    spec = root / "outputs" / "nets" / "vae.parity.yaml"
+    spec.write_text("torch: {build: VAE}\ncall: encode\ninputs:\n  - {shape: [3, 4]}\n")
+    result = checked("outputs/nets/vae.py", parity=True)["nets/vae.py"]
+    assert result["summary"] == "pass, import ok, parity ok", result
+    spec.write_text("torch: {build: VAE}\ncall: decode\ninputs:\n  - {shape: [3, 2]}\n")
+    result = checked("outputs/nets/vae.py", parity=True)["nets/vae.py"]
+    assert result["parity"] == "failed" and "has no method decode()" in json.dumps(result["findings"]), result

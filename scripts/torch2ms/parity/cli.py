@@ -207,7 +207,7 @@ def compare_files(args) -> int:
             torch_model = specs.build(torch_file, case["torch"], case.get("init") or {}, "torch",
                                       case.get("globals"), importer=torch_importer)
             torch_model.train(_mode(args, case) == "train")
-            run_torch(torch_model, inputs)  # the reference must run before the port is judged
+            run_torch(torch_model, inputs, case.get("call"))  # the reference must run before the port is judged
         except SpecError as exc:
             return _fail(prefix + str(exc))
         except loader.TorchSideError as exc:
@@ -290,7 +290,8 @@ def _compare_case(args, case, inputs, torch_model, ms_file, port_root: Path, inp
         else:
             report = compare(
                 torch_model, ms_model, inputs, outputs=case.get("outputs"),
-                check_dtype=case.get("check_dtype", True), localise=not args.no_localise, mode=mode, **common,
+                check_dtype=case.get("check_dtype", True), localise=not args.no_localise, mode=mode,
+                method=case.get("call"), **common,
             )
     except WeightTransferError as exc:
         print("parity: MISMATCH, the torch weights do not map onto the port")

@@ -62,17 +62,27 @@ class ParityReport:
         }
 
 
-def run_torch(module, inputs):
+def _callee(model, method: str | None):
+    """The model itself (forward / construct), or its method of that name (both sides alike)."""
+    if method is None:
+        return model
+    found = getattr(model, method, None)
+    if not callable(found):
+        raise AttributeError(f"{type(model).__qualname__} has no method {method}() to call")
+    return found
+
+
+def run_torch(module, inputs, method: str | None = None):
     import torch
 
     args, kwargs = split_inputs(inputs)
     with torch.no_grad():
-        return module(*to_framework(args, "torch"), **to_framework(kwargs, "torch"))
+        return _callee(module, method)(*to_framework(args, "torch"), **to_framework(kwargs, "torch"))
 
 
-def run_ms(cell, inputs):
+def run_ms(cell, inputs, method: str | None = None):
     args, kwargs = split_inputs(inputs)
-    return cell(*to_framework(args, "mindspore"), **to_framework(kwargs, "mindspore"))
+    return _callee(cell, method)(*to_framework(args, "mindspore"), **to_framework(kwargs, "mindspore"))
 
 
 def compare(
@@ -90,6 +100,7 @@ def compare(
     aliases: bool = True,
     localise: bool = True,
     mode: str = "eval",
+    method: str | None = None,
 ) -> ParityReport:
     """Compare `torch_module(*inputs)` with `ms_cell(*inputs)`, both in `mode` ("eval", the
     default: dropout off, batch norm's running statistics; or "train").
@@ -98,20 +109,22 @@ def compare(
     args, or `(args, kwargs)`; each side gets its own tensors. outputs: dotted paths to compare
     (default: every output). weights: copy the torch weights into the Cell first (strict; see
     `transfer_weights`, also for rename and aliases). localise: on mismatch, name the first
-    diverging sub-module.
+    diverging sub-module. method: call this method of both models (`encode`) instead of the models
+    themselves.
     """
     table = resolve_tolerances(tolerances, atol, rtol)
     report_weights = transfer_weights(torch_module, ms_cell, rename=rename, aliases=aliases) if weights else None
     torch_module.train(mode == "train")
     ms_cell.set_train(mode == "train")
-    ref = select(flatten(run_torch(torch_module, inputs)), outputs)
-    got = select(flatten(run_ms(ms_cell, inputs)), outputs)
-    report = ParityReport("forward" if mode == "eval" else "forward, train mode",
+    ref = select(flatten(run_torch(torch_module, inputs, method)), outputs)
+    got = select(flatten(run_ms(ms_cell, inputs, method)), outputs)
+    what = f"{method}()" if method else "forward"
+    report = ParityReport(what if mode == "eval" else f"{what}, train mode",
                           compare_leaves(ref, got, table, check_dtype), report_weights)
     if localise and not report.ok:
         try:
-            torch_events = record_torch(torch_module, lambda: run_torch(torch_module, inputs))
-            ms_events = record_ms(ms_cell, lambda: run_ms(ms_cell, inputs))
+            torch_events = record_torch(torch_module, lambda: run_torch(torch_module, inputs, method))
+            ms_events = record_ms(ms_cell, lambda: run_ms(ms_cell, inputs, method))
         except Exception as exc:  # localisation is a diagnosis: never hide the main verdict
             report.localise_note = f"no localisation: {type(exc).__name__}: {exc}"
             return report

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 CASE_KEYS = {"name", "torch", "mindspore", "init", "globals", "inputs", "outputs", "tolerance", "rename",
-             "mode", "check", "train", "seed", "check_dtype"}
+             "mode", "check", "train", "seed", "check_dtype", "call"}
 KNOWN_KEYS = CASE_KEYS | {"cases"}
 SIDE_KEYS = {"build", "module", "args", "kwargs", "globals"}
 MERGED_KEYS = ("torch", "mindspore", "init", "globals", "tolerance", "train")
@@ -166,6 +166,11 @@ def validate(spec: dict) -> dict:
         raise SpecError(f"train.loss must be projection, mse or value, not {train['loss']!r}")
     if str(train.get("optimizer", "adamw")).lower() not in ("sgd", "adam", "adamw"):
         raise SpecError(f"train.optimizer must be sgd, adam or adamw, not {train['optimizer']!r}")
+    call = spec.get("call")
+    if call is not None and (not isinstance(call, str) or not call.isidentifier() or call.startswith("_")):
+        raise SpecError(f"call must be the name of a public method of both models (encode, sample), not {call!r}")
+    if call is not None and spec.get("check") == "step":
+        raise SpecError("call compares a method's outputs (check: forward); check: step runs the model itself")
     for i, item in enumerate(spec["inputs"]):
         if isinstance(item, dict) and "name" in item and not isinstance(item["name"], str):
             raise SpecError(f"input {i}: name must be a string")

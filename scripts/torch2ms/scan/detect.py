@@ -390,12 +390,18 @@ def pip_name(module: str) -> str:
     that provides it in this environment (importlib.metadata), else the name itself."""
     if module in PIP_NAMES:
         return PIP_NAMES[module]
-    from importlib.metadata import packages_distributions
-
-    found = packages_distributions().get(module.split(".")[0])
+    found = _distributions().get(module.split(".")[0])
     if found:
         return found[0]
     return module.replace("_", "-")
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict:
+    """Import name -> distributions, read once (it reads every installed package's metadata)."""
+    from importlib.metadata import packages_distributions
+
+    return packages_distributions()
 
 
 # Modules of an installed library that import another package which it does not install.

@@ -354,6 +354,9 @@ def _worker(api_file: str, with_fallback: bool = False) -> None:
 WORKER_CODE = "from torch2ms.probe import _worker; _worker({api_file!r}, {with_fallback})"
 
 
+STARTUP_SECONDS = 600.0  # a worker's start (and the time between two APIs) before it is given up
+
+
 def _run_workers(apis: list[str], timeout: float, progress, with_fallback: bool = False) -> dict[str, dict]:
     import tempfile
 
@@ -373,7 +376,10 @@ def _run_workers(apis: list[str], timeout: float, progress, with_fallback: bool 
         current = None
         while True:
             try:
-                line = lines.get(timeout=timeout)
+                # an API's time counts from its START line; between APIs (the worker starting,
+                # importing mindspore) the bound is the generous STARTUP_SECONDS, so a busy machine
+                # slows a probe down but never turns APIs into crashes
+                line = lines.get(timeout=timeout if current else max(timeout, STARTUP_SECONDS))
             except queue.Empty:
                 proc.kill()
                 proc.wait()

@@ -128,3 +128,18 @@ def test_a_crashing_or_hanging_api_costs_only_itself(monkeypatch):
     assert results["d"]["status"] == "crash" and "within 3 s" in results["d"]["error"]
     assert [results[a]["status"] for a in "acefg"] == ["runs"] * 5
     assert seen == ["a", "c", "e", "f", "g"]
+
+
+def test_a_slow_worker_start_is_no_crash(monkeypatch):
+    """A worker imports mindspore before its first API (seconds, more on a busy machine): the time
+    bound of an API counts from its START line, not from the worker's launch."""
+    slow_start = (
+        "import json, time\n"
+        "time.sleep(4)\n"
+        "for api in json.load(open({api_file!r})):\n"
+        "    print('START ' + api, flush=True)\n"
+        "    print('RESULT ' + json.dumps([api, {{'status': 'runs'}}]), flush=True)\n"
+    )
+    monkeypatch.setattr(probe, "WORKER_CODE", slow_start)
+    results = probe._run_workers(["a", "b"], timeout=1, progress=lambda a, r: None)
+    assert results == {"a": {"status": "runs"}, "b": {"status": "runs"}}

@@ -9,6 +9,8 @@ node (`record_syntactic_position`) that only the PositionProvider uses; `code` s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
@@ -111,6 +113,171 @@ class Lines:
         # generation may pop that last token (a trailing newline)
         self.texts = {key: ("".join(tokens[a:b - 1]), tokens[b - 1])
                       for key, (a, b) in state.spans.items() if b > a}
+        self.verbatim: dict[int, tuple[str, str]] = {}
+
+    def line_of(self, node: cst.CSTNode, statements=()) -> int:
+        return self.first.get(id(node), 0)
+
+
+def _starts(statements: list) -> list[int]:
+    """The first line of each libcst statement, from `ast`'s statements: those that share a
+    line are one libcst statement line (`a = 1; b = 2`); a decorated definition starts at its
+    first decorator."""
+    out: list[int] = []
+    for stmt in statements:
+        line = stmt.lineno
+        for d in getattr(stmt, "decorator_list", ()):
+            line = min(line, d.lineno)
+        if not out or line != out[-1]:
+            out.append(line)
+    return out
+
+
+def _locate(nodes: list, statements: list) -> list[int] | None:
+    """The line each of the libcst statements `nodes` starts on (its leading blank and comment
+    lines included), or None when `ast`'s `statements` do not match them one to one."""
+    found = _starts(statements)
+    if len(found) != len(nodes):
+        return None
+    out: list[int] = []
+    for node, first in zip(nodes, found):
+        start = first - len(node.leading_lines)
+        if start < 1 or out and start <= out[-1]:
+            return None
+        out.append(start)
+    return out
+
+
+class LazyLines(Lines):
+    """What `Lines` gives, without generating the whole module's code. The source's own layout
+    (the lines on which `ast` finds each top-level statement and each statement of a top-level
+    class body) locates the libcst statements; the lines of the nodes in one of them come from
+    generating that statement's code alone, from its first line, when one is asked for; the
+    code of every such statement but the last of its block is the source's text between its
+    first line and the next statement's. A node none of them holds falls back to `Lines`.
+
+    `build` returns a plain `Lines` when the source's layout is not read this way (other line
+    ends than `\\n`, a source `ast` does not parse, statements that do not match)."""
+
+    def __init__(self, module: cst.Module, types: tuple[type, ...], starts: dict[int, tuple],
+                 texts: dict[int, tuple[str, str]], verbatim: dict[int, tuple[str, str]]):
+        self.module = module
+        self.types = frozenset(types)
+        self._types = types
+        self.starts = starts      # id(statement) -> (the statement, its first line)
+        self.texts = texts        # id(top-level statement) -> (its code, "")
+        self.verbatim = verbatim  # id(statement of a class body) -> (its code, the body's indent)
+        self._found: dict[int, int] = {}
+        self._whole: Lines | None = None
+
+    @staticmethod
+    def build(module: cst.Module, source: str, types: tuple[type, ...]) -> Lines:
+        import ast
+        if "\r" in source or "\ufeff" in source:
+            return Lines(module, types)
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
+            return Lines(module, types)
+        offsets = [0]  # offsets[n - 1]: where line n starts
+        for line in source.split("\n"):
+            offsets.append(offsets[-1] + len(line) + 1)
+        starts: dict[int, tuple] = {}
+
+        def place(nodes: list, found: list[int]) -> dict[int, str]:
+            texts = {}
+            for i, node in enumerate(nodes):
+                starts[id(node)] = (node, found[i])
+                if i + 1 < len(nodes):
+                    texts[id(node)] = source[offsets[found[i] - 1]:offsets[found[i + 1] - 1]]
+            return texts
+
+        body = list(module.body)
+        found = _locate(body, tree.body)
+        if found is None:
+            return Lines(module, types)
+        texts = {key: (text, "") for key, text in place(body, found).items()}
+        verbatim: dict[int, tuple[str, str]] = {}
+        groups: list[list] = []  # ast's top-level statements, by libcst statement
+        for stmt, line in zip(tree.body, [_starts([s])[0] for s in tree.body]):
+            if groups and groups[-1][0] == line:
+                groups[-1][1].append(stmt)
+            else:
+                groups.append((line, [stmt]))
+        for node, (_, group) in zip(body, groups):
+            if type(node) is not cst.ClassDef or type(node.body) is not cst.IndentedBlock \
+                    or len(group) != 1 or not isinstance(group[0], ast.ClassDef):
+                continue
+            members = list(node.body.body)
+            inner = _locate(members, group[0].body)
+            if inner is None or inner[0] <= starts[id(node)][1]:
+                continue
+            indent = module.default_indent if node.body.indent is None else node.body.indent
+            verbatim.update((key, (text, indent)) for key, text in place(members, inner).items())
+        return LazyLines(module, types, starts, texts, verbatim)
+
+    @property
+    def first(self) -> dict[int, int]:
+        return self._all().first
+
+    def _all(self) -> Lines:
+        if self._whole is None:
+            self._whole = Lines(self.module, self._types)
+        return self._whole
+
+    def line_of(self, node: cst.CSTNode, statements=()) -> int:
+        """The first line of `node`; `statements`: the statements that hold it, outermost first
+        (the converter's stack of the statements it is in)."""
+        key = id(node)
+        if type(node) not in self.types:
+            return 0  # only nodes of these types have a line recorded
+        if self._whole is not None:
+            return self._whole.first.get(key, 0)
+        found = self._found.get(key)
+        if found is not None:
+            return found
+        for stmt in reversed(statements[:2]):
+            located = self.starts.get(id(stmt))
+            if located is None:
+                continue
+            state = _LineRecorder(self.module, self.types)
+            state.line = located[1]
+            located[0]._codegen(state)
+            self._found.update(state.lines)
+            found = self._found.get(key)
+            if found is not None:
+                return found
+        return self._all().first.get(key, 0)
+
+
+@dataclass(frozen=True)
+class _Verbatim(cst.CSTNode):
+    """A statement of the original module, as its source text."""
+
+    text: str
+
+    def _visit_and_replace_children(self, visitor):
+        return self
+
+    def _codegen_impl(self, state) -> None:
+        state.tokens.append(self.text)
+
+
+def _with_verbatim(stmt: cst.CSTNode, old: Lines) -> cst.CSTNode:
+    """A top-level class whose body still holds statements of the original module at the
+    original indentation: those statements as their source text."""
+    if type(stmt) is not cst.ClassDef or type(stmt.body) is not cst.IndentedBlock or not old.verbatim:
+        return stmt
+    block = stmt.body
+    indent = old.module.default_indent if block.indent is None else block.indent
+    members = []
+    for member in block.body:
+        # (not the block's last: the module's code may pop its trailing newline)
+        text = old.verbatim.get(id(member)) if member is not block.body[-1] else None
+        members.append(_Verbatim(text[0]) if text is not None and text[1] == indent else member)
+    if all(a is b for a, b in zip(members, block.body)):
+        return stmt
+    return stmt.with_changes(body=block.with_changes(body=members))
 
 
 def first_lines(module: cst.Module, types: tuple[type, ...]) -> dict[int, int]:
@@ -131,8 +298,9 @@ def code_reusing(new: cst.Module, old: Lines | None) -> str:
         h._codegen(state)
     for stmt in new.body:
         text = texts.get(id(stmt))
-        if text is None:
-            stmt._codegen(state)
+        if text is None or not text[1] and stmt is new.body[-1]:
+            # (the last statement's trailing newline is popped when the module has none)
+            _with_verbatim(stmt, old)._codegen(state)
         else:
             tokens.append(text[0])
             tokens.append(text[1])

@@ -173,10 +173,13 @@ class LazyLines(Lines):
     @staticmethod
     def build(module: cst.Module, source: str, types: tuple[type, ...]) -> Lines:
         import ast
+        import warnings
         if "\r" in source or "\ufeff" in source:
             return Lines(module, types)
         try:
-            tree = ast.parse(source)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escapes: the converter says nothing of them
+                tree = ast.parse(source)
         except (SyntaxError, ValueError, MemoryError, RecursionError):
             return Lines(module, types)
         offsets = [0]  # offsets[n - 1]: where line n starts

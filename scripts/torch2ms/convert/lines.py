@@ -168,6 +168,7 @@ class LazyLines(Lines):
         self.texts = texts        # id(top-level statement) -> (its code, "")
         self.verbatim = verbatim  # id(statement of a class body) -> (its code, the body's indent)
         self._found: dict[int, int] = {}
+        self._generated: set[int] = set()  # ids of the statements whose code was generated
         self._whole: Lines | None = None
 
     @staticmethod
@@ -239,13 +240,28 @@ class LazyLines(Lines):
         found = self._found.get(key)
         if found is not None:
             return found
-        for stmt in reversed(statements[:2]):
-            located = self.starts.get(id(stmt))
-            if located is None:
+        for depth in (1, 0):
+            if depth >= len(statements):
                 continue
+            located = self.starts.get(id(statements[depth]))
+            if located is None or id(located[0]) in self._generated:
+                continue
+            self._generated.add(id(located[0]))
+            stmt, start = located
+            if depth == 0 and len(statements) == 1 and type(stmt) is cst.ClassDef \
+                    and type(stmt.body) is cst.IndentedBlock and stmt.body.body \
+                    and all(id(m) in self.starts for m in stmt.body.body):
+                # a node of the class's own lines (decorators, bases, the class): its body's
+                # statements are located apart, so only the lines above them are generated
+                if cst.ClassDef in self.types:
+                    self._found[id(stmt)] = start + len(stmt.leading_lines)
+                stmt = stmt.with_changes(body=stmt.body.with_changes(body=(), footer=()))
+                self._generated.discard(id(located[0]))  # the body's own lines not generated
             state = _LineRecorder(self.module, self.types)
-            state.line = located[1]
-            located[0]._codegen(state)
+            state.line = start
+            stmt._codegen(state)
+            if stmt is not located[0]:
+                state.lines.pop(id(stmt), None)  # the header's copy, gone after this
             self._found.update(state.lines)
             found = self._found.get(key)
             if found is not None:

@@ -52,6 +52,16 @@ LAYOUTS = [
     "class B: pass\nz = torch.zeros(3)",
     "import torch\n\n\nclass C(torch.nn.Module):\n\n    def __init__(self):\n        super().__init__()\n"
     "        self.l = torch.nn.Linear(2, 2)\n\n    def forward(self, x):\n        return self.l(x)\n",
+    # blocks at every depth: if/elif/else (one-line bodies too), loops with else, try with a
+    # node in an except header, with, while, match, nested functions
+    "import torch\n\ndef f(x, n):\n    # c\n    if x.dim() == 2:\n        y = torch.zeros(n)\n"
+    "    # before elif\n    elif x.dim() == 3: y = torch.ones(n)\n    else: y = x.view(-1)\n"
+    "    for i in torch.arange(n):\n        while i.item() > 0:\n            i = i - 1\n"
+    "    else:\n        y = y.float()\n    try:\n        y = y.cuda()\n"
+    "    except torch.cuda.OutOfMemoryError as e:\n        y = y.cpu()\n    finally:\n"
+    "        pass\n    with torch.no_grad():\n        z = torch.cat([y,\n                       y])\n"
+    "    match n:\n        case 1:\n            z = z.sum()\n        case _:\n            pass\n"
+    "    def inner(a):\n        return a.size(0)\n    if z: return inner(z)\n    return z\n",
 ]
 _TYPES = (cst.SimpleStatementLine, cst.FunctionDef, cst.ClassDef, cst.Call, cst.Attribute, cst.Name)
 

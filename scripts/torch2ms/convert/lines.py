@@ -148,6 +148,66 @@ def _locate(nodes: list, statements: list) -> list[int] | None:
     return out
 
 
+def _groups(statements: list) -> list[list]:
+    """`ast`'s statements by libcst statement (those that share a line are one)."""
+    out: list[list] = []
+    line = None
+    for stmt, first in zip(statements, [_starts([s])[0] for s in statements]):
+        if out and first == line:
+            out[-1].append(stmt)
+        else:
+            out.append([stmt])
+        line = first
+    return out
+
+
+def _layout(nodes: list, statements: list, starts: dict) -> list[int] | None:
+    """Record in `starts` (id -> (statement, first line)) the libcst statements `nodes` and the
+    statements of their blocks, at any depth, matched with `ast`'s `statements`."""
+    import ast
+    found = _locate(nodes, statements)
+    if found is None:
+        return None
+    for node, group, start in zip(nodes, _groups(statements), found):
+        starts[id(node)] = (node, start)
+        if len(group) != 1:
+            continue
+        a, t = group[0], type(node)
+
+        def block(body, stmts):
+            if type(body) is cst.IndentedBlock:
+                _layout(list(body.body), stmts, starts)
+
+        if t in (cst.FunctionDef, cst.ClassDef, cst.For, cst.While, cst.With):
+            block(node.body, a.body)
+            if t in (cst.For, cst.While) and node.orelse is not None:
+                block(node.orelse.body, a.orelse)
+        elif t is cst.If:
+            while True:
+                block(node.body, a.body)
+                orelse = node.orelse
+                if type(orelse) is cst.Else:
+                    block(orelse.body, a.orelse)
+                elif type(orelse) is cst.If and len(a.orelse) == 1 and isinstance(a.orelse[0], ast.If):
+                    # an elif: a statement of its own for the converter
+                    node, a = orelse, a.orelse[0]
+                    starts[id(node)] = (node, a.lineno - len(node.leading_lines))
+                    continue
+                break
+        elif t in (cst.Try, cst.TryStar):
+            block(node.body, a.body)
+            for h, ah in zip(node.handlers, a.handlers):
+                block(h.body, ah.body)
+            if node.orelse is not None:
+                block(node.orelse.body, a.orelse)
+            if node.finalbody is not None:
+                block(node.finalbody.body, a.finalbody)
+        elif t is cst.Match:
+            for c, ac in zip(node.cases, a.cases):
+                block(c.body, ac.body)
+    return found
+
+
 class LazyLines(Lines):
     """What `Lines` gives, without generating the whole module's code. The source's own layout
     (the lines on which `ast` finds each top-level statement and each statement of a top-level
@@ -191,13 +251,12 @@ class LazyLines(Lines):
         def place(nodes: list, found: list[int]) -> dict[int, str]:
             texts = {}
             for i, node in enumerate(nodes):
-                starts[id(node)] = (node, found[i])
                 if i + 1 < len(nodes):
                     texts[id(node)] = source[offsets[found[i] - 1]:offsets[found[i + 1] - 1]]
             return texts
 
         body = list(module.body)
-        found = _locate(body, tree.body)
+        found = _layout(body, tree.body, starts)
         if found is None:
             return Lines(module, types)
         texts = {key: (text, "") for key, text in place(body, found).items()}
@@ -213,8 +272,10 @@ class LazyLines(Lines):
                     or len(group) != 1 or not isinstance(group[0], ast.ClassDef):
                 continue
             members = list(node.body.body)
-            inner = _locate(members, group[0].body)
-            if inner is None or inner[0] <= starts[id(node)][1]:
+            if not all(id(m) in starts for m in members):
+                continue
+            inner = [starts[id(m)][1] for m in members]
+            if inner[0] <= starts[id(node)][1]:
                 continue
             indent = module.default_indent if node.body.indent is None else node.body.indent
             verbatim.update((key, (text, indent)) for key, text in place(members, inner).items())
@@ -240,33 +301,46 @@ class LazyLines(Lines):
         found = self._found.get(key)
         if found is not None:
             return found
-        for depth in (1, 0):
-            if depth >= len(statements):
+        for stmt in reversed(statements):
+            located = self.starts.get(id(stmt))
+            if located is None:
                 continue
-            located = self.starts.get(id(statements[depth]))
-            if located is None or id(located[0]) in self._generated:
-                continue
-            self._generated.add(id(located[0]))
             stmt, start = located
-            if depth == 0 and len(statements) == 1 and type(stmt) is cst.ClassDef \
-                    and type(stmt.body) is cst.IndentedBlock and stmt.body.body \
-                    and all(id(m) in self.starts for m in stmt.body.body):
-                # a node of the class's own lines (decorators, bases, the class): its body's
-                # statements are located apart, so only the lines above them are generated
-                if cst.ClassDef in self.types:
-                    self._found[id(stmt)] = start + len(stmt.leading_lines)
-                stmt = stmt.with_changes(body=stmt.body.with_changes(body=(), footer=()))
-                self._generated.discard(id(located[0]))  # the body's own lines not generated
+            if type(stmt) in self.types:
+                self._found.setdefault(id(stmt), start + len(stmt.leading_lines))
+            if id(stmt) in self._generated:
+                continue
+            self._generated.add(id(stmt))
+            part = _header(stmt)
             state = _LineRecorder(self.module, self.types)
             state.line = start
-            stmt._codegen(state)
-            if stmt is not located[0]:
-                state.lines.pop(id(stmt), None)  # the header's copy, gone after this
+            part._codegen(state)
+            if part is not stmt:
+                # the header's copy (its body's statements are located apart): gone after this
+                state.lines.pop(id(part), None)
             self._found.update(state.lines)
             found = self._found.get(key)
             if found is not None:
                 return found
         return self._all().first.get(key, 0)
+
+
+_HEADED = frozenset({cst.FunctionDef, cst.ClassDef, cst.For, cst.While, cst.With, cst.If})
+
+
+def _header(stmt: cst.CSTNode) -> cst.CSTNode:
+    """A compound statement whose nodes but those of its first line(s) are in the statements of
+    its blocks: a copy without them (its lines are the statement's own); else the statement."""
+    t = type(stmt)
+    if t not in _HEADED or type(stmt.body) is not cst.IndentedBlock or not stmt.body.body:
+        return stmt
+    changes = {"body": stmt.body.with_changes(body=(), footer=())}
+    if t is not cst.FunctionDef and t is not cst.ClassDef and t is not cst.With:
+        orelse = stmt.orelse
+        if type(orelse) is cst.Else and type(orelse.body) is not cst.IndentedBlock:
+            return stmt  # `else: x` holds its nodes (an elif is a statement of its own)
+        changes["orelse"] = None
+    return stmt.with_changes(**changes)
 
 
 @dataclass(frozen=True)

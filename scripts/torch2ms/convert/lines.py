@@ -1,8 +1,12 @@
-"""Line numbers of selected nodes, from one code generation pass over the module; and the
-code generation itself, without the position bookkeeping.
+"""Line numbers of selected nodes, and the code generation itself without the position
+bookkeeping.
 
 libcst's PositionProvider records a position for every node, which costs more than parsing;
-edits and flags only need the first line of a few node types, so this records just those.
+edits and flags only need the first line of a few node types. `Lines` records just those, from
+one code generation pass over the module. `LazyLines` (the converter's, when it has the source)
+does without that pass: `ast` locates every statement of the source, and a node's line comes
+from generating the code of the innermost statement holding it (a compound statement by its
+header alone); the output reuses the source's text of the statements left unchanged.
 libcst's CodegenState enters a generator context manager per statement and per name-like
 node (`record_syntactic_position`) that only the PositionProvider uses; `code` skips it.
 """
@@ -210,11 +214,12 @@ def _layout(nodes: list, statements: list, starts: dict) -> list[int] | None:
 
 class LazyLines(Lines):
     """What `Lines` gives, without generating the whole module's code. The source's own layout
-    (the lines on which `ast` finds each top-level statement and each statement of a top-level
-    class body) locates the libcst statements; the lines of the nodes in one of them come from
-    generating that statement's code alone, from its first line, when one is asked for; the
-    code of every such statement but the last of its block is the source's text between its
-    first line and the next statement's. A node none of them holds falls back to `Lines`.
+    (the line on which `ast` finds each statement, at any depth) locates the libcst statements;
+    a node's line comes from generating the code of the innermost statement holding it alone,
+    from that statement's first line, when it is asked for. The code of each top-level statement
+    and each statement of a top-level class body, but the last of its block, is the source's
+    text between its first line and the next statement's. A node none of them holds falls back
+    to `Lines`.
 
     `build` returns a plain `Lines` when the source's layout is not read this way (other line
     ends than `\\n`, a source `ast` does not parse, statements that do not match)."""
@@ -261,15 +266,8 @@ class LazyLines(Lines):
             return Lines(module, types)
         texts = {key: (text, "") for key, text in place(body, found).items()}
         verbatim: dict[int, tuple[str, str]] = {}
-        groups: list[list] = []  # ast's top-level statements, by libcst statement
-        for stmt, line in zip(tree.body, [_starts([s])[0] for s in tree.body]):
-            if groups and groups[-1][0] == line:
-                groups[-1][1].append(stmt)
-            else:
-                groups.append((line, [stmt]))
-        for node, (_, group) in zip(body, groups):
-            if type(node) is not cst.ClassDef or type(node.body) is not cst.IndentedBlock \
-                    or len(group) != 1 or not isinstance(group[0], ast.ClassDef):
+        for node in body:
+            if type(node) is not cst.ClassDef or type(node.body) is not cst.IndentedBlock:
                 continue
             members = list(node.body.body)
             if not all(id(m) in starts for m in members):

@@ -2,17 +2,24 @@
 time and PaConvert's time for the same files in the same run, and the whole-tree proof.
 
     python benchmarks/bench_convert.py [--step N] [--jobs J] [--json FILE] [--paconvert CMD]
+                                       [--baseline DIR]
 
 Each file is parsed alone (parse-only) and converted (parse + name resolution + rules +
-imports + code generation) in the same worker, so both figures see the same load. The proof
-per file (torch2ms.convert.proof): the output parses, a second conversion changes nothing,
-no comment or statement is lost, every torch reference left carries a TODO marker.
+imports + code generation) in the same worker, so both figures see the same load. The
+conversion pauses Python's cyclic garbage collector; the parse-only figure does not, so the
+same parse with it paused, and the standard library's `ast.parse`, are printed beside it.
+The proof per file (torch2ms.convert.proof): the output parses, a second conversion changes
+nothing, no comment or statement is lost, every torch reference left carries a TODO marker.
 
 PaConvert (`paconvert`, PyTorch to Paddle, itself an AST converter) converts a copy of the
 same files after that, in one process, `--no_format`: its wall time and its own convert rate.
 It is not a dependency of this project: install it into an environment of its own
 (`python -m venv /tmp/pac && /tmp/pac/bin/pip install paconvert`) and pass
 `--paconvert /tmp/pac/bin/paconvert`, or have `paconvert` on PATH; without it the line says so.
+
+`--baseline DIR` times the conversion of the torch2ms package in DIR (an older commit's
+`scripts/`) and this checkout's, one worker each running side by side on the same files, so a
+speed-up is measured under one load (the outputs' equality is `convert_outputs.py compare`'s).
 """
 
 from __future__ import annotations
@@ -28,6 +35,76 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+
+def measure(path: str):
+    """The proof of one file, and in the same worker the references the conversion is held to:
+    libcst's parse and the standard library's `ast.parse`, with the cyclic garbage collector
+    paused (as the conversion runs it; the proof's parse-only time includes its collections)."""
+    import ast
+    import gc
+    import warnings
+
+    import libcst as cst
+
+    from torch2ms.convert.proof import prove
+
+    proof = prove(path)
+    code = Path(path).read_text(encoding="utf-8")
+    paused = parsed = 0.0
+    gc.collect()  # what the proof left is not collected inside either figure
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        cst.parse_module(code)
+        paused = time.perf_counter() - start
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            ast.parse(code)
+            parsed = time.perf_counter() - start
+    except Exception:  # the proof reports a file that does not parse
+        pass
+    finally:
+        gc.enable()
+    return proof, paused, parsed
+
+
+def _use_package(folder: str) -> None:
+    """A worker's initializer: torch2ms imported from `folder` (an older version's scripts/)."""
+    sys.path.insert(0, os.path.abspath(folder))
+    for name in [m for m in sys.modules if m == "torch2ms" or m.startswith("torch2ms.")]:
+        del sys.modules[name]
+
+
+def convert_time(path: str) -> tuple[str, float]:
+    """The time of one conversion of `path` (the file read before, the garbage of earlier files
+    collected before), and which package converted it."""
+    import gc
+
+    import torch2ms
+    from torch2ms.convert.engine import convert_source
+
+    code = Path(path).read_text(encoding="utf-8")
+    gc.collect()
+    start = time.perf_counter()
+    convert_source(code, path)
+    return torch2ms.__file__, time.perf_counter() - start
+
+
+def against(baseline: str, files: list[str]) -> str:
+    """This checkout's conversion and the one of the package in `baseline`, one worker each,
+    side by side on the same files in the same order (both see the same load)."""
+    with ProcessPoolExecutor(max_workers=1) as ours, \
+            ProcessPoolExecutor(max_workers=1, initializer=_use_package, initargs=(baseline,)) as theirs:
+        a = ours.map(convert_time, files, chunksize=1)
+        b = theirs.map(convert_time, files, chunksize=1)
+        mine, old = list(a), list(b)
+    here = sum(t for _, t in mine)
+    there = sum(t for _, t in old)
+    where = os.path.dirname(os.path.dirname(old[0][0])) if old else baseline
+    return (f"{here:8.1f} s here, {there:.1f} s with {where} ({here / max(there, 1e-9):.2f}x; "
+            "one worker each, side by side)")
 
 
 def paconvert(command: str, root: Path, files: list[str]) -> str:
@@ -59,19 +136,22 @@ def main() -> int:
     parser.add_argument("--json", metavar="FILE", help="also write every file's result as JSON")
     parser.add_argument("--paconvert", metavar="CMD", default=shutil.which("paconvert"),
                         help="PaConvert's command (default: paconvert on PATH)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time the torch2ms package in DIR beside this one on the same files "
+                             "(an older commit's scripts/: git archive <commit> scripts | tar -x -C D)")
     args = parser.parse_args()
 
     import transformers
 
-    from torch2ms.convert.proof import prove
-
     root = Path(transformers.__file__).parent / "models"
     files = sorted(str(p) for p in root.rglob("*.py"))[:: args.step]
     start = time.perf_counter()
-    proofs = []
+    proofs, paused, ast_parse = [], 0.0, 0.0
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for i, proof in enumerate(pool.map(prove, files, chunksize=4), 1):
+        for i, (proof, p, a) in enumerate(pool.map(measure, files, chunksize=4), 1):
             proofs.append(proof)
+            paused += p
+            ast_parse += a
             if i % 100 == 0 or i == len(files):
                 print(f"\r{i}/{len(files)} files", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
@@ -87,13 +167,17 @@ def main() -> int:
     print(f"transformers {transformers.__version__} models/: {len(files)} files, {lines} lines "
           f"({args.jobs} processes, wall {wall:.0f} s incl. the proof's second conversion)")
     print(f"parse only (libcst): {parse:8.1f} s  {lines / parse:8.0f} lines/s per process")
+    print(f"  the same, gc paused: {paused:6.1f} s  (as the conversion runs); ast.parse {ast_parse:.1f} s")
     print(f"conversion:          {convert:8.1f} s  {lines / convert:8.0f} lines/s per process "
-          f"= {convert / parse:.2f}x parse-only (target <= 2x)")
+          f"= {convert / parse:.2f}x parse-only (target <= 2x), {convert / max(paused, 1e-9):.2f}x "
+          "parse with gc paused")
     if args.paconvert:
         pac = paconvert(args.paconvert, root, files)
     else:
         pac = "not installed (no paconvert on PATH; --paconvert CMD to give one)"
     print(f"PaConvert:           {pac}")
+    if args.baseline:
+        print(f"against a baseline:  {against(args.baseline, files)}")
     print(f"torch call sites: found {found}, converted {converted} ({100 * converted / max(found, 1):.1f}%), "
           f"flagged {flagged} ({100 * flagged / max(found, 1):.1f}%)")
     print("proof: outputs parse {}/{}, idempotent {}/{}, comments kept {}/{}, statements kept "

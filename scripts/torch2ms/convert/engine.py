@@ -143,7 +143,7 @@ class Converter(cst.CSTTransformer):
         self.module = module
         self.names = names
         self.table = table
-        self._lines: dict[int, int] | None = None
+        self.source: str | None = None  # the module's source, when the caller has it
         self.module_lines: lines.Lines | None = None  # with the code of the top-level statements
         self.edits: list[Edit] = []
         self.flags: list[Flag] = []
@@ -267,10 +267,10 @@ class Converter(cst.CSTTransformer):
         return None
 
     def line(self, original: cst.CSTNode) -> int:
-        if self._lines is None:
-            self.module_lines = lines.Lines(self.module, _LINE_TYPES)
-            self._lines = self.module_lines.first
-        return self._lines.get(id(original), 0)
+        if self.module_lines is None:
+            self.module_lines = lines.Lines(self.module, _LINE_TYPES) if self.source is None \
+                else lines.LazyLines.build(self.module, self.source, _LINE_TYPES)
+        return self.module_lines.line_of(original, self.statements)
 
     def edit(self, original, rule: str, new, before: str | None = None, after: str | None = None):
         """Record a conversion of `original` into `new` and return `new`."""
@@ -675,16 +675,20 @@ def resolve_names(module: cst.Module, table: dict[str, Mapping], star: dict | No
 
 
 def convert_module(module: cst.Module, table: dict[str, Mapping] | None = None,
-                   star: dict | None = None) -> tuple[cst.Module, Converter]:
+                   star: dict | None = None, source: str | None = None) -> tuple[cst.Module, Converter]:
+    """`source`: the code `module` was parsed from, when the caller has it (the line numbers of
+    edits and the output's unchanged statements are then read from it: `lines.LazyLines`)."""
     rules.load_all()
     table = default_table() if table is None else table
     names = resolve_names(module, table, star)
     conv = Converter(module, names, table)
+    conv.source = source
     new = module.visit(conv)
     needless = conv.namer.renamed_leftovers - conv.namer.used_short
     if needless:
         # a torch alias was renamed to make room for a MindSpore name that was never used
         conv = Converter(module, names, table, unclaimable=frozenset(needless))
+        conv.source = source
         new = module.visit(conv)
     return fix_imports(module, new, conv), conv
 
@@ -715,7 +719,7 @@ def _convert_source(code: str, path: str, table: dict[str, Mapping] | None, star
     except cst.ParserSyntaxError as exc:
         result.error = f"does not parse: {str(exc).splitlines()[0]}"
         return result
-    new, conv = convert_module(module, table, star)
+    new, conv = convert_module(module, table, star, source=code)
     # nothing changed: the module is the parsed one, whose code is the source (libcst round-trips)
     result.code = code if new is module else lines.code_reusing(new, conv.module_lines)
     result.edits = sorted(conv.edits, key=lambda e: e.line)

@@ -250,6 +250,17 @@ def test_positional_only_targets():
 
 # (name, before, after): whole files as a new user's project has them, converted exactly so
 CASES = [
+    ("a_model_moved_to_the_device_a_project_function_returns_is_dropped", """\
+        from guided_diffusion import dist_util
+        from guided_diffusion.script_util import create_model_and_diffusion
+        model, diffusion = create_model_and_diffusion()
+        model.to(dist_util.dev())
+        model = model.to(get_device())
+        """, """\
+        from guided_diffusion import dist_util
+        from guided_diffusion.script_util import create_model_and_diffusion
+        model, diffusion = create_model_and_diffusion()
+        """),
     ("import_the_file_has_is_not_added_again", """\
         import os
         import torchvision

@@ -499,3 +499,14 @@ def test_autograd_function_marker_names_a_cell_bprop_and_recompute():
     assert "mindspore.recompute(cell, *args)" in marked
     assert callable(mindspore.recompute) and callable(mindspore.ops.Custom)
     assert callable(mindspore.nn.Cell.recompute)
+
+
+def test_torch_in_the_arguments_of_an_unmapped_call_has_its_own_marker():
+    code = convert("""\
+        import torch
+        y = torch.frobnicate(torch.tensor([1]), dtype=torch.int32)
+        """).code
+    marked = markers_of(code, "y = ")
+    assert "torch.frobnicate has no MindSpore mapping yet" in marked
+    assert "torch.tensor in the arguments of torch.frobnicate" in marked
+    assert "torch.int32 in the arguments of torch.frobnicate" in marked

@@ -5,11 +5,16 @@ inside them stay too: `dist.all_gather(batch, th.tensor([n], dtype=th.int32))` k
 and `th.int32`. The call's marker speaks of the call only; each torch name left in its arguments
 is named in a marker of its own, with what it becomes (the mapping table, the dtypes) once the
 call is converted.
+
+The last family: its catch-all `torch` handler takes the torch calls no other handler and no
+table entry converts (`X has no MindSpore mapping yet`), so their arguments are marked too.
 """
 
 from __future__ import annotations
 
 import libcst as cst
+
+from . import call
 
 
 def flag_arguments(ctx, original: cst.Call, outer: str) -> None:
@@ -49,3 +54,14 @@ def flag_arguments(ctx, original: cst.Call, outer: str) -> None:
         then = f"{target} when the call is converted" if target else "no MindSpore mapping yet"
         ctx.flag(node, "left_arguments", f"{qn} in the arguments of {outer} (left on torch with "
                                          f"the call): {then}")
+
+
+@call("torch", prefix=True)
+def unmapped(ctx, original: cst.Call, updated: cst.Call, qn: str):
+    """A torch call nothing converts: flagged and left as written, its arguments marked."""
+    if ctx.table.get(qn) is not None:
+        return None  # the mapping table converts it
+    ctx.flag(original, "mapping", f"{qn} has no MindSpore mapping yet")
+    left = ctx.leave_torch(original, updated)
+    flag_arguments(ctx, original, qn)
+    return left

@@ -13,7 +13,7 @@ from libcst.helpers import get_full_name_for_node
 
 from . import call, method, reference
 from ._data import load
-from .left_arguments import flag_arguments
+from ._left import flag_arguments
 
 FAMILY = "training_loop"
 _DATA = load(FAMILY)

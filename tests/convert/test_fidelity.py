@@ -51,7 +51,9 @@ CASES = [
         import torch  # TODO(torch2ms): torch import kept for the flagged code that still uses torch
         from torch.utils.data import random_split  # TODO(torch2ms): torch import kept for the flagged code that still uses random_split
         def go(ds):
-            return random_split(ds, [0.8, 0.2], generator=torch.Generator().manual_seed(42))  # TODO(torch2ms): torch.utils.data.random_split: split the indices by hand, or use mindspore.dataset.Dataset.split on the GeneratorDataset
+            # TODO(torch2ms): torch.utils.data.random_split: split the indices by hand, or use mindspore.dataset.Dataset.split on the GeneratorDataset
+            # TODO(torch2ms): torch.Generator in the arguments of torch.utils.data.random_split (left on torch with the call): mindspore.Generator when the call is converted
+            return random_split(ds, [0.8, 0.2], generator=torch.Generator().manual_seed(42))
         """),
     ("pin_memory_goes_with_the_dropped_to", """\
         def go(x, device):

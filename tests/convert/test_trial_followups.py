@@ -250,6 +250,17 @@ def test_positional_only_targets():
 
 # (name, before, after): whole files as a new user's project has them, converted exactly so
 CASES = [
+    ("a_model_moved_to_the_device_a_project_function_returns_is_dropped", """\
+        from guided_diffusion import dist_util
+        from guided_diffusion.script_util import create_model_and_diffusion
+        model, diffusion = create_model_and_diffusion()
+        model.to(dist_util.dev())
+        model = model.to(get_device())
+        """, """\
+        from guided_diffusion import dist_util
+        from guided_diffusion.script_util import create_model_and_diffusion
+        model, diffusion = create_model_and_diffusion()
+        """),
     ("import_the_file_has_is_not_added_again", """\
         import os
         import torchvision
@@ -438,3 +449,64 @@ def test_a_layer_of_a_module_class_of_the_file_is_called_without_a_marker_also_w
                 return self.norm(x)
         """)
     assert "TODO(torch2ms)" not in result.code and "return self.norm(x)" in result.code
+
+
+DISTRIBUTED = """\
+    import torch as th
+    import torch.distributed as dist
+
+
+    def sync(batch, n):
+        dist.all_gather(batch, th.tensor([n, 2], dtype=th.int32))
+        return batch
+
+
+    class CheckpointFunction(th.autograd.Function):
+        @staticmethod
+        def forward(ctx, run_function, *args):
+            return run_function(*args)
+    """
+
+
+def test_torch_in_the_arguments_of_a_call_left_on_torch_has_its_own_marker():
+    code = convert(DISTRIBUTED).code
+    marked = markers_of(code, "dist.all_gather(")
+    assert "th.tensor(" in marked.splitlines()[-1]
+    assert "torch.tensor in the arguments of torch.distributed.all_gather" in marked
+    assert "mindspore.tensor when the call is converted" in marked
+    assert "torch.int32 in the arguments of torch.distributed.all_gather" in marked
+
+
+def test_distributed_marker_names_the_mint_functions_that_exist():
+    import inspect
+
+    import mindspore.mint.distributed as mdist
+    marked = markers_of(convert(DISTRIBUTED).code, "dist.all_gather(")
+    assert "mindspore.mint.distributed has torch's names (" in marked
+    names = marked.split("mindspore.mint.distributed has torch's names (", 1)[1].split(")", 1)[0]
+    names = [n.strip() for n in names.split(",")]
+    assert len(names) == 7 and all(hasattr(mdist, n) for n in names), names
+    assert "backend='hccl' only" in marked
+    assert inspect.signature(mdist.init_process_group).parameters["backend"].default == "hccl"
+    assert mdist.get_world_size() == 1 and mdist.get_rank() == 0  # one process, no group
+    assert "`if get_world_size() > 1:`" in marked
+
+
+def test_autograd_function_marker_names_a_cell_bprop_and_recompute():
+    import mindspore
+    marked = line_of(convert(DISTRIBUTED).code, "class CheckpointFunction")
+    assert "bprop(self, *inputs, out, dout)" in marked and "mindspore.ops.Custom" in marked
+    assert "mindspore.recompute(cell, *args)" in marked
+    assert callable(mindspore.recompute) and callable(mindspore.ops.Custom)
+    assert callable(mindspore.nn.Cell.recompute)
+
+
+def test_torch_in_the_arguments_of_an_unmapped_call_has_its_own_marker():
+    code = convert("""\
+        import torch
+        y = torch.frobnicate(torch.tensor([1]), dtype=torch.int32)
+        """).code
+    marked = markers_of(code, "y = ")
+    assert "torch.frobnicate has no MindSpore mapping yet" in marked
+    assert "torch.tensor in the arguments of torch.frobnicate" in marked
+    assert "torch.int32 in the arguments of torch.frobnicate" in marked

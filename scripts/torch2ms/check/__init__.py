@@ -27,6 +27,7 @@ def check_source(source: str, shown_path: str, index=None, folder: Path | None =
     from torch2ms.check.names import import_bindings
     from torch2ms.check.format_specs import format_findings
     from torch2ms.check.project_calls import call_findings, declared_keywords
+    from torch2ms.check.project_types import ProjectTypes
     from torch2ms.check.torch_left import todo_markers, torch_findings
     from torch2ms.check.undefined import undefined_names
 
@@ -44,7 +45,8 @@ def check_source(source: str, shown_path: str, index=None, folder: Path | None =
     usage = ApiUsage(tree, bindings, index if index is not None else ApiIndex())
     project_params = declared_keywords(tree, folder)
     result.findings += torch_findings(tree, bindings,
-                                      api_params=lambda call: usage.params(call) or project_params(call))
+                                      api_params=lambda call: usage.params(call) or project_params(call),
+                                      project=ProjectTypes(tree, folder))
     result.findings += object_findings(tree, bindings)
     result.findings += usage.findings()
     result.findings += call_findings(tree, folder)

@@ -56,11 +56,13 @@ def _is_torch(qualname: str) -> bool:
     return not (mod == "transformers" and _allowed_transformers(qualname))
 
 
-def torch_findings(tree: ast.AST, bindings: list[Binding], api_params=None) -> list[Finding]:
+def torch_findings(tree: ast.AST, bindings: list[Binding], api_params=None, project=None) -> list[Finding]:
     """Findings for torch code left in `tree`.
 
     `api_params(call) -> set | None` names the keyword parameters of the MindSpore API a call
     resolves to, so that e.g. `device=` passed to an API that declares it is not flagged.
+    `project` (a check.project_types.ProjectTypes) tells what the project's own names hold: a
+    method the project's class defines is no torch idiom, `.to(device)` on its Cell is one.
     """
     r = rules()
     out: list[Finding] = []
@@ -93,7 +95,8 @@ def torch_findings(tree: ast.AST, bindings: list[Binding], api_params=None) -> l
             seen_lines.add(key)
             shown = chain if chain == q else f"{chain} ({q})"
             out.append(Finding(node.lineno, "torch-name", f"uses {shown}"))
-    out += _idioms(tree, api_params, bound)
+    out += _idioms(tree, api_params, bound, project)
+    out += _training_mode(tree, bound)
     return out
 
 
@@ -107,24 +110,65 @@ def _built_by(tree: ast.AST, bound: dict, func: ast.Attribute, prefixes) -> bool
     return bool(kind) and kind[0] == "known" and kind[1].startswith(tuple(prefixes))
 
 
-def _idioms(tree: ast.AST, api_params, bound) -> list[Finding]:
+def _project_class(project, enclosing, func: ast.Attribute):
+    """(ClassDef, module) of a method call's receiver when it is the project's own class."""
+    if project is None:
+        return None
+    recv = dotted(func.value)
+    if recv == "self":
+        cls = enclosing.get(id(func))
+        return (cls, project.here) if cls is not None else None
+    return project.cls_of(recv)
+
+
+def _dtype_argument(node: ast.Call, bound: dict) -> bool:
+    """`.to(mindspore.float16)`, `.to(dtype=...)`: a cast, not a device move."""
+    if any(kw.arg == "dtype" for kw in node.keywords):
+        return True
+    for arg in node.args:
+        chain = dotted(arg)
+        q = (qualify(chain, bound) or chain) if chain else ""
+        if q.startswith(("mindspore.", "numpy.")) or "dtype" in (chain or "") or (chain or "").endswith(
+                tuple(rules()["cell_to"]["dtype_names"])):
+            return True
+    return False
+
+
+def _idioms(tree: ast.AST, api_params, bound, project=None) -> list[Finding]:
+    from torch2ms.check.library_objects import _classes
+
     r = rules()
     out = []
     cell_classes = _cell_classes(tree)
+    enclosing = _classes(tree) if project is not None else {}
     for node in nodes(tree):
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in r["methods"]:
                 spec = r["methods"][func.attr]
-                if (spec.get("max_args") is None or len(node.args) <= spec["max_args"]) and not (
+                ours = _project_class(project, enclosing, func)
+                if ours is not None and project.defines(ours, func.attr):
+                    pass  # the project's own class defines it (a trainer's backward)
+                elif spec.get("not_on_tensors") and _on_tensor(func):
+                    pass  # Tensor.half() exists; a Cell's does not
+                elif (spec.get("max_args") is None or len(node.args) <= spec["max_args"]) and not (
                         spec.get("unless_built_by") and _built_by(tree, bound, func, spec["unless_built_by"])):
                     out.append(Finding(node.lineno, "torch-idiom", spec["message"]))
+            elif isinstance(func, ast.Attribute) and func.attr == "to" and project is not None \
+                    and (node.args or node.keywords) and not _dtype_argument(node, bound):
+                ours = _project_class(project, enclosing, func)
+                if ours is not None and project.is_cell(ours) and not project.defines(ours, "to"):
+                    recv = dotted(func.value)
+                    out.append(Finding(node.lineno, "torch-idiom",
+                                       f"{recv}.to({', '.join(ast.unparse(a) for a in node.args)}): {recv} is a "
+                                       f"Cell (class {ours[0].name}): {' '.join(r['cell_to']['message'].split())}"))
             declared = None
             for kw in node.keywords:
                 if kw.arg in r["keywords"]:
                     if declared is None:
-                        declared = (api_params(node) if api_params else None) or set()
-                    if kw.arg not in declared:
+                        declared = (api_params(node) if api_params else None) or (
+                            project.keywords(node, enclosing.get(id(node))) if project is not None else None) or set()
+                    if kw.arg not in declared and "**" not in declared:
                         out.append(Finding(kw.value.lineno, "torch-idiom", r["keywords"][kw.arg]))
         elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
             chain = f"{node.value.attr}.{node.attr}" if isinstance(node.value, ast.Attribute) else None
@@ -142,6 +186,38 @@ def _idioms(tree: ast.AST, api_params, bound) -> list[Finding]:
                     out.append(Finding(methods["forward"].lineno, "torch-idiom",
                                        f"class {node.name} is a Cell: MindSpore calls construct(), not forward()"))
     return out
+
+
+def _on_tensor(func: ast.Attribute) -> bool:
+    """The receiver is a tensor by its last name (`l.weight.data`: a Parameter's data)."""
+    recv = dotted(func.value) or ""
+    return "." in recv and recv.rsplit(".", 1)[-1] in rules()["tensor_attributes"]
+
+
+def _training_mode(tree: ast.AST, bound: dict) -> list[Finding]:
+    """A file that builds a MindSpore optimizer and takes gradients with value_and_grad, but never
+    puts a Cell in training mode: dropout and batch norm run as in inference."""
+    spec = rules()["training_mode"]
+    grads, optimizer, train_mode = None, False, False
+    for node in nodes(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "set_train":
+            first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "mode"), None)
+            if not (isinstance(first, ast.Constant) and first.value is False):
+                train_mode = True
+            continue
+        chain = dotted(node.func)
+        q = qualify(chain, bound) if chain else None
+        if not q:
+            continue
+        if q in spec["gradients"]:
+            grads = node if grads is None or node.lineno < grads.lineno else grads
+        elif q.startswith(tuple(spec["optimizers"])) and q.rsplit(".", 1)[-1][:1].isupper():
+            optimizer = True
+    if grads is None or not optimizer or train_mode:
+        return []
+    return [Finding(grads.lineno, "torch-idiom", " ".join(spec["message"].split()))]
 
 
 def _cell_classes(tree: ast.AST) -> set[str]:

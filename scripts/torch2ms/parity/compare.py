@@ -10,6 +10,30 @@ from torch2ms.parity.values import flatten, select, split_inputs, to_framework
 from torch2ms.parity.weights import TransferReport, transfer_weights
 
 
+# a verdict whose compared values are all exactly 0 on both sides (a fresh model whose output
+# layer starts at zero) matches whatever the port computes before that layer
+TRIVIAL = "a trivial match: nothing non-zero was compared"
+
+
+def nothing_nonzero(values) -> bool:
+    """Whether the numbers among `values` (arrays, scalars) are all exactly 0, and there are some."""
+    import numpy as np
+
+    seen = False
+    for value in values:
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        if array.size:
+            if np.any(array != 0):
+                return False
+            seen = True
+    return seen
+
+
 @dataclasses.dataclass
 class ParityReport:
     mode: str  # "forward" or "train-step"
@@ -18,6 +42,7 @@ class ParityReport:
     divergence: Divergence | None = None
     localise_note: str = ""
     extra: dict = dataclasses.field(default_factory=dict)
+    trivial: bool = False  # every compared value is exactly 0 on both sides
 
     @property
     def ok(self) -> bool:
@@ -36,7 +61,9 @@ class ParityReport:
     def summary(self, max_lines: int = 40) -> str:
         failed = self.failures
         head = "MATCH" if self.ok else "MISMATCH"
-        lines = [f"parity ({self.mode}): {head}, {len(self.results) - len(failed)}/{len(self.results)} values within tolerance"]
+        warning = f"; warning: {TRIVIAL}" if self.ok and self.trivial else ""
+        lines = [f"parity ({self.mode}): {head}, {len(self.results) - len(failed)}/{len(self.results)} values "
+                 f"within tolerance{warning}"]
         if not self.results:
             lines.append("nothing was compared (no output selected)")
         if self.weights is not None:
@@ -55,6 +82,7 @@ class ParityReport:
         return {
             "mode": self.mode,
             "ok": self.ok,
+            "trivial": self.trivial,
             "results": [r.as_dict() for r in self.results],
             "weights": None if self.weights is None else dataclasses.asdict(self.weights),
             "first_diverging_module": None if self.divergence is None else self.divergence.module,
@@ -120,7 +148,8 @@ def compare(
     got = select(flatten(run_ms(ms_cell, inputs, method)), outputs)
     what = f"{method}()" if method else "forward"
     report = ParityReport(what if mode == "eval" else f"{what}, train mode",
-                          compare_leaves(ref, got, table, check_dtype), report_weights)
+                          compare_leaves(ref, got, table, check_dtype), report_weights,
+                          trivial=nothing_nonzero(leaf.value for leaf in [*ref.values(), *got.values()]))
     if localise and not report.ok:
         try:
             torch_events = record_torch(torch_module, lambda: run_torch(torch_module, inputs, method))

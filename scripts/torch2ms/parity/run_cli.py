@@ -446,9 +446,15 @@ def compare_records(torch_data: dict, port_data: dict, torch_out: dict, port_out
                     ok = bool(np.all(np.abs(a - b) <= tol["atol"] + tol["rtol"] * np.abs(a)))
                     diffs.append(diff)
                     rows.append((label, ok, f"max abs diff {diff:.3g}"))
+    from torch2ms.parity.compare import nothing_nonzero
+
     ok = bool(rows) and all(r[1] for r in rows)
+    if kind == "training":
+        compared = [*t, *p]
+    else:
+        compared = [v for side in (t, p) for out in side[:steps] for v in (out or {}).values()]
     return {"kind": kind, "ok": ok, "rows": rows, "compared": len(rows),
-            "max_abs": max(diffs) if diffs else None}
+            "max_abs": max(diffs) if diffs else None, "trivial": nothing_nonzero(compared)}
 
 
 # --------------------------------------------------------------------- the command
@@ -628,6 +634,8 @@ def _events(data) -> None:
 
 
 def _report(result: dict, torch_data: dict, port_data: dict, settings: dict, as_json: bool) -> int:
+    from torch2ms.parity.compare import TRIVIAL
+
     rows = result["rows"]
     good = sum(r[1] for r in rows)
     unit = {"training": "losses", "generation": "generated outputs", "inference": "outputs"}[result["kind"]]
@@ -637,9 +645,11 @@ def _report(result: dict, torch_data: dict, port_data: dict, settings: dict, as_
     stopped = (f"the port script stopped after {_done(port_data)} of {expected} steps: {port_data['error']}; "
                if port_data.get("error") and _done(port_data) < expected else "")
     summary = (f"parity-run ({result['kind']}, {settings['steps']} steps): {head}, {stopped}{good}/{len(rows)} {unit} "
-               f"within tolerance" + ("" if max_abs is None else f" (max abs diff {max_abs:.3g})"))
+               f"within tolerance" + ("" if max_abs is None else f" (max abs diff {max_abs:.3g})")
+               + (f"; warning: {TRIVIAL}" if result["ok"] and result.get("trivial") else ""))
     if as_json:
         print(json.dumps({"ok": result["ok"], "kind": result["kind"], "compared": result["compared"],
+                          "trivial": bool(result.get("trivial")),
                           "max_abs_diff": max_abs, "captured": torch_data["captured"], "model": torch_data["model"],
                           "models": torch_data.get("models") or [],
                           "losses": {"torch": torch_data["losses"], "port": port_data["losses"]},

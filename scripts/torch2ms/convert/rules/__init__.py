@@ -53,6 +53,7 @@ FAMILIES = (
     "timm",
     "einops",
     "tokenizers",
+    "left_arguments",  # last: its catch-all takes the torch calls nothing else converts
 )
 
 CALLS: dict[str, list[Callable]] = defaultdict(list)

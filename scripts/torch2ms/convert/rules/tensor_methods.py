@@ -19,6 +19,7 @@ UNAMBIGUOUS = frozenset(_DATA["unambiguous"])
 _NON_TENSOR_RESULTS = frozenset(_DATA["non_tensor_results"])
 _TENSOR_TYPES = frozenset(_DATA["tensor_types"])
 _NON_TENSOR_CALLS = frozenset(_DATA["non_tensor_calls"])
+_DEVICE_FUNCTIONS = frozenset(_DATA["device_functions"])
 _DEVICE_PREFIXES = ("cuda", "cpu", "mps", "xla", "npu", "meta")
 
 
@@ -132,7 +133,11 @@ def is_device(ctx, expr: cst.BaseExpression) -> bool:
         return any(isinstance(p, cst.FormattedStringText) and p.value.startswith(_DEVICE_PREFIXES)
                    for p in expr.parts[:1])
     if isinstance(expr, cst.Call):
-        return ctx.resolves_to(expr.func, "torch.device")
+        if ctx.resolves_to(expr.func, "torch.device"):
+            return True
+        last = expr.func.attr.value if isinstance(expr.func, cst.Attribute) else getattr(expr.func, "value", "")
+        return not expr.args and isinstance(last, str) and (
+            last in _DEVICE_FUNCTIONS or "device" in last.lower())
     if isinstance(expr, cst.Name):
         return "device" in expr.value.lower()
     if isinstance(expr, cst.Attribute):

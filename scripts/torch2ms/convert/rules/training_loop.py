@@ -13,6 +13,7 @@ from libcst.helpers import get_full_name_for_node
 
 from . import call, method, reference
 from ._data import load
+from ._left import flag_arguments
 
 FAMILY = "training_loop"
 _DATA = load(FAMILY)
@@ -46,7 +47,9 @@ def _flag_call(ctx, original, updated, qn):
         given = {a.keyword.value for a in original.args if a.keyword is not None}
         note = "; ".join([note] + [v for k, v in _DATALOADER_KEYWORDS.items() if k in given])
     ctx.flag(original, FAMILY, f"{qn}: {note}")
-    return ctx.leave_torch(original, updated)
+    left = ctx.leave_torch(original, updated)
+    flag_arguments(ctx, original, qn)
+    return left
 
 
 def _flag_reference(ctx, original, updated, qn):

@@ -32,6 +32,7 @@ CAUGHT = [
     ("TODO marker", "x = 1  # TODO(torch2ms): check the dtype\n", "todo", 1, "check the dtype"),
     ("x.device.type", "def f(q):\n    return q.device.type == 'cuda'\n", "torch-idiom", 2, "device_target"),
     ("x.is_cuda", "def f(q):\n    return q.is_cuda\n", "torch-idiom", 2, ".is_cuda"),
+    ("model.eval()", "def f(model):\n    model.eval()\n", "torch-idiom", 2, "set_train(False)"),
 ]
 
 LEFT_ALONE = [
@@ -43,6 +44,8 @@ LEFT_ALONE = [
      "tok = AutoTokenizer.from_pretrained('gpt2')\n"),
     ("mindone model", "from mindone.transformers import LlamaForCausalLM\n"),
     ("Model.eval(dataset)", "def f(model, ds):\n    return model.eval(ds)\n"),
+    ("a metric read from a container or by getattr", "def f(self, stage):\n"
+     "    return self.metrics['acc'].eval(), getattr(self, f'{stage}_acc').eval()\n"),
     ("construct and a forward helper", "class M(nn.Cell):\n    def construct(self, x):\n        return self.forward(x)\n"
      "    def forward(self, x):\n        return x\n"),
     ("a plain class with forward", "class Runner:\n    def forward(self, x):\n        return x\n"),

@@ -151,6 +151,8 @@ def _idioms(tree: ast.AST, api_params, bound, project=None) -> list[Finding]:
                     pass  # the project's own class defines it (a trainer's backward)
                 elif spec.get("not_on_tensors") and _on_tensor(func):
                     pass  # Tensor.half() exists; a Cell's does not
+                elif spec.get("named_receivers_only") and dotted(func.value) is None:
+                    pass  # m["acc"].eval(), getattr(self, name).eval(): a metric as often as a model
                 elif (spec.get("max_args") is None or len(node.args) <= spec["max_args"]) and not (
                         spec.get("unless_built_by") and _built_by(tree, bound, func, spec["unless_built_by"])):
                     out.append(Finding(node.lineno, "torch-idiom", spec["message"]))

@@ -43,13 +43,14 @@ def check_source(source: str, shown_path: str, index=None, folder: Path | None =
         return result
     bindings = import_bindings(tree)
     usage = ApiUsage(tree, bindings, index if index is not None else ApiIndex())
-    project_params = declared_keywords(tree, folder)
+    project = ProjectTypes(tree, folder)  # the one reader of the project's modules
+    project_params = declared_keywords(tree, folder, project)
     result.findings += torch_findings(tree, bindings,
                                       api_params=lambda call: usage.params(call) or project_params(call),
-                                      project=ProjectTypes(tree, folder))
+                                      project=project)
     result.findings += object_findings(tree, bindings)
     result.findings += usage.findings()
-    result.findings += call_findings(tree, folder)
+    result.findings += call_findings(tree, folder, project)
     result.findings += format_findings(tree, bindings)
     # `torch.x` left without its import is already a torch-name finding on that line
     torch_lines = {(f.line, f.message + ".") for f in result.findings if f.code == "torch-name"}

@@ -2,8 +2,8 @@
 
 An edit that changes a function of the project (a `device` parameter dropped or made required)
 must change its callers too: each call of a function or class defined in the file, or imported
-from a module beside it (`from .utils import f`, `from utils import f`), is bound to the
-definition's parameters as Python would bind it: too many positional arguments, a keyword it
+from a project module (`from .utils import f`, `from utils import f`, a package's re-export), is
+bound to the definition's parameters as Python would bind it: too many positional arguments, a keyword it
 does not declare, a required parameter not given are findings. The modules are read, never run.
 Calls through `*args`/`**kwargs`, and definitions taking them, are bound only as far as they can.
 """
@@ -64,39 +64,28 @@ def _decorated_away(decorator: ast.AST) -> bool:
     return name not in ("staticmethod", "jit", "lru_cache", "cache")
 
 
-def _sibling(folder: Path, node: ast.ImportFrom) -> Path | None:
-    """The project module an import names: beside the file (`from .utils`, `from utils`), or
-    under a folder above it (`from pkg.utils` in pkg/train.py)."""
-    if node.module is None or node.level > 1:
-        return None
-    parts = node.module.split(".")
-    bases = [folder] if node.level == 1 else [folder, *list(folder.parents)[:3]]
-    for base in bases:
-        path = base.joinpath(*parts).with_suffix(".py")
-        if path.is_file():
-            return path
-    return None
-
-
-def project_signatures(tree: ast.Module, folder: Path | None) -> dict[str, _Signature]:
-    """The file's own definitions, and those it imports by name from modules beside it."""
+def project_signatures(tree: ast.Module, folder: Path | None, project=None) -> dict[str, _Signature]:
+    """The file's own definitions, and those it imports by name from the project's modules (found
+    by the check's one reader of project modules, `project_types.ProjectTypes`)."""
     found = _definitions(tree, "this file")
     if folder is None:
         return found
+    if project is None:
+        from torch2ms.check.project_types import ProjectTypes
+
+        project = ProjectTypes(tree, folder)
     for node in tree.body:
         if not isinstance(node, ast.ImportFrom):
             continue
-        path = _sibling(Path(folder), node)
-        if path is None:
-            continue
-        try:
-            other = ast.parse(path.read_text(encoding="utf-8"))
-        except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        theirs = _definitions(other, path.name)
         for alias in node.names:
-            if alias.name in theirs:
-                found[alias.asname or alias.name] = theirs[alias.name]
+            local = alias.asname or alias.name
+            definition = project.definition(local)
+            if definition is None:
+                continue
+            defn, path = definition
+            theirs = _definitions(ast.Module(body=[defn], type_ignores=[]), path.name)
+            if defn.name in theirs:
+                found[local] = theirs[defn.name]
     return found
 
 
@@ -110,8 +99,8 @@ def _rebound(tree: ast.Module) -> set[str]:
     return out
 
 
-def call_findings(tree: ast.Module, folder: Path | None = None) -> list[Finding]:
-    sigs = project_signatures(tree, folder)
+def call_findings(tree: ast.Module, folder: Path | None = None, project=None) -> list[Finding]:
+    sigs = project_signatures(tree, folder, project)
     for name in _rebound(tree):
         sigs.pop(name, None)
     out = []
@@ -152,10 +141,10 @@ def _bind(call: ast.Call, name: str, sig: _Signature) -> list[Finding]:
     return out
 
 
-def declared_keywords(tree: ast.Module, folder: Path | None = None):
+def declared_keywords(tree: ast.Module, folder: Path | None = None, project=None):
     """`params(call) -> set | None`: the keyword parameters of the project function a call
     names (a `device=` the project's own function declares is no torch idiom)."""
-    sigs = project_signatures(tree, folder)
+    sigs = project_signatures(tree, folder, project)
 
     def params(call: ast.Call) -> set[str] | None:
         if isinstance(call.func, ast.Name) and call.func.id in sigs:

@@ -113,6 +113,15 @@ class ProjectTypes:
             return self._lookup(found[1], rest, depth + 1) if "." not in rest else None
         return None
 
+    def definition(self, name: str):
+        """(FunctionDef or ClassDef, its file) of a name this file imports from a project module."""
+        if name not in self.here.imports:
+            return None
+        found = self._lookup(self.here, name)
+        if found is None or found[0] != "def" or found[2].path is None:
+            return None
+        return found[1], found[2].path
+
     # ------------------------------------------------------------ classes
     def _class_of_call(self, mod: _Module, value: ast.AST, index: int | None, depth: int = 0):
         """(ClassDef, module) a call's result is an instance of, following factories."""

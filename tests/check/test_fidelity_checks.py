@@ -23,7 +23,7 @@ def project(tmp_path, index):
 
     pkg = tmp_path / "outputs" / "pkg"
     pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("from .utils import build\n")  # the package re-exports it
     (pkg / "utils.py").write_text(UTILS)
 
     def run(source: str):
@@ -37,6 +37,13 @@ def project(tmp_path, index):
 CAUGHT = [
     ("required argument of a project function left out", """\
         from .utils import build
+
+
+        def main(cfg):
+            return build(cfg)
+        """, 5, "missing required argument(s) device (build(cfg, device) in utils.py)"),
+    ("required argument of a function the package re-exports", """\
+        from pkg import build
 
 
         def main(cfg):
